@@ -1,0 +1,27 @@
+"""netbuilder's library: design files, layer registry, shape inference and the one-path compiler."""
+
+from .codegen import build_model, generate_code
+from .errors import DesignError, GraphError, Problem
+from .registry import layer_kinds, validate_param
+from .shapes import Analysis, analyze, count_params, infer_shapes
+from .spec import CURRENT_VERSION, Design, Graph, Node, load_design, upgrade
+
+__all__ = [
+    "CURRENT_VERSION",
+    "Analysis",
+    "Design",
+    "DesignError",
+    "Graph",
+    "GraphError",
+    "Node",
+    "Problem",
+    "analyze",
+    "build_model",
+    "count_params",
+    "generate_code",
+    "infer_shapes",
+    "layer_kinds",
+    "load_design",
+    "upgrade",
+    "validate_param",
+]

@@ -1,0 +1,69 @@
+"""Turning free-text node ids into safe, unique Python identifiers; user text never becomes code."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+
+import torch.nn as nn
+
+# Names the generated module itself uses, or that nn.Module instances already have.
+RESERVED = {
+    "self",
+    "torch",
+    "nn",
+    "Add",
+    "Concat",
+    "Reshape",
+    "SequenceOutput",
+    "Model",
+    "Generator",
+    "Discriminator",
+    "NODE_MODULES",
+    "INPUT_SHAPE",
+    "OUTPUT_SHAPE",
+} | set(dir(nn.Module))
+
+
+def literal(text: str) -> str:
+    """A Python string literal for any text: ASCII only, every control character escaped.
+
+    JSON's escaping is a subset of Python's, so the result is both valid JSON and valid Python, and it
+    can sit in a comment without ever ending the line.
+    """
+    return json.dumps(text, ensure_ascii=True)
+
+
+class IdentifierTable:
+    """Hands out one identifier per node id, unique across the model and its derived attributes."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set(RESERVED)
+        self._by_id: dict[str, str] = {}
+
+    def __getitem__(self, node_id: str) -> str:
+        if node_id not in self._by_id:
+            self._by_id[node_id] = self._claim(sanitize(node_id))
+        return self._by_id[node_id]
+
+    def claim(self, wanted: str) -> str:
+        return self._claim(wanted)
+
+    def _claim(self, base: str) -> str:
+        if keyword.iskeyword(base) or keyword.issoftkeyword(base):
+            base += "_"
+        name, n = base, 2
+        while name in self._taken:
+            name = f"{base}_{n}"
+            n += 1
+        self._taken.add(name)
+        return name
+
+
+def sanitize(node_id: str) -> str:
+    name = re.sub(r"\W", "_", node_id, flags=re.ASCII).strip("_")
+    name = re.sub(r"_+", "_", name)[:40] or "node"
+    if name[0].isdigit():
+        name = "n_" + name
+    return name

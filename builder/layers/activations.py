@@ -1,0 +1,21 @@
+"""Activation functions as module constructor sources, shared by every layer that computes."""
+
+from __future__ import annotations
+
+_MODULES = {
+    "relu": "nn.ReLU()",
+    "leaky_relu": "nn.LeakyReLU(0.2)",
+    "elu": "nn.ELU()",
+    "gelu": "nn.GELU()",
+    "silu": "nn.SiLU()",
+    "sigmoid": "nn.Sigmoid()",
+    "tanh": "nn.Tanh()",
+}
+
+
+def activation_source(name: str, shape: tuple[int, ...]) -> str:
+    """Constructor source for activation `name` applied to samples of `shape` (batch excluded)."""
+    if name == "softmax":
+        # Over channels for images, over the last axis for vectors and sequences.
+        return "nn.Softmax(dim=1)" if len(shape) == 3 else "nn.Softmax(dim=-1)"
+    return _MODULES[name]

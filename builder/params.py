@@ -1,0 +1,90 @@
+"""Parameter declarations: one schema drives validation, the inspector form and the canvas palette."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVATIONS = ("none", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # "int" | "float" | "bool" | "choice" | "shape"
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple = field(default=())
+    nullable: bool = False
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+
+    def schema(self) -> dict:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": list(self.default) if isinstance(self.default, tuple) else self.default,
+            "min": self.min,
+            "max": self.max,
+            "min_exclusive": self.min_exclusive,
+            "max_exclusive": self.max_exclusive,
+            "choices": list(self.choices),
+            "nullable": self.nullable,
+            "help": self.help,
+        }
+
+    def check(self, value: Any) -> str | None:
+        """Return why `value` is not acceptable, or None when it is."""
+        if value is None:
+            return None if self.nullable else "a value is required"
+        if self.type == "bool":
+            return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+        if self.type == "choice":
+            if value in self.choices:
+                return None
+            return f"expected one of {', '.join(map(str, self.choices))}, got {value!r}"
+        if self.type == "shape":
+            ok = isinstance(value, list | tuple) and len(value) > 0
+            ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            if not ok:
+                return f"expected a list of whole numbers like [1, 28, 28], got {value!r}"
+            if len(value) > 3:
+                return f"expected at most 3 dimensions, got {len(value)}"
+            if any(v < 1 and v != -1 for v in value) or list(value).count(-1) > 1:
+                return "every size must be 1 or more (at most one -1 to infer a size)"
+            if self.name == "shape" and -1 in value and self.min == 1:
+                return "every size must be 1 or more"
+            return None
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"expected a whole number, got {value!r}"
+        elif self.type == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"expected a number, got {value!r}"
+            if not math.isfinite(value):
+                return f"expected a finite number, got {value!r}"
+        return self._check_bounds(value)
+
+    def _check_bounds(self, value: float) -> str | None:
+        if self.min is not None:
+            if value < self.min or (self.min_exclusive and value == self.min):
+                word = "more than" if self.min_exclusive else "at least"
+                return f"must be {word} {self.min:g}, got {value!r}"
+        if self.max is not None:
+            if value > self.max or (self.max_exclusive and value == self.max):
+                word = "less than" if self.max_exclusive else "at most"
+                return f"must be {word} {self.max:g}, got {value!r}"
+        return None
+
+
+def activation_param() -> Param:
+    return Param(
+        "activation",
+        "choice",
+        "none",
+        "Function applied to this layer's output",
+        choices=ACTIVATIONS,
+    )
