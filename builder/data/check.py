@@ -1,0 +1,125 @@
+"""A data set against a design: does its sample fit the Input and its targets fit the output?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from builder.data.datasets import BUILTIN, Dataset, dataset_label, load_dataset
+from builder.data.sources import DataError
+from builder.errors import Problem
+from builder.losses import DEFAULT_LOSS, check_loss
+
+
+def _fmt(shape) -> str:
+    return "[" + ", ".join(str(int(s)) for s in shape) + "]"
+
+
+def data_model(design) -> str:
+    """The model that reads the data: `discriminator` for a GAN, else `model`."""
+    task = (design.training or {}).get("task", "classification")
+    return "discriminator" if task == "gan" else "model"
+
+
+def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
+    """The Input node and the output node (the one no edge leaves) of a model, with shapes.
+
+    `shapes` is `infer_shapes(design)` when the caller already has it; without it only the
+    Input's declared shape is filled in (output_shape None).
+    """
+    graph = design.models.get(model)
+    if graph is None:
+        raise DataError(f"the design has no model named {model!r}")
+    inputs = [n for n in graph.nodes if n.type == "Input"]
+    if not inputs:
+        raise DataError(f"model {model!r} has no Input node")
+    sources = {a for a, _ in graph.edges}
+    outputs = [n for n in graph.nodes if n.id not in sources and n.type != "Input"]
+    out_id = outputs[-1].id if outputs else None
+    model_shapes = (shapes or {}).get(model, {})
+    return {
+        "input_id": inputs[0].id,
+        "input_shape": list(inputs[0].params.get("shape") or []),
+        "output_id": out_id,
+        "output_shape": model_shapes.get(out_id) if out_id else None,
+    }
+
+
+def load_for_design(design, *, max_bytes: int | None = None) -> Dataset:
+    """The design's data set, with image files resized to its Input."""
+    io = model_io(design, data_model(design))
+    return load_dataset(design.training or {}, io["input_shape"], max_bytes=max_bytes)
+
+
+def check_dataset(dataset: Dataset, design, shapes: dict | None = None) -> list[Problem]:
+    """Every way the data set and the design disagree, each naming both shapes."""
+    task = (design.training or {}).get("task", "classification")
+    model = data_model(design)
+    if shapes is None:
+        from builder.shapes import infer_shapes
+
+        shapes = infer_shapes(design)
+    io = model_io(design, model, shapes)
+    label = dataset_label((design.training or {}).get("dataset"))
+    problems = []
+    if list(io["input_shape"]) != dataset.sample_shape:
+        problems.append(
+            Problem(
+                f"the data set {label!r} gives samples of shape {_fmt(dataset.sample_shape)}, "
+                f"but the Input expects {_fmt(io['input_shape'])}",
+                node_id=io["input_id"],
+                model=model,
+                node_type="Input",
+                fix=f"set the Input shape to {_fmt(dataset.sample_shape)}",
+            )
+        )
+    if task == "gan" or io["output_shape"] is None:
+        return problems
+    loss = (design.training or {}).get("loss") or DEFAULT_LOSS.get(task, "mse")
+    for message in check_loss(
+        task, loss, io["output_shape"], dataset.num_classes, dataset.target_shape
+    ):
+        problems.append(
+            Problem(
+                f"{message} (data set {label!r}, loss {loss!r})",
+                node_id=io["output_id"],
+                model=model,
+                node_type=_node_type(design, model, io["output_id"]),
+            )
+        )
+    return problems
+
+
+def _node_type(design, model, node_id):
+    for node in design.models[model].nodes:
+        if node.id == node_id:
+            return node.type
+    return None
+
+
+def describe_dataset(training: dict, input_shape=None, preview: int = 16) -> dict:
+    """What the page shows before training: shapes, classes, sizes and a few samples.
+
+    Raises DataError with a readable message when the data set cannot be read.
+    """
+    ds = load_dataset(training, input_shape)
+    counts = None
+    if ds.num_classes and ds.y_train is not None:
+        counts = np.bincount(ds.y_train, minlength=ds.num_classes).tolist()
+    spec = training.get("dataset")
+    return {
+        "name": ds.name,
+        "task": ds.task,
+        "description": BUILTIN.get(spec, "") if isinstance(spec, str) else f"file {ds.name}",
+        "sample_shape": ds.sample_shape,
+        "target_shape": ds.target_shape,
+        "num_classes": ds.num_classes,
+        "class_names": ds.class_names,
+        "class_counts": counts,
+        "feature_names": ds.feature_names,
+        "n_train": int(len(ds.x_train)),
+        "n_val": int(len(ds.x_val)),
+        "preview": {
+            "x": ds.x_train[:preview].copy(),
+            "y": None if ds.y_train is None else ds.y_train[:preview].copy(),
+        },
+    }
