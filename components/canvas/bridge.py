@@ -1,0 +1,205 @@
+"""Plain functions between the design and the canvas: no Streamlit here, so they test fast.
+
+The canvas reports structure and positions; Python owns params, shapes and problems and
+sends them back with each rerun. Nothing about a layer kind is written here: it all comes
+from `builder.layer_kinds()`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import cache
+
+import networkx as nx
+
+from builder import Analysis, Design, Graph, Node, layer_kinds
+from builder.registry import fmt_shape
+
+X_STEP, Y_STEP = 220, 130
+SUMMARY_ITEMS = 4
+
+
+@cache
+def kinds_by_type() -> dict[str, dict]:
+    return {k["type"]: k for k in layer_kinds()}
+
+
+def palette() -> list[dict]:
+    """What the canvas palette needs of each kind, in registry order."""
+    return [
+        {"type": k["type"], "group": k["group"], "help": k["help"], "inputs": k["inputs"]}
+        for k in layer_kinds()
+    ]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def position(layout: dict, node_id: str) -> tuple[int, int] | None:
+    """The stored [x, y] of a node, or None when the layout holds nothing usable for it."""
+    value = layout.get(node_id)
+    if isinstance(value, list | tuple) and len(value) == 2 and all(map(_is_number, value)):
+        return round(value[0]), round(value[1])
+    return None
+
+
+def auto_positions(graph: Graph) -> dict[str, list[int]]:
+    """Layered top-to-bottom layout: one row per topological generation, parents centred."""
+    ids = [n.id for n in graph.nodes]
+    g = nx.DiGraph()
+    g.add_nodes_from(ids)
+    g.add_edges_from((s, t) for s, t in graph.edges if s in g and t in g and s != t)
+    try:
+        rows = [list(row) for row in nx.topological_generations(g)]
+    except nx.NetworkXUnfeasible:  # a cycle: fall back to one row per longest-path depth
+        depth = {n: 0 for n in ids}
+        for _ in range(len(ids)):
+            for s, t in g.edges:
+                depth[t] = max(depth[t], min(depth[s] + 1, len(ids)))
+        rows = [[n for n in ids if depth[n] == d] for d in sorted(set(depth.values()))]
+    order = {n: i for i, n in enumerate(ids)}
+    placed: dict[str, list[int]] = {}
+    for r, row in enumerate(rows):
+
+        def key(n):
+            parents = [placed[p][0] for p in g.predecessors(n) if p in placed]
+            return (sum(parents) / len(parents) if parents else 0.0, order[n])
+
+        row.sort(key=key)
+        for i, node_id in enumerate(row):
+            placed[node_id] = [round((i - (len(row) - 1) / 2) * X_STEP), r * Y_STEP]
+    return placed
+
+
+def with_positions(design: Design, *, relayout: bool = False) -> Design:
+    """Give every node a position: all of them (relayout) or only those the layout lacks."""
+    layout = dict(design.layout)
+    for graph in design.models.values():
+        missing = [n.id for n in graph.nodes if relayout or position(layout, n.id) is None]
+        if missing:
+            placed = auto_positions(graph)
+            for node_id in missing:
+                layout[node_id] = placed[node_id]
+    return design if layout == design.layout else replace(design, layout=layout)
+
+
+def apply_canvas_graph(design: Design, model: str, payload) -> Design:
+    """The design after the canvas's graph (nodes, positions, edges) replaces `model`'s wiring.
+
+    Params of nodes that keep their id and type are kept; new nodes start from the registry
+    defaults. Malformed entries (the payload comes from the browser) are skipped.
+    """
+    if model not in design.models or not isinstance(payload, dict):
+        return design
+    kinds = kinds_by_type()
+    old = {n.id: n for n in design.models[model].nodes}
+    other_ids = {n.id for m, g in design.models.items() if m != model for n in g.nodes}
+    layout = dict(design.layout)
+    nodes: list[Node] = []
+    seen: set[str] = set()
+    raw_nodes = payload.get("nodes")
+    for raw in raw_nodes if isinstance(raw_nodes, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        node_id, kind = raw.get("id"), raw.get("type")
+        if not isinstance(node_id, str) or not node_id or node_id in seen or kind not in kinds:
+            continue
+        seen.add(node_id)
+        prev = old.get(node_id)
+        nodes.append(Node(node_id, kind, dict(prev.params) if prev and prev.type == kind else {}))
+        if _is_number(raw.get("x")) and _is_number(raw.get("y")):
+            layout[node_id] = [round(raw["x"]), round(raw["y"])]
+    for node_id in old.keys() - seen - other_ids:
+        layout.pop(node_id, None)
+    edges: list[tuple[str, str]] = []
+    raw_edges = payload.get("edges")
+    for raw in raw_edges if isinstance(raw_edges, list) else []:
+        if (
+            isinstance(raw, list | tuple)
+            and len(raw) == 2
+            and raw[0] in seen
+            and raw[1] in seen
+            and (raw[0], raw[1]) not in edges
+        ):
+            edges.append((raw[0], raw[1]))
+    return replace(
+        design, models={**design.models, model: Graph(nodes=nodes, edges=edges)}, layout=layout
+    )
+
+
+def summarize(kind: dict, params: dict) -> str:
+    """Key params of a node: its first param and every one that differs from the default."""
+    parts = []
+    for i, p in enumerate(kind["params"]):
+        value = params.get(p["name"], p["default"])
+        if i and value == p["default"]:
+            continue
+        if p["name"] == "activation":
+            if value != "none":
+                parts.append(str(value))
+        elif p["type"] == "shape":
+            parts.append(f"{p['name']}={fmt_shape(value)}")
+        else:
+            parts.append(f"{p['name']}={value}")
+    if len(parts) > SUMMARY_ITEMS:
+        parts = parts[:SUMMARY_ITEMS] + ["…"]
+    return ", ".join(parts)
+
+
+def node_problems(analysis: Analysis, model: str) -> dict[str, list]:
+    pinned: dict[str, list] = {}
+    for problem in analysis.problems:
+        if problem.model == model and problem.node_id is not None:
+            pinned.setdefault(problem.node_id, []).append(problem)
+    return pinned
+
+
+def canvas_data(
+    design: Design,
+    model: str,
+    analysis: Analysis,
+    *,
+    rev: int,
+    selected: str | None = None,
+    fit: bool = False,
+    height: int = 620,
+) -> dict:
+    """Everything the canvas shows for one model, computed by Python (JSON-ready)."""
+    kinds = kinds_by_type()
+    graph = design.models[model]
+    shapes = analysis.shapes.get(model, {})
+    counts = analysis.params.get(model, {})
+    pinned = node_problems(analysis, model)
+    fallback = auto_positions(graph)
+    nodes = []
+    for node in graph.nodes:
+        x, y = position(design.layout, node.id) or fallback[node.id]
+        kind = kinds.get(node.type)
+        problems = pinned.get(node.id, [])
+        shape = shapes.get(node.id)
+        count = counts.get(node.id, 0)
+        nodes.append(
+            {
+                "id": node.id,
+                "type": node.type,
+                "x": x,
+                "y": y,
+                "summary": summarize(kind, node.params) if kind else "",
+                "shape": fmt_shape(shape) if shape is not None else None,
+                "params": f"{count:,} params" if count else "",
+                "error": "; ".join(p.message for p in problems) or None,
+                "fix": "; ".join(p.fix for p in problems if p.fix) or None,
+            }
+        )
+    other_ids = sorted({n.id for m, g in design.models.items() if m != model for n in g.nodes})
+    return {
+        "rev": rev,
+        "fit": fit,
+        "height": height,
+        "selected": selected if graph.node(selected or "") else None,
+        "kinds": palette(),
+        "other_ids": other_ids,
+        "graph": {"nodes": nodes, "edges": [[s, t] for s, t in graph.edges]},
+    }

@@ -1,0 +1,168 @@
+"""The Design area: toolbar, presets, problems, the canvas (one per model) and the inspector."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from builder import Analysis, Design
+from builder.registry import fmt_shape
+from components import design_state as ds
+from components.canvas import canvas
+from components.canvas.bridge import apply_canvas_graph, canvas_data, with_positions
+from components.design_io import render_open, render_save
+from components.inspector import render_inspector
+from components.presets_gallery import render_presets
+from components.ui_text import md_escape
+
+MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
+APPLIED = "nb_applied"
+
+
+def canvas_key(model: str) -> str:
+    return f"nb_canvas_{model}"
+
+
+def apply_canvas_state(model: str) -> None:
+    """Take the graph the canvas reported for `model` into the design (once per report)."""
+    key = canvas_key(model)
+    state = st.session_state.get(key)
+    payload = state.get("graph") if isinstance(state, dict) else None
+    applied = st.session_state.setdefault(APPLIED, {})
+    if not isinstance(payload, dict) or applied.get(key) == payload:
+        return
+    applied[key] = payload
+    if payload.get("rev") != ds.revision():
+        return  # sent before Python replaced the canvas's graph: outdated
+    node_id = payload.get("selected")
+    ds.select(model, node_id if isinstance(node_id, str) else None)
+    ds.commit(apply_canvas_graph(ds.current_design(), model, payload))
+
+
+def _on_action(model: str) -> None:
+    state = st.session_state.get(canvas_key(model))
+    action = state.get("action") if isinstance(state, dict) else None
+    kind = action.get("type") if isinstance(action, dict) else None
+    if kind == "undo":
+        ds.undo()
+    elif kind == "redo":
+        ds.redo()
+
+
+def _rename(key: str) -> None:
+    name = str(st.session_state.get(key) or "").strip() or "untitled"
+    ds.commit(replace(ds.current_design(), name=name[:120]))
+
+
+def _auto_layout() -> None:
+    ds.commit(with_positions(ds.current_design(), relayout=True), reset=True, fit=True)
+
+
+def render_toolbar(design: Design) -> None:
+    cols = st.columns([4, 1, 1, 1.4, 1], vertical_alignment="bottom")
+    key = f"nb_name:{ds.revision()}"
+    cols[0].text_input("Design name", value=design.name, key=key, on_change=_rename, args=(key,))
+    cols[1].button(
+        "Undo",
+        on_click=ds.undo,
+        disabled=not ds.can_undo(),
+        icon=":material/undo:",
+        key="nb_undo_btn",
+    )
+    cols[2].button(
+        "Redo",
+        on_click=ds.redo,
+        disabled=not ds.can_redo(),
+        icon=":material/redo:",
+        key="nb_redo_btn",
+    )
+    cols[3].button(
+        "Auto-layout", on_click=_auto_layout, icon=":material/account_tree:", key="nb_layout_btn"
+    )
+    with cols[4]:
+        render_save(design)
+
+
+def render_problems(design: Design, analysis: Analysis) -> None:
+    total = f"{analysis.total_params:,} trainable parameters"
+    if not analysis.problems:
+        st.success(f"No problems · {total}", icon=":material/check_circle:")
+        return
+    lines = [f"- {md_escape(p)}" for p in analysis.problems[:12]]
+    if len(analysis.problems) > 12:
+        lines.append(f"- … and {len(analysis.problems) - 12} more")
+    st.error(
+        f"**{len(analysis.problems)} problem(s)** · {total}\n\n" + "\n".join(lines),
+        icon=":material/error:",
+    )
+
+
+def _sink_and_input(design: Design, analysis: Analysis):
+    gen, disc = design.models["generator"], design.models["discriminator"]
+    gen_shapes = analysis.shapes.get("generator", {})
+    sources = {s for s, _ in gen.edges}
+    sinks = [n.id for n in gen.nodes if n.id not in sources and n.type != "Input"]
+    out = gen_shapes.get(sinks[-1]) if sinks else None
+    disc_input = next((n for n in disc.nodes if n.type == "Input"), None)
+    inp = analysis.shapes.get("discriminator", {}).get(disc_input.id) if disc_input else None
+    return out, inp
+
+
+def render_gan_contract(design: Design, analysis: Analysis) -> None:
+    out, inp = _sink_and_input(design, analysis)
+    shown_out = fmt_shape(out) if out is not None else "?"
+    shown_in = fmt_shape(inp) if inp is not None else "?"
+    text = f"Generator output {shown_out} → Discriminator input {shown_in}"
+    if out is not None and out == inp:
+        st.caption(md_escape(f"Shape contract holds: {text}"))
+    else:
+        st.warning(md_escape(f"Shape contract: {text}; they must be equal"))
+
+
+def render_model(model: str) -> None:
+    apply_canvas_state(model)
+    design = ds.current_design()
+    analysis = ds.current_analysis()
+    left, right = st.columns([3, 1])
+    with left:
+        data = canvas_data(
+            design,
+            model,
+            analysis,
+            rev=ds.revision(),
+            selected=ds.selected(model),
+            fit=ds.wants_fit(),
+        )
+        canvas(
+            key=canvas_key(model),
+            data=data,
+            on_graph_change=lambda: apply_canvas_state(model),
+            on_action_change=lambda: _on_action(model),
+        )
+    with right:
+        render_inspector(model)
+
+
+def render_design_area() -> None:
+    for model in ds.current_design().models:
+        apply_canvas_state(model)
+    design = ds.current_design()
+    for level, text in ds.pop_notices():
+        getattr(st, level)(md_escape(text))
+    render_toolbar(design)
+    empty = not any(g.nodes for g in design.models.values())
+    with st.expander("Presets", expanded=empty, icon=":material/auto_awesome:"):
+        render_presets()
+    with st.expander("Open a design file", icon=":material/upload_file:"):
+        render_open()
+    render_problems(design, ds.current_analysis())
+    if design.is_gan:
+        render_gan_contract(design, ds.current_analysis())
+        tabs = st.tabs(list(MODEL_TABS.values()), key="nb_model_tab", on_change="rerun")
+        for tab, model in zip(tabs, MODEL_TABS, strict=True):
+            if tab.open is not False:
+                with tab:
+                    render_model(model)
+    else:
+        render_model("model")

@@ -1,0 +1,31 @@
+"""Presets gallery: every preset `builder.presets` ships, one click each (undoable)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from builder.presets import list_presets, load_preset
+from components import design_state as ds
+from components.ui_text import md_escape
+
+COLUMNS = 4
+
+
+def open_preset(name: str, title: str) -> None:
+    ds.replace_design(load_preset(name))
+    ds.notify("success", f"Opened the preset “{title}”. Undo brings back the previous design.")
+
+
+def render_presets() -> None:
+    presets = list_presets()
+    columns = st.columns(COLUMNS)
+    for i, preset in enumerate(presets):
+        with columns[i % COLUMNS].container(border=True):
+            st.markdown(f"**{md_escape(preset['title'])}**")
+            st.caption(md_escape(preset["description"]))
+            st.button(
+                "Open",
+                key=f"nb_preset_{preset['name']}",
+                on_click=open_preset,
+                args=(preset["name"], preset["title"]),
+            )
