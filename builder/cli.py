@@ -10,6 +10,7 @@ from .identifiers import literal
 from .registry import fmt_shape
 from .shapes import analyze
 from .spec import load_design
+from .train_cli import add_train_command
 
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_check_command(subparsers)
     add_export_command(subparsers)
+    add_train_command(subparsers)
     return parser
 
 
