@@ -77,7 +77,10 @@ def lint_graph(model: str, graph: Graph) -> tuple[list[Problem], list[str]]:
     if inputs:
         reachable = set(nx.descendants(g, inputs[0])) | {inputs[0]}
         for node_id in ids:
-            if node_id not in reachable and types[node_id] != "Input" and node_id not in cyclic:
+            # A node with no inbound edge already has its arity problem; say it once.
+            orphan = g.in_degree(node_id) == 0
+            skip = types[node_id] == "Input" or node_id in cyclic or orphan
+            if node_id not in reachable and not skip:
                 problem(node_id, "is not reachable from the Input", "connect it, or delete it")
 
     sinks = [i for i in seen if g.out_degree(i) == 0 and i in g and g.in_degree(i) > 0]

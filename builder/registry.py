@@ -80,7 +80,8 @@ def kind_names() -> list[str]:
 def layer_kinds() -> list[dict]:
     """Every kind with its param schema: the canvas builds its palette and forms from this."""
     _load_builtin_kinds()
-    return [kind.schema() for kind in _KINDS.values()]
+    ordered = sorted(_KINDS.values(), key=lambda kind: GROUPS.index(kind.group))
+    return [kind.schema() for kind in ordered]
 
 
 def validate_param(type_name: str, name: str, value) -> str | None:

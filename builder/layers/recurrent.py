@@ -36,7 +36,9 @@ def _count(gates: int):
 
 def _build(module: str):
     def build(inputs, p):
-        dropout = f", dropout={p['dropout']!r}" if p["dropout"] else ""
+        # PyTorch applies dropout only between stacked layers: with one layer it would only warn.
+        stacked = p["dropout"] and p["num_layers"] > 1
+        dropout = f", dropout={p['dropout']!r}" if stacked else ""
         return [
             f"nn.{module}({inputs[0][-1]}, {p['hidden_size']}, num_layers={p['num_layers']}, "
             f"batch_first=True, bidirectional={p['bidirectional']}{dropout})",

@@ -1,0 +1,100 @@
+"""One test over the whole registry: shapes, parameter counts, JSON round-trip and emitted code."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import torch
+
+import builder
+from builder.registry import get_kind, kind_names
+
+from .helpers import graph_design
+
+CANDIDATE_INPUTS = ([3, 12, 12], [10, 6], [24], [2, 5, 7])
+
+
+def random_params(kind, rng: random.Random) -> dict:
+    """Random values within each param's bounds, kept small so the test stays fast."""
+    params = {}
+    for p in kind.all_params:
+        if p.name == "shape":
+            continue  # the input's shape and Reshape's target are chosen by the test
+        if p.type == "bool":
+            params[p.name] = rng.random() < 0.5
+        elif p.type == "choice":
+            params[p.name] = rng.choice(p.choices)
+        elif p.type == "int":
+            lo = int(p.min if p.min is not None else 0)
+            params[p.name] = rng.randint(lo, min(int(p.max), lo + 4))
+            if p.nullable and rng.random() < 0.3:
+                params[p.name] = None
+        elif p.type == "float":
+            lo = p.min if p.min is not None else 0.0
+            hi = min(p.max, lo + 3)
+            value = rng.uniform(lo, hi)
+            params[p.name] = round(min(value, hi * 0.99) if p.max_exclusive else value, 3)
+    return params
+
+
+def single_layer_design(type_name: str, params: dict, input_shape: list[int]) -> dict:
+    kind = get_kind(type_name)
+    if type_name == "Input":
+        return graph_design([("in", "Input", {"shape": input_shape})], [])
+    if type_name == "Reshape":
+        params = {**params, "shape": [-1, input_shape[-1]]}
+    nodes = [("in", "Input", {"shape": input_shape}), ("layer", type_name, params)]
+    edges = [("in", "layer"), ("in", "layer")] if kind.inputs == "many" else [("in", "layer")]
+    return graph_design(nodes, edges)
+
+
+@pytest.mark.parametrize("type_name", kind_names())
+def test_every_kind_shape_count_roundtrip_and_code(type_name):
+    rng = random.Random(type_name)
+    checked = 0
+    for attempt in range(12):
+        params = random_params(get_kind(type_name), rng) if attempt else {}
+        for input_shape in CANDIDATE_INPUTS:
+            design = single_layer_design(type_name, params, input_shape)
+            assert builder.load_design(design).to_dict() == design
+            assert builder.load_design(json.dumps(design)).to_dict() == design
+            analysis = builder.analyze(design)
+            if analysis.problems:
+                continue  # these params don't fit this input; the error paths have their own tests
+            model = builder.build_model(design).eval()
+            x = torch.randn(3, *input_shape)
+            with torch.no_grad():
+                y = model(x)
+            node = "layer" if type_name != "Input" else "in"
+            assert list(y.shape[1:]) == analysis.shapes["model"][node], (params, input_shape)
+            assert sum(p.numel() for p in model.parameters()) == analysis.total_params
+            checked += 1
+    assert checked >= 3, f"{type_name}: too few random params fitted any input"
+
+
+def test_layer_kinds_lists_every_kind_with_schemas():
+    kinds = builder.layer_kinds()
+    names = [k["type"] for k in kinds]
+    expected = {
+        "Input", "Dense", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
+        "Dropout", "BatchNorm", "LayerNorm", "Activation", "LSTM", "GRU", "RNN", "Upsample", "Add",
+        "Concat",
+    }
+    assert set(names) == expected
+    dense = next(k for k in kinds if k["type"] == "Dense")
+    assert dense["group"] == "Core" and dense["help"]
+    by_name = {p["name"]: p for p in dense["params"]}
+    assert by_name["out_features"]["min"] == 1 and by_name["out_features"]["default"] == 64
+    assert "relu" in by_name["activation"]["choices"]
+    json.dumps(kinds)  # the canvas receives it as JSON
+
+
+def test_validate_param_gives_reasons():
+    assert builder.validate_param("Dense", "out_features", 10) is None
+    assert "at least 1" in builder.validate_param("Dense", "out_features", 0)
+    assert "whole number" in builder.validate_param("Conv2d", "kernel_size", 2.5)
+    assert "less than 1" in builder.validate_param("Dropout", "p", 1.0)
+    assert "no param" in builder.validate_param("Dense", "units", 3)
+    assert "unknown layer type" in builder.validate_param("Dense2", "x", 3)
