@@ -153,7 +153,7 @@ def dataset_from_bytes(
         raise DataError(
             f"{name}: {len(data) / 2**20:.1f} MB is more than the limit of {limit / 2**20:.1f} MB"
         )
-    unpacked = max(limit * 8, 1 << 28)
+    unpacked = limit * 8  # a ZIP may unpack to 8x its size: more is a zip bomb
     features = None
     if kind == "csv":
         x, y, classes, features = sources.read_csv_table(data, name, target, task)

@@ -1,0 +1,376 @@
+"""The exported `train.py`: a standalone script that trains `model.py` the way the app does.
+
+It copies the data-loading functions from `builder.data.sources` verbatim (so it loads the same
+data the same way without importing builder), writes out the design's loss and optimizer, and
+runs unchanged as `python train.py` or `torchrun --nproc_per_node=N train.py` (DDP with a
+DistributedSampler; gloo on CPU, nccl on GPU; only rank 0 logs and saves).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from string import Template
+
+from builder.data import sources
+from builder.losses import DEFAULT_LOSS
+from builder.settings import resolved_training
+from builder.spec import load_design
+
+# What each data-set loader needs copied alongside it.
+BUILTIN_CODE = {
+    "digits": ["digits_data", "stratified_split"],
+    "moons": ["moons_data", "stratified_split"],
+    "circles": ["circles_data", "stratified_split"],
+    "spirals": ["spirals_data", "stratified_split"],
+    "sine": ["sine_data"],
+    "waves": ["waves_data"],
+}
+FILE_CODE = {
+    "csv": ["_is_number", "_classes", "read_csv_table", "standardize"],
+    "npz": ["_classes", "read_npz"],
+    "images": ["_classes", "read_image_zip"],
+}
+SPLIT_CODE = ["stratified_split", "random_split"]
+IMPORTS = {
+    "read_csv_table": ["csv", "io", "math"],
+    "read_npz": ["io", "zipfile"],
+    "read_image_zip": ["io", "zipfile"],
+}
+
+LOSS_CODE = {
+    "cross_entropy": "F.cross_entropy(output, target)",
+    "nll": "F.nll_loss(output, target)",
+    "bce": "F.binary_cross_entropy_with_logits(output, F.one_hot(target, output.shape[1]).float())",
+    "bce1": "F.binary_cross_entropy_with_logits(output[:, 0], target.float())",
+    "kl_div": (
+        "F.kl_div(F.log_softmax(output, dim=1), F.one_hot(target, output.shape[1]).float(), "
+        'reduction="batchmean")'
+    ),
+    "mse": "F.mse_loss(output, target.view_as(output))",
+    "l1": "F.l1_loss(output, target.view_as(output))",
+    "huber": "F.huber_loss(output, target.view_as(output))",
+}
+
+
+def _lit(value) -> str:
+    """A Python literal, strings in double quotes as the rest of the script."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def optimizer_source(cfg: dict) -> str:
+    """The optimizer constructor as a line of code (lr comes from the --lr flag)."""
+    kind = cfg.get("type", "adam")
+    wd = cfg.get("weight_decay")
+    wd = float(wd) if wd is not None else (0.01 if kind == "adamw" else 0.0)
+    betas = tuple(cfg.get("betas") or (0.9, 0.999))
+    momentum = float(cfg.get("momentum") or 0.0)
+    if kind == "sgd":
+        nesterov = bool(cfg.get("nesterov")) and momentum > 0
+        return (
+            f"torch.optim.SGD(params, lr=lr, momentum={momentum!r}, nesterov={nesterov}, "
+            f"weight_decay={wd!r})"
+        )
+    if kind in ("adam", "adamw"):
+        name = {"adam": "Adam", "adamw": "AdamW"}[kind]
+        return f"torch.optim.{name}(params, lr=lr, betas={betas!r}, weight_decay={wd!r})"
+    if kind == "rmsprop":
+        return f"torch.optim.RMSprop(params, lr=lr, momentum={momentum!r}, weight_decay={wd!r})"
+    return f"torch.optim.Adagrad(params, lr=lr, weight_decay={wd!r})"
+
+
+def schedule_source(cfg: dict | None) -> str:
+    cfg = cfg or {}
+    kind = cfg.get("type", "none")
+    if kind == "step":
+        size = cfg.get("step_size")
+        step = f"{int(size)}" if size else "max(1, epochs // 3)"
+        gamma = float(cfg.get("gamma", 0.1))
+        return f"torch.optim.lr_scheduler.StepLR(optimizer, {step}, gamma={gamma!r})"
+    if kind == "cosine":
+        return "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))"
+    return "None"
+
+
+def _copied(names: list[str]) -> str:
+    seen, blocks = set(), []
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == "read_image_zip":
+            blocks.append(f"IMAGE_EXTENSIONS = {sources.IMAGE_EXTENSIONS!r}")
+        blocks.append(inspect.getsource(getattr(sources, name)).rstrip())
+    return "\n\n\n".join(blocks)
+
+
+def _loader(dataset, task: str, input_shape) -> tuple[list[str], str, str]:
+    """(functions to copy, body of load_data, the default for --data)."""
+    gan = task == "gan"
+    if isinstance(dataset, str):
+        names = BUILTIN_CODE[dataset] + FILE_CODE["npz"] + SPLIT_CODE
+        if dataset == "sine":
+            body = "return sine_data()"
+        elif dataset == "waves":
+            body = "x_train, y_train, x_val, y_val, _ = waves_data()\n    return x_train, y_train, x_val, y_val"
+        else:
+            call = f"digits_data(gan={gan})" if dataset == "digits" else f"{dataset}_data()"
+            body = (
+                f"x, y, _ = {call}\n"
+                "    train, val = stratified_split(y, seed)\n"
+                "    return x[train], y[train], x[val], y[val]"
+            )
+        body = f'if source.endswith(".npz"):\n        return split_file(source, seed)\n    {body}'
+        return names, body, _lit(dataset)
+    kind = dataset["type"]
+    names = FILE_CODE[kind] + FILE_CODE["npz"] + SPLIT_CODE
+    return names, "return split_file(source, seed)", _lit(dataset["path"])
+
+
+SPLIT_FILE = '''def split_file(source, seed):
+    """A data file -> (x_train, y_train, x_val, y_val), split as the app splits it."""
+    name = os.path.basename(source)
+    with open(source, "rb") as handle:
+        data = handle.read()
+    if source.endswith(".npz"):
+        x, y, _ = read_npz(data, name, TASK)
+$readers    else:
+        raise DataError(f"{name}: this script reads $kinds files")
+    if TASK == "classification":
+        train, val = stratified_split(y, seed)
+    else:
+        train, val = random_split(len(x), seed)
+    x_train, x_val = x[train], x[val]
+    if source.endswith(".csv"):
+        x_train, x_val = standardize(x_train, x_val)
+    return x_train, y[train], x_val, y[val]'''
+
+
+def _split_file(dataset, input_shape) -> str:
+    readers, kinds = "", [".npz"]
+    if isinstance(dataset, dict) and dataset["type"] == "csv":
+        readers = (
+            '    elif source.endswith(".csv"):\n'
+            "        x, y, _, _ = read_csv_table(data, name, TARGET, TASK)\n"
+        )
+        kinds.append(".csv")
+    elif isinstance(dataset, dict) and dataset["type"] == "images":
+        readers = (
+            '    elif source.endswith(".zip"):\n'
+            f'        x, y, _ = read_image_zip(data, name, {tuple(input_shape)!r}, TASK == "gan")\n'
+        )
+        kinds.append(".zip")
+    return Template(SPLIT_FILE).substitute(readers=readers, kinds=" or ".join(kinds))
+
+
+def generate_train_script(design) -> str:
+    """The text of train.py for this design (next to model.py, which it imports)."""
+    design = load_design(design)
+    if design.is_gan:
+        from builder.export_gan import generate_gan_script
+
+        return generate_gan_script(design)
+    raw = dict(design.training or {})
+    task = raw.get("task", "classification")
+    raw.setdefault("loss", DEFAULT_LOSS.get(task, "cross_entropy"))
+    s = resolved_training(raw)
+    graph = design.models["model"]
+    input_node = next(n for n in graph.nodes if n.type == "Input")
+    input_shape = list(input_node.params.get("shape") or [])
+    from builder.codegen import build_model
+
+    output_shape = list(build_model(design).OUTPUT_SHAPE)
+    loss = s["loss"]
+    loss_key = "bce1" if loss == "bce" and output_shape == [1] else loss
+    names, load_body, data_default = _loader(s["dataset"], task, input_shape)
+    needed = {m for n in names for m in IMPORTS.get(n, [])} | {"argparse", "json", "os", "time"}
+    target = s["dataset"].get("target") if isinstance(s["dataset"], dict) else None
+    return Template(TEMPLATE).substitute(
+        name=design.name,
+        imports="\n".join(f"import {m}" for m in sorted(needed)),
+        task=_lit(task),
+        data_default=data_default,
+        target=_lit(target),
+        loss=loss,
+        loss_code=LOSS_CODE[loss_key],
+        optimizer_code=optimizer_source(s["optimizer"]),
+        schedule_code=schedule_source(s.get("schedule")),
+        lr=repr(float(s["optimizer"].get("lr") or 0.001)),
+        batch_size=int(s["batch_size"]),
+        epochs=int(s["epochs"]),
+        seed=int(s["seed"]),
+        copied=_copied(names),
+        split_file=_split_file(s["dataset"], input_shape),
+        load_body=load_body,
+        classify=task == "classification",
+    )
+
+
+TEMPLATE = '''"""Train the design "$name" (generated by netbuilder; needs torch and numpy).
+
+One process:     python train.py
+Several:         torchrun --nproc_per_node=2 train.py
+Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S  --out DIR
+Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt (the model's state_dict).
+"""
+
+$imports
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+from model import Model
+
+# Settings of the design.
+TASK = $task
+DATA = $data_default
+TARGET = $target
+LOSS = "$loss"
+LR = $lr
+BATCH_SIZE = $batch_size
+EPOCHS = $epochs
+SEED = $seed
+CLASSIFICATION = $classify
+
+
+# Data: the same functions the app loads its data with.
+
+
+class DataError(ValueError):
+    """A data set that cannot be used."""
+
+
+$copied
+
+
+$split_file
+
+
+def load_data(source, seed):
+    """(x_train, y_train, x_val, y_val) as numpy arrays."""
+    $load_body
+
+
+def compute_loss(output, target):
+    return $loss_code
+
+
+def make_optimizer(params, lr):
+    return $optimizer_code
+
+
+def make_schedule(optimizer, epochs):
+    return $schedule_code
+
+
+@torch.no_grad()
+def evaluate(model, x_val, y_val, device):
+    model.eval()
+    total, correct = 0.0, 0
+    for i in range(0, len(x_val), 1024):
+        x, y = x_val[i : i + 1024].to(device), y_val[i : i + 1024].to(device)
+        output = model(x)
+        total += compute_loss(output, y).item() * len(x)
+        if CLASSIFICATION:
+            predicted = (output[:, 0] > 0).long() if output.shape[1] == 1 else output.argmax(1)
+            correct += (predicted == y).sum().item()
+    metrics = {"val_loss": total / len(x_val)}
+    if CLASSIFICATION:
+        metrics["val_accuracy"] = correct / len(x_val)
+    return metrics
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="per process")
+    parser.add_argument("--data", default=DATA, help="data set (default: the design's)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", default=".", help="folder for metrics.jsonl and weights.pt")
+    args = parser.parse_args()
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+
+    try:
+        x_train, y_train, x_val, y_val = load_data(args.data, args.seed)
+    except DataError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    train_set = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train))
+    x_val, y_val = torch.from_numpy(x_val), torch.from_numpy(y_val)
+    sampler = DistributedSampler(train_set, seed=args.seed) if distributed else None
+    loader = DataLoader(
+        train_set,
+        batch_size=args.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+
+    torch.manual_seed(args.seed)  # the same initial weights in every process
+    model = Model().to(device)
+    trained = model
+    if distributed:
+        ids = [device] if device.type == "cuda" else None
+        trained = DistributedDataParallel(model, device_ids=ids)
+    optimizer = make_optimizer(trained.parameters(), args.lr)
+    schedule = make_schedule(optimizer, args.epochs)
+    if rank == 0:
+        os.makedirs(args.out, exist_ok=True)
+        log = open(os.path.join(args.out, "metrics.jsonl"), "w")
+        print(f"training on {len(train_set)} samples, {world} process(es), {device}", flush=True)
+
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        trained.train()
+        loss_sum, seen = 0.0, 0
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            loss = compute_loss(trained(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum, seen = loss_sum + loss.item() * len(x), seen + len(x)
+        if distributed:  # every process saw its own share of the data
+            totals = torch.tensor([loss_sum, seen], dtype=torch.float64, device=device)
+            dist.all_reduce(totals)
+            loss_sum, seen = totals.tolist()
+        lr = optimizer.param_groups[0]["lr"]
+        if schedule is not None:
+            schedule.step()
+        if rank == 0:
+            row = {"epoch": epoch, "train_loss": loss_sum / seen}
+            row.update(evaluate(model, x_val, y_val, device))
+            row.update(lr=lr, seconds=round(time.perf_counter() - start, 3))
+            log.write(json.dumps(row) + "\\n")
+            log.flush()
+            print(json.dumps(row), flush=True)
+
+    if rank == 0:
+        log.close()
+        torch.save(model.state_dict(), os.path.join(args.out, "weights.pt"))
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
+'''
