@@ -3,6 +3,9 @@
 import streamlit as st
 
 from components.design_area import render_design_area
+from components.export_panel import render_export_area
+from components.runs_panel import render_runs_area
+from components.train_area import render_train_area
 
 st.set_page_config(page_title="Network builder", page_icon=":material/hub:", layout="wide")
 
@@ -10,6 +13,9 @@ st.set_page_config(page_title="Network builder", page_icon=":material/hub:", lay
 # A new area is one import and one line here.
 AREAS = [
     ("Design", render_design_area),
+    ("Train", render_train_area),
+    ("Runs", render_runs_area),
+    ("Export", render_export_area),
 ]
 
 tabs = st.tabs([label for label, _ in AREAS], key="nb_area", on_change="rerun")

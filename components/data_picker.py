@@ -1,0 +1,228 @@
+"""The data set control: a built-in one, or an uploaded CSV / NPZ / image ZIP, with a preview.
+
+An upload is read with the trainer's own readers before anything changes: a broken file gets a
+message naming what is wrong and leaves the design as it was; a good one is stored in the
+workspace and the design's `training.dataset` points at it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from builder.data import BUILTIN, DataError, Dataset, load_dataset
+from builder.data.check import data_model, model_io
+from builder.data.datasets import dataset_label
+from builder.registry import fmt_shape
+from builder.uploads import dataset_setting, read_upload, save_upload
+from components import charts
+from components import design_state as ds
+from components.images import samples_mosaic
+from components.ui_text import md_escape
+
+UPLOAD = "__upload__"
+UPLOAD_GEN = "nb_data_upload_gen"
+UPLOAD_ERROR = "nb_data_upload_error"
+UPLOAD_MODE = "nb_data_upload_mode"
+PREVIEW = 16
+
+
+def input_shape(design) -> list[int] | None:
+    """The shape of the Input that reads the data (the discriminator's for a GAN)."""
+    try:
+        return model_io(design, data_model(design))["input_shape"] or None
+    except (DataError, KeyError):
+        return None
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _load(spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
+    try:
+        training = {"dataset": json.loads(spec), "task": task, "seed": seed}
+        return load_dataset(training, list(shape) if shape else None), None
+    except DataError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a reader bug must not put a traceback on the page
+        return None, f"the data set could not be read: {exc}"
+
+
+def load_for(design) -> tuple[Dataset | None, str | None]:
+    """The design's data set (cached), or the reason it cannot be read."""
+    training = design.training or {}
+    spec = training.get("dataset", "digits")
+    stamp = 0.0
+    if isinstance(spec, dict) and spec.get("path"):
+        try:
+            stamp = Path(spec["path"]).stat().st_mtime
+        except OSError:
+            stamp = -1.0
+    shape = input_shape(design)
+    return _load(
+        json.dumps(spec, sort_keys=True),
+        training.get("task", "classification"),
+        int(training.get("seed", 0) or 0),
+        tuple(shape) if shape else None,
+        stamp,
+    )
+
+
+def _set_dataset(value) -> None:
+    design = ds.current_design()
+    ds.commit(replace(design, training={**design.training, "dataset": value}))
+
+
+def _on_choice(key: str) -> None:
+    choice = st.session_state.get(key)
+    st.session_state[UPLOAD_MODE] = choice == UPLOAD
+    st.session_state.pop(UPLOAD_ERROR, None)
+    if choice in BUILTIN:
+        _set_dataset(choice)
+
+
+def _on_upload(key: str) -> None:
+    uploaded = st.session_state.get(key)
+    if uploaded is None:
+        return
+    design = ds.current_design()
+    training = design.training or {}
+    raw = uploaded.getvalue()
+    try:
+        read_upload(
+            uploaded.name,
+            raw,
+            task=training.get("task", "classification"),
+            seed=int(training.get("seed", 0) or 0),
+            input_shape=input_shape(design),
+        )
+        path = save_upload(uploaded.name, raw)
+    except DataError as exc:
+        st.session_state[UPLOAD_ERROR] = (
+            f"{exc}. Nothing was changed: the design still trains on "
+            f"“{dataset_label(training.get('dataset', 'digits'))}”."
+        )
+    except OSError as exc:
+        st.session_state[UPLOAD_ERROR] = f"{uploaded.name} could not be stored: {exc}"
+    else:
+        st.session_state.pop(UPLOAD_ERROR, None)
+        st.session_state[UPLOAD_MODE] = False
+        _set_dataset(dataset_setting(uploaded.name, path))
+        ds.notify("success", f"Using the uploaded file {uploaded.name}.")
+    st.session_state[UPLOAD_GEN] = st.session_state.get(UPLOAD_GEN, 0) + 1
+
+
+def _on_target(key: str) -> None:
+    spec = dict((ds.current_design().training or {}).get("dataset") or {})
+    spec["target"] = st.session_state.get(key)
+    _set_dataset(spec)
+
+
+def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> None:
+    training = design.training or {}
+    spec = training.get("dataset", "digits")
+    options = list(BUILTIN)
+    if isinstance(spec, dict):
+        options.append("__file__")
+    options.append(UPLOAD)
+    current = "__file__" if isinstance(spec, dict) else spec
+    if st.session_state.get(UPLOAD_MODE):
+        current = UPLOAD
+    labels = {UPLOAD: "Upload a file (CSV, NPZ, image ZIP)…", "__file__": dataset_label(spec)}
+    key = f"nb_tr:{ds.revision()}:dataset:{current}"
+    st.selectbox(
+        "Data set",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda v: labels.get(v, v),
+        key=key,
+        on_change=_on_choice,
+        args=(key,),
+        help=md_escape(BUILTIN.get(spec, "")) if isinstance(spec, str) else None,
+    )
+    if current == UPLOAD:
+        up_key = f"nb_data_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
+        st.file_uploader(
+            "Upload a data file",
+            type=["csv", "npz", "zip"],
+            key=up_key,
+            on_change=_on_upload,
+            args=(up_key,),
+            help=md_escape(
+                "CSV with a header row (the last column is the target unless you pick another); "
+                "NPZ with arrays X and y; ZIP with one folder of images per class"
+            ),
+        )
+    error = st.session_state.get(UPLOAD_ERROR)
+    if error:
+        st.error(md_escape(error), icon=":material/error:")
+    for message in problems:
+        st.error(md_escape(message), icon=":material/error:")
+    if isinstance(spec, dict) and spec.get("type") == "csv" and dataset is not None:
+        columns = list(dataset.feature_names or []) + [spec.get("target") or "(last column)"]
+        target_key = f"nb_tr:{ds.revision()}:target"
+        st.selectbox(
+            "Target column",
+            columns,
+            index=len(columns) - 1,
+            key=target_key,
+            on_change=_on_target,
+            args=(target_key,),
+        )
+    if dataset is not None:
+        render_preview(dataset)
+
+
+def render_preview(dataset: Dataset) -> None:
+    classes = dataset.class_names if dataset.num_classes else None
+    parts = [
+        f"{len(dataset.x_train):,} train / {len(dataset.x_val):,} validation",
+        f"sample {fmt_shape(dataset.sample_shape)}",
+    ]
+    if classes:
+        shown = ", ".join(classes[:12]) + (" …" if len(classes) > 12 else "")
+        parts.append(f"{len(classes)} classes ({shown})")
+    elif dataset.target_shape is not None:
+        parts.append(f"target {fmt_shape(dataset.target_shape)}")
+    st.caption(md_escape(" · ".join(parts)))
+    with st.expander("Preview", icon=":material/visibility:"):
+        x = dataset.x_train[:PREVIEW]
+        shape = dataset.sample_shape
+        if len(shape) == 3 and shape[0] in (1, 3, 4):
+            low = float(min(0.0, x.min()))
+            st.image(samples_mosaic(x, (low, 1.0), 240), caption=_labels(dataset))
+        elif shape == [2]:
+            st.plotly_chart(
+                charts.points_figure(dataset.x_train[:1000], None, None),
+                key="nb_preview_points",
+                config={"displayModeBar": False},
+            )
+        elif len(shape) == 2:
+            st.plotly_chart(
+                charts.sequence_figure(x[0], "First sample"),
+                key="nb_preview_seq",
+                config={"displayModeBar": False},
+            )
+            st.caption(_labels(dataset, 1))
+        else:
+            rows = x.reshape(len(x), -1)[:8]
+            names = dataset.feature_names or [f"x{i}" for i in range(rows.shape[1])]
+            table = {n: rows[:, i] for i, n in enumerate(names[: rows.shape[1]])}
+            if dataset.y_train is not None:
+                table["target"] = _targets(dataset, 8)
+            st.dataframe(table, hide_index=True, height=180)
+
+
+def _targets(dataset: Dataset, n: int) -> list:
+    y = dataset.y_train[:n]
+    if dataset.num_classes:
+        return [dataset.class_names[int(v)] for v in y]
+    return [float(np.asarray(v).reshape(-1)[0]) for v in y]
+
+
+def _labels(dataset: Dataset, n: int = PREVIEW) -> str | None:
+    if dataset.y_train is None:
+        return None
+    return md_escape("labels: " + ", ".join(str(v) for v in _targets(dataset, n)))

@@ -1,0 +1,206 @@
+"""The live view of a run: progress, metrics, charts, epoch-end views and GAN samples.
+
+It redraws in an `st.fragment` on a timer (twice a second) while the run trains, so only
+these charts rerun, never the whole page; once the run has ended it reruns the page once (to
+turn the timer off and refresh the buttons) and then stays still.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from builder.live import Snapshot
+from components import charts
+from components import run_session as rs
+from components.images import samples_mosaic
+from components.ui_text import md_escape
+
+REFRESH_S = 0.5
+CHART_CONFIG = {"displaylogo": False}
+STATUS_TEXT = {
+    "starting": "Starting the training process…",
+    "running": "Training",
+    "paused": "Paused",
+    "finished": "Finished",
+    "stopped": "Stopped",
+    "error": "Failed",
+    "interrupted": "Interrupted (the training process ended without finishing)",
+}
+
+
+def render_live(run_id: int | None) -> None:
+    if run_id is None:
+        st.info("No run yet: check the settings and press **Train**.", icon=":material/info:")
+        return
+    active = rs.is_active(run_id)
+    fragment = st.fragment(run_every=REFRESH_S if active else None)(_live)
+    fragment(run_id, active)
+
+
+def _live(run_id: int, timer_on: bool) -> None:
+    snap = rs.refresh(run_id)
+    if snap is None:
+        st.info("This run is no longer recorded.")
+        return
+    render_progress(snap)
+    render_metrics(snap)
+    if snap.task == "gan":
+        render_gan(snap)
+    else:
+        render_curves(snap)
+    if timer_on and not rs.is_active(run_id):
+        st.rerun()  # the run ended: redraw the page once, without the timer
+
+
+def progress_text(snap: Snapshot) -> str:
+    p = snap.progress
+    status = STATUS_TEXT.get(snap.status, snap.status)
+    bits = [f"Run #{snap.run_id} · {status}"]
+    if p.epochs:
+        bits.append(f"epoch {p.epoch}/{p.epochs}")
+    if p.total_steps:
+        bits.append(f"step {p.step:,}/{p.total_steps:,}")
+    if p.samples_per_sec:
+        bits.append(f"{p.samples_per_sec:,.0f} samples/s")
+    if p.seconds_left is not None and not snap.ended:
+        bits.append(f"{_duration(p.seconds_left)} left")
+    if snap.ended and snap.epochs:
+        bits.append(f"in {_duration(snap.epochs[-1].get('seconds') or 0)}")
+    return " · ".join(bits)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def render_progress(snap: Snapshot) -> None:
+    with st.container(key="nb_live_progress"):
+        st.progress(snap.progress.fraction, text=md_escape(progress_text(snap)))
+        if snap.error:
+            st.error(md_escape(snap.error), icon=":material/error:")
+
+
+def _fmt(value, percent: bool = False) -> str:
+    if not isinstance(value, int | float):
+        return "—"
+    return f"{value:.1%}" if percent else f"{value:.4f}"
+
+
+def render_metrics(snap: Snapshot) -> None:
+    last = snap.last_epoch or {}
+    if snap.task == "gan":
+        items = [
+            ("D loss", _fmt(last.get("d_loss"))),
+            ("G loss", _fmt(last.get("g_loss"))),
+            ("D(x)", _fmt(last.get("d_real"))),
+            ("D(G(z))", _fmt(last.get("d_fake"))),
+        ]
+    else:
+        train = last.get("train_loss")
+        if train is None and snap.steps:
+            train = snap.steps[-1].get("loss")
+        items = [("Train loss", _fmt(train)), ("Validation loss", _fmt(last.get("val_loss")))]
+        if snap.task == "classification":
+            items.append(("Validation accuracy", _fmt(last.get("val_accuracy"), percent=True)))
+    with st.container(key="nb_live_metrics", horizontal=True):
+        for label, value in items:
+            st.metric(label, value, border=True)
+
+
+def _chart(fig, key: str) -> None:
+    with st.container(key=key):
+        st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
+
+
+def render_curves(snap: Snapshot) -> None:
+    left, right = st.columns(2)
+    with left:
+        _chart(charts.loss_figure(snap.steps, snap.epochs), "nb_live_loss")
+    last = snap.last_epoch or {}
+    with right:
+        if snap.task == "classification":
+            _chart(charts.accuracy_figure(snap.epochs), "nb_live_accuracy")
+        else:
+            _chart(charts.lr_figure(snap.epochs), "nb_live_lr")
+    left, right = st.columns(2)
+    if snap.task == "classification":
+        with left:
+            if last.get("confusion"):
+                _chart(
+                    charts.confusion_figure(last["confusion"], snap.class_names, last.get("epoch")),
+                    "nb_live_confusion",
+                )
+            else:
+                st.caption("The confusion matrix appears at the end of the first epoch.")
+        with right:
+            _chart(charts.lr_figure(snap.epochs), "nb_live_lr")
+    elif last.get("predictions"):
+        _chart(charts.prediction_figure(last["predictions"], last.get("epoch")), "nb_live_pred")
+
+
+def render_gan(snap: Snapshot) -> None:
+    left, right = st.columns(2)
+    with left:
+        _chart(charts.gan_loss_figure(snap.steps, snap.epochs), "nb_live_gan_loss")
+    with right:
+        _chart(charts.gan_scores_figure(snap.epochs), "nb_live_gan_scores")
+    render_samples(snap)
+
+
+def _epoch_slider(snap: Snapshot) -> int | None:
+    """The epoch whose samples are shown: the newest, unless the user stepped back."""
+    epochs = sorted(snap.samples)
+    if not epochs:
+        return None
+    newest = epochs[-1]
+    if len(epochs) == 1:
+        return newest
+    key = f"nb_gan_epoch_{snap.run_id}"
+    follow = f"{key}_newest"
+    if st.session_state.get(key) in (None, st.session_state.get(follow)):
+        st.session_state[key] = newest  # following the newest epoch
+    st.session_state[follow] = newest
+    return st.slider(
+        "Samples after epoch",
+        min_value=epochs[0],
+        max_value=newest,
+        key=key,
+        help="Drag back to see how the same noise looked in earlier epochs",
+    )
+
+
+def render_samples(snap: Snapshot) -> None:
+    epoch = _epoch_slider(snap)
+    if epoch is None:
+        st.caption("The generator's samples appear when training starts.")
+        return
+    samples = snap.samples.get(epoch)
+    if samples is None:
+        epoch = max(snap.samples)
+        samples = snap.samples[epoch]
+    label = "untrained generator" if epoch == 0 else f"after epoch {epoch}"
+    with st.container(key="nb_gan_samples"):
+        if snap.sample_kind == "images":
+            st.image(
+                samples_mosaic(samples, (-1.0, 1.0), 420),
+                caption=f"{len(samples)} samples from the same fixed noise, {label}",
+            )
+        elif snap.sample_kind == "points":
+            st.plotly_chart(
+                charts.points_figure(snap.real, samples, epoch),
+                key="nb_gan_points_chart",
+                config=CHART_CONFIG,
+            )
+        else:
+            st.plotly_chart(
+                charts.heatmap_figure(samples.reshape(len(samples), -1), f"Samples, {label}"),
+                key="nb_gan_arrays_chart",
+                config=CHART_CONFIG,
+            )

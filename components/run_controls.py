@@ -1,0 +1,66 @@
+"""Train / Pause / Resume / Stop: the run in its own process, through builder.worker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import design_state as ds
+from components import run_session as rs
+from components.ui_text import md_escape
+
+
+def _train() -> None:
+    try:
+        rs.start(ds.current_design())
+    except Exception as exc:  # e.g. the workspace cannot be written
+        ds.notify("error", f"Could not start training: {exc}")
+
+
+def _toggle_pause(run_id: int) -> None:
+    if rs.is_paused(run_id):
+        rs.resume(run_id)
+    else:
+        rs.pause(run_id)
+
+
+def blocking_reason(problems: dict[str, list[str]]) -> str | None:
+    """Why Train is disabled, in one line, or None."""
+    count = sum(len(v) for v in problems.values())
+    if not count:
+        return None
+    return f"{count} setting{'s' if count != 1 else ''} must change before training (see the messages at the controls)"
+
+
+def render_run_buttons(problems: dict[str, list[str]], run_id: int | None) -> None:
+    active = rs.is_active(run_id)
+    paused = rs.is_paused(run_id)
+    reason = blocking_reason(problems)
+    with st.container(horizontal=True, key="nb_run_buttons"):
+        st.button(
+            "Train",
+            type="primary",
+            icon=":material/play_arrow:",
+            key="nb_train",
+            on_click=_train,
+            disabled=active or reason is not None,
+            help="Train a copy of the design in its own process; editing the design meanwhile does not touch the run",
+        )
+        st.button(
+            "Resume" if paused else "Pause",
+            icon=":material/play_circle:" if paused else ":material/pause:",
+            key="nb_pause",
+            on_click=_toggle_pause,
+            args=(run_id,),
+            disabled=not active,
+        )
+        st.button(
+            "Stop",
+            icon=":material/stop:",
+            key="nb_stop",
+            on_click=rs.stop,
+            args=(run_id,),
+            disabled=not active,
+            help="Stop now; the weights trained so far are kept",
+        )
+    if reason and not active:
+        st.caption(md_escape(reason))

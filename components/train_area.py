@@ -1,0 +1,36 @@
+"""The Train area: settings on the left; buttons, progress and live charts on the right; then
+feature maps and the model summary."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import design_state as ds
+from components import run_session as rs
+from components.feature_maps import render_feature_maps
+from components.live_view import render_live
+from components.model_summary import render_model_summary
+from components.run_controls import render_run_buttons
+from components.train_controls import render_training_controls
+from components.ui_text import md_escape
+
+
+def render_train_area() -> None:
+    design = ds.current_design()
+    for level, text in ds.pop_notices():
+        getattr(st, level)(md_escape(text))
+    run_id = rs.watched()
+    settings, live = st.columns([1, 2.2], gap="large")
+    with settings:
+        st.subheader("Settings", anchor=False)
+        problems = render_training_controls(design)
+    with live:
+        render_run_buttons(problems, run_id)
+        render_live(run_id)
+    run = rs.store().get_run(run_id) if run_id is not None else None
+    if run is not None and rs.is_active(run_id):
+        run = {**run, "weights_path": None}  # weights of an unfinished run are not saved yet
+    with st.expander("Feature maps", icon=":material/grid_view:", expanded=False):
+        render_feature_maps(run, design)
+    with st.expander("Model summary", icon=":material/table_rows:"):
+        render_model_summary(design, ds.current_analysis())

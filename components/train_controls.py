@@ -1,0 +1,256 @@
+"""Training settings: task, data set, loss, optimizer, schedule, batch size, epochs, seed.
+
+Every change is written to the design's `training` section through the design state (so undo
+and autosave apply).  What does not fit the design is explained next to its control, before
+Train is pressed, by `builder.preflight` (the trainer's own checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from builder.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
+from builder.optim import DEFAULT_LR, OPTIMIZERS, SCHEDULES
+from builder.preflight import training_problems
+from builder.settings import TASKS, validate_training
+from components import design_state as ds
+from components.data_picker import load_for, render_data_picker
+from components.ui_text import md_escape
+
+ERRORS = "nb_train_field_errors"
+TASK_HELP = {
+    "classification": "predict a class: the last layer outputs one score per class",
+    "regression": "predict numbers from features",
+    "forecasting": "predict the next value of a sequence",
+    "gan": "a generator learns to make samples a discriminator cannot tell from real ones",
+}
+
+
+def _key(name: str) -> str:
+    return f"nb_tr:{ds.revision()}:{name}"
+
+
+def set_training(changes: dict, field: str) -> str | None:
+    """Apply changes to the training section; returns why they were refused, or None."""
+    design = ds.current_design()
+    training = {**(design.training or {}), **changes}
+    problems = validate_training(training)
+    errors = st.session_state.setdefault(ERRORS, {})
+    if problems:
+        errors[field] = "; ".join(str(p) for p in problems)
+        return errors[field]
+    errors.pop(field, None)
+    ds.commit(replace(design, training=training))
+    return None
+
+
+def _on_task(key: str) -> None:
+    task = st.session_state[key]
+    training = ds.current_design().training or {}
+    changes = {"task": task}
+    loss = training.get("loss")
+    if loss is None or check_loss(task, loss, None):
+        changes["loss"] = DEFAULT_LOSS[task]
+    set_training(changes, "task")
+
+
+def _on_value(key: str, field: str) -> None:
+    set_training({field: st.session_state[key]}, field)
+
+
+def _on_optimizer(key: str, field: str) -> None:
+    training = ds.current_design().training or {}
+    value = st.session_state[key]
+    opt = dict(training.get("optimizer") or {"type": "adam"})
+    if field == "type":
+        opt = {"type": value, "lr": DEFAULT_LR.get(value, 0.001)}
+        for keep in ("weight_decay",):
+            if keep in (training.get("optimizer") or {}):
+                opt[keep] = training["optimizer"][keep]
+    elif field in ("beta1", "beta2"):
+        betas = list(opt.get("betas") or [0.9, 0.999])
+        betas[0 if field == "beta1" else 1] = float(value)
+        opt["betas"] = betas
+    else:
+        opt[field] = value
+    set_training({"optimizer": opt}, field)
+
+
+def _on_schedule(key: str, field: str) -> None:
+    training = ds.current_design().training or {}
+    sched = dict(training.get("schedule") or {"type": "none"})
+    sched[field] = st.session_state[key]
+    set_training({"schedule": sched}, field)
+
+
+def _explain(messages: list[str] | None) -> None:
+    for message in messages or []:
+        st.error(md_escape(message), icon=":material/error:")
+
+
+def _field_error(field: str) -> None:
+    reason = st.session_state.get(ERRORS, {}).get(field)
+    if reason:
+        st.error(md_escape(reason), icon="⛔")
+
+
+def _number(label, field, value, *, lo, hi, step, fmt=None, help=None, callback=None, args=()):
+    key = _key(field)
+    st.number_input(
+        label,
+        min_value=lo,
+        max_value=hi,
+        value=value,
+        step=step,
+        format=fmt,
+        key=key,
+        help=help,
+        on_change=callback or _on_value,
+        args=args or (key, field),
+    )
+    _field_error(field)
+
+
+def render_training_controls(design) -> dict[str, list[str]]:
+    """The settings form; returns preflight problems per section (empty: ready to train)."""
+    training = design.training or {}
+    task = training.get("task", "classification")
+    dataset, data_error = load_for(design)
+    problems = training_problems(design, dataset, data_error)
+
+    _explain(problems.get("design"))
+    key = _key("task")
+    st.selectbox(
+        "Task",
+        TASKS,
+        index=TASKS.index(task) if task in TASKS else 0,
+        key=key,
+        on_change=_on_task,
+        args=(key,),
+        help=md_escape(TASK_HELP.get(task, "")),
+    )
+    _explain(problems.get("task"))
+    render_data_picker(design, dataset, problems.get("dataset", []))
+
+    loss = training.get("loss") or DEFAULT_LOSS.get(task, "cross_entropy")
+    key = _key("loss")
+    st.selectbox(
+        "Loss",
+        LOSSES,
+        index=LOSSES.index(loss) if loss in LOSSES else 0,
+        key=key,
+        on_change=_on_value,
+        args=(key, "loss"),
+        help=md_escape(LOSS_HELP.get(loss, "")),
+        disabled=task == "gan",
+    )
+    _explain(problems.get("loss"))
+
+    render_optimizer(training.get("optimizer") or {"type": "adam", "lr": 0.001})
+    _explain(problems.get("optimizer"))
+    render_schedule(training.get("schedule") or {"type": "none"})
+    _explain(problems.get("schedule"))
+
+    cols = st.columns(3)
+    with cols[0]:
+        _number(
+            "Batch size", "batch_size", int(training.get("batch_size", 64)), lo=1, hi=65536, step=1
+        )
+    with cols[1]:
+        _number("Epochs", "epochs", int(training.get("epochs", 10)), lo=1, hi=100000, step=1)
+    with cols[2]:
+        _number("Seed", "seed", int(training.get("seed", 0)), lo=0, hi=2**31 - 1, step=1)
+    if task == "gan":
+        cols = st.columns(2)
+        with cols[0]:
+            _number(
+                "Label smoothing", "label_smoothing", float(training.get("label_smoothing", 0.0)),
+                lo=0.0, hi=0.5, step=0.05, fmt="%g", help="real labels become 1 - this",
+            )  # fmt: skip
+        with cols[1]:
+            _number(
+                "Fixed noise samples", "noise_samples", int(training.get("noise_samples", 64)),
+                lo=1, hi=1024, step=1, help="how many samples the grid shows each epoch",
+            )  # fmt: skip
+    _explain(problems.get("settings"))
+    return problems
+
+
+def render_optimizer(opt: dict) -> None:
+    kind = opt.get("type", "adam")
+    cols = st.columns(2)
+    with cols[0]:
+        key = _key("opt.type")
+        st.selectbox(
+            "Optimizer",
+            OPTIMIZERS,
+            index=OPTIMIZERS.index(kind) if kind in OPTIMIZERS else 1,
+            key=key,
+            on_change=_on_optimizer,
+            args=(key, "type"),
+        )
+    with cols[1]:
+        lr = float(opt.get("lr") or DEFAULT_LR.get(kind, 0.001))
+        _number(
+            "Learning rate", "lr", lr, lo=1e-8, hi=10.0, step=1e-4, fmt="%g",
+            callback=_on_optimizer, args=(_key("lr"), "lr"),
+        )  # fmt: skip
+    cols = st.columns(2)
+    with cols[0]:
+        wd = float(opt.get("weight_decay") or 0.0)
+        _number(
+            "Weight decay", "weight_decay", wd, lo=0.0, hi=1.0, step=1e-4, fmt="%g",
+            callback=_on_optimizer, args=(_key("weight_decay"), "weight_decay"),
+        )  # fmt: skip
+    with cols[1]:
+        if kind in ("sgd", "rmsprop"):
+            _number(
+                "Momentum", "momentum", float(opt.get("momentum") or 0.0), lo=0.0, hi=0.999,
+                step=0.05, fmt="%g", callback=_on_optimizer, args=(_key("momentum"), "momentum"),
+            )  # fmt: skip
+    if kind == "sgd":
+        key = _key("nesterov")
+        st.checkbox(
+            "Nesterov momentum",
+            value=bool(opt.get("nesterov")),
+            key=key,
+            on_change=_on_optimizer,
+            args=(key, "nesterov"),
+        )
+    if kind in ("adam", "adamw"):
+        betas = list(opt.get("betas") or [0.9, 0.999])
+        cols = st.columns(2)
+        for i, (col, name) in enumerate(zip(cols, ("beta1", "beta2"), strict=True)):
+            with col:
+                _number(
+                    f"β{i + 1}", name, float(betas[i]), lo=0.0, hi=0.9999, step=0.001, fmt="%g",
+                    callback=_on_optimizer, args=(_key(name), name),
+                )  # fmt: skip
+
+
+def render_schedule(sched: dict) -> None:
+    kind = sched.get("type", "none")
+    cols = st.columns([2, 1, 1])
+    with cols[0]:
+        key = _key("sched.type")
+        st.selectbox(
+            "Learning-rate schedule",
+            SCHEDULES,
+            index=SCHEDULES.index(kind) if kind in SCHEDULES else 0,
+            key=key,
+            on_change=_on_schedule,
+            args=(key, "type"),
+        )
+    if kind == "step":
+        with cols[1]:
+            _number(
+                "Every (epochs)", "step_size", int(sched.get("step_size") or 10), lo=1,
+                hi=100000, step=1, callback=_on_schedule, args=(_key("step_size"), "step_size"),
+            )  # fmt: skip
+        with cols[2]:
+            _number(
+                "Gamma", "gamma", float(sched.get("gamma") or 0.1), lo=0.0001, hi=1.0,
+                step=0.05, fmt="%g", callback=_on_schedule, args=(_key("gamma"), "gamma"),
+            )  # fmt: skip
