@@ -53,13 +53,13 @@ LOSS_CODE = {
 }
 
 
-def _lit(value) -> str:
+def lit(value) -> str:
     """A Python literal, strings in double quotes as the rest of the script."""
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-def optimizer_source(cfg: dict) -> str:
-    """The optimizer constructor as a line of code (lr comes from the --lr flag)."""
+def optimizer_source(cfg: dict, params: str = "params", lr: str = "lr") -> str:
+    """The optimizer constructor as one expression, over `params` with learning rate `lr`."""
     kind = cfg.get("type", "adam")
     wd = cfg.get("weight_decay")
     wd = float(wd) if wd is not None else (0.01 if kind == "adamw" else 0.0)
@@ -68,15 +68,15 @@ def optimizer_source(cfg: dict) -> str:
     if kind == "sgd":
         nesterov = bool(cfg.get("nesterov")) and momentum > 0
         return (
-            f"torch.optim.SGD(params, lr=lr, momentum={momentum!r}, nesterov={nesterov}, "
+            f"torch.optim.SGD({params}, lr={lr}, momentum={momentum!r}, nesterov={nesterov}, "
             f"weight_decay={wd!r})"
         )
     if kind in ("adam", "adamw"):
         name = {"adam": "Adam", "adamw": "AdamW"}[kind]
-        return f"torch.optim.{name}(params, lr=lr, betas={betas!r}, weight_decay={wd!r})"
+        return f"torch.optim.{name}({params}, lr={lr}, betas={betas!r}, weight_decay={wd!r})"
     if kind == "rmsprop":
-        return f"torch.optim.RMSprop(params, lr=lr, momentum={momentum!r}, weight_decay={wd!r})"
-    return f"torch.optim.Adagrad(params, lr=lr, weight_decay={wd!r})"
+        return f"torch.optim.RMSprop({params}, lr={lr}, momentum={momentum!r}, weight_decay={wd!r})"
+    return f"torch.optim.Adagrad({params}, lr={lr}, weight_decay={wd!r})"
 
 
 def schedule_source(cfg: dict | None) -> str:
@@ -92,7 +92,7 @@ def schedule_source(cfg: dict | None) -> str:
     return "None"
 
 
-def _copied(names: list[str]) -> str:
+def copied_source(names: list[str]) -> str:
     seen, blocks = set(), []
     for name in names:
         if name in seen:
@@ -104,7 +104,7 @@ def _copied(names: list[str]) -> str:
     return "\n\n\n".join(blocks)
 
 
-def _loader(dataset, task: str, input_shape) -> tuple[list[str], str, str]:
+def loader_parts(dataset, task: str, input_shape) -> tuple[list[str], str, str]:
     """(functions to copy, body of load_data, the default for --data)."""
     gan = task == "gan"
     if isinstance(dataset, str):
@@ -121,10 +121,10 @@ def _loader(dataset, task: str, input_shape) -> tuple[list[str], str, str]:
                 "    return x[train], y[train], x[val], y[val]"
             )
         body = f'if source.endswith(".npz"):\n        return split_file(source, seed)\n    {body}'
-        return names, body, _lit(dataset)
+        return names, body, lit(dataset)
     kind = dataset["type"]
     names = FILE_CODE[kind] + FILE_CODE["npz"] + SPLIT_CODE
-    return names, "return split_file(source, seed)", _lit(dataset["path"])
+    return names, "return split_file(source, seed)", lit(dataset["path"])
 
 
 SPLIT_FILE = '''def split_file(source, seed):
@@ -141,12 +141,11 @@ $readers    else:
     else:
         train, val = random_split(len(x), seed)
     x_train, x_val = x[train], x[val]
-    if source.endswith(".csv"):
-        x_train, x_val = standardize(x_train, x_val)
-    return x_train, y[train], x_val, y[val]'''
+$standardize    y_train, y_val = (None, None) if y is None else (y[train], y[val])
+    return x_train, y_train, x_val, y_val'''
 
 
-def _split_file(dataset, input_shape) -> str:
+def split_file_source(dataset, input_shape) -> str:
     readers, kinds = "", [".npz"]
     if isinstance(dataset, dict) and dataset["type"] == "csv":
         readers = (
@@ -160,7 +159,15 @@ def _split_file(dataset, input_shape) -> str:
             f'        x, y, _ = read_image_zip(data, name, {tuple(input_shape)!r}, TASK == "gan")\n'
         )
         kinds.append(".zip")
-    return Template(SPLIT_FILE).substitute(readers=readers, kinds=" or ".join(kinds))
+    standardize = ""
+    if ".csv" in kinds:
+        standardize = (
+            '    if source.endswith(".csv"):\n'
+            "        x_train, x_val = standardize(x_train, x_val)\n"
+        )
+    return Template(SPLIT_FILE).substitute(
+        readers=readers, kinds=" or ".join(kinds), standardize=standardize
+    )
 
 
 def generate_train_script(design) -> str:
@@ -182,15 +189,15 @@ def generate_train_script(design) -> str:
     output_shape = list(build_model(design).OUTPUT_SHAPE)
     loss = s["loss"]
     loss_key = "bce1" if loss == "bce" and output_shape == [1] else loss
-    names, load_body, data_default = _loader(s["dataset"], task, input_shape)
+    names, load_body, data_default = loader_parts(s["dataset"], task, input_shape)
     needed = {m for n in names for m in IMPORTS.get(n, [])} | {"argparse", "json", "os", "time"}
     target = s["dataset"].get("target") if isinstance(s["dataset"], dict) else None
     return Template(TEMPLATE).substitute(
         name=design.name,
         imports="\n".join(f"import {m}" for m in sorted(needed)),
-        task=_lit(task),
+        task=lit(task),
         data_default=data_default,
-        target=_lit(target),
+        target=lit(target),
         loss=loss,
         loss_code=LOSS_CODE[loss_key],
         optimizer_code=optimizer_source(s["optimizer"]),
@@ -199,8 +206,8 @@ def generate_train_script(design) -> str:
         batch_size=int(s["batch_size"]),
         epochs=int(s["epochs"]),
         seed=int(s["seed"]),
-        copied=_copied(names),
-        split_file=_split_file(s["dataset"], input_shape),
+        copied=copied_source(names),
+        split_file=split_file_source(s["dataset"], input_shape),
         load_body=load_body,
         classify=task == "classification",
     )
