@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 import networkx as nx
 
 from .errors import Problem
@@ -67,7 +69,9 @@ def lint_graph(model: str, graph: Graph) -> tuple[list[Problem], list[str]]:
             )
 
     cyclic: set[str] = set()
-    for component in nx.strongly_connected_components(g):
+    # Only nodes a topological sort cannot reach can be on a cycle; search just those.
+    stuck = set(g) - set(_ordered(g, ids, set()))
+    for component in nx.strongly_connected_components(g.subgraph(stuck)):
         if len(component) > 1:
             cyclic |= component
             first = sorted(component, key=ids.index)[0]
@@ -95,7 +99,22 @@ def lint_graph(model: str, graph: Graph) -> tuple[list[Problem], list[str]]:
             )
 
     # Designer's node order breaks ties, so the generated forward reads like the canvas.
+    return problems, _ordered(g, ids, cyclic)
+
+
+def _ordered(g: nx.MultiDiGraph, ids: list[str], skip: set[str]) -> list[str]:
+    """Kahn's topological sort over the nodes not in `skip`, earliest-listed ready node first."""
     position = {node_id: i for i, node_id in enumerate(ids)}
-    acyclic = g.subgraph(seen - cyclic)
-    order = list(nx.lexicographical_topological_sort(acyclic, key=position.get))
-    return problems, order
+    waiting = {n: sum(1 for s, _ in g.in_edges(n) if s not in skip) for n in g if n not in skip}
+    ready = [position[n] for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node_id = ids[heapq.heappop(ready)]
+        order.append(node_id)
+        for _, target in g.out_edges(node_id):
+            if target in waiting:
+                waiting[target] -= 1
+                if waiting[target] == 0:
+                    heapq.heappush(ready, position[target])
+    return order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .errors import ShapeError
 from .params import Param, activation_param
@@ -34,7 +35,7 @@ class LayerKind:
     activation: bool = False  # carries the shared `activation` param
     helpers: tuple[str, ...] = field(default=())  # helper classes its modules need in emitted code
 
-    @property
+    @cached_property
     def all_params(self) -> tuple[Param, ...]:
         return self.params + ((activation_param(),) if self.activation else ())
 
