@@ -55,9 +55,10 @@ class Progress:
             done = event["batch"] / max(event["batches"], 1)
             fill = int(done * BAR_WIDTH)
             bar = "#" * fill + "." * (BAR_WIDTH - fill)
-            self.stream.write(
-                f"\repoch {event['epoch']}/{self.epochs} [{bar}] loss {event['loss']:.4f}"
+            losses = "  ".join(
+                f"{k} {event[k]:.4f}" for k in ("loss", "d_loss", "g_loss") if k in event
             )
+            self.stream.write(f"\repoch {event['epoch']}/{self.epochs} [{bar}] {losses}")
             self.stream.flush()
         elif kind == "epoch":
             self._line(self._epoch_text(event))
