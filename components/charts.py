@@ -36,7 +36,7 @@ def _layout(fig: go.Figure, title: str, x_title: str = "epoch", y_title: str | N
     return fig
 
 
-def _line(xs, ys, name, color, *, dash=None, width=2, markers=False):
+def _line(xs, ys, name, color, *, dash=None, width=2, markers=False, group=None, legend=True):
     xs, ys = downsample(xs, ys, MAX_POINTS)
     return go.Scatter(
         x=xs,
@@ -44,6 +44,8 @@ def _line(xs, ys, name, color, *, dash=None, width=2, markers=False):
         name=name,
         mode="lines+markers" if markers else "lines",
         line={"color": color, "dash": dash, "width": width},
+        legendgroup=group,
+        showlegend=legend,
     )
 
 
@@ -51,9 +53,9 @@ def loss_figure(steps: list[dict], epochs: list[dict]) -> go.Figure:
     """Train loss per step (thin) and per epoch, and validation loss per epoch."""
     fig = go.Figure()
     sx, sy = curve(steps, "loss", x="x")
-    fig.add_trace(_line(sx, sy, "train (steps)", COLORS["steps"], width=1))
+    fig.add_trace(_line(sx, sy, "train (steps)", COLORS["steps"], width=1, group="t", legend=False))
     ex, ey = curve(epochs, "train_loss")
-    fig.add_trace(_line(ex, ey, "train", COLORS["train"], markers=True))
+    fig.add_trace(_line(ex, ey, "train", COLORS["train"], markers=True, group="t"))
     vx, vy = curve(epochs, "val_loss")
     fig.add_trace(_line(vx, vy, "validation", COLORS["val"], markers=True))
     return _layout(fig, "Loss")
@@ -80,10 +82,12 @@ def gan_loss_figure(steps: list[dict], epochs: list[dict]) -> go.Figure:
     fig = go.Figure()
     for key, name, color in (("d_loss", "D", COLORS["d"]), ("g_loss", "G", COLORS["g"])):
         sx, sy = curve(steps, key, x="x")
-        fig.add_trace(_line(sx, sy, f"{name} (steps)", color, width=1, dash="dot"))
+        fig.add_trace(
+            _line(sx, sy, f"{name} (steps)", color, width=1, dash="dot", group=key, legend=False)
+        )
         ex, ey = curve(epochs, key)
-        fig.add_trace(_line(ex, ey, f"{name} loss", color, markers=True))
-    return _layout(fig, "Discriminator and generator loss")
+        fig.add_trace(_line(ex, ey, f"{name} loss", color, markers=True, group=key))
+    return _layout(fig, "D and G loss")
 
 
 def gan_scores_figure(epochs: list[dict]) -> go.Figure:

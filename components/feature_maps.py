@@ -34,7 +34,8 @@ def _models(design_json: str, weights: str | None, stamp: float, seed: int):
 def source_for(run: dict | None, design) -> tuple[object, str | None, str]:
     """(design, weights path or None, caption) for the maps: a run with weights, else `design`."""
     if run and run.get("weights_path") and Path(run["weights_path"]).is_file():
-        label = f"weights of run #{run['id']} ({run['status']}, {run.get('epochs_done', 0)} epochs)"
+        epochs = (run.get("final") or {}).get("epochs", "?")
+        label = f"weights of run #{run['id']} ({run['status']}, {epochs} epochs)"
         return load_design(run["design"]), run["weights_path"], label
     why = "the run has not saved weights yet" if run else "no run yet"
     return design, None, f"the current design, untrained ({why})"
@@ -83,8 +84,13 @@ def _body(run: dict | None, current) -> None:
             format_func=lambda k: f"{k} · {types.get(k)} · {fmt_shape(shapes[k])}",
             key="nb_fm_layer",
         )
-    with _CAPTURE_LOCK:
-        result = capture(design, module, sample, model, class_names=dataset.class_names)
+    try:
+        with _CAPTURE_LOCK:
+            result = capture(design, module, sample, model, class_names=dataset.class_names)
+    except (ValueError, RuntimeError) as exc:  # e.g. the data set does not fit the Input
+        with right:
+            st.caption(md_escape(f"Cannot look inside with this sample: {exc}"))
+        return
     with right:
         _show_output(node_id, types.get(node_id), result.outputs[node_id])
         if result.probabilities is not None:

@@ -1,0 +1,100 @@
+"""The ZIP a user takes home: the same texts as the export, weights, README; train.py runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+
+import pytest
+import torch
+
+from builder import DesignError
+from builder.control import ThreadRun
+from builder.export import export_files
+from builder.export_bundle import bundle_files, bundle_zip, slug, source_files
+from builder.onnx_export import export_onnx
+from builder.presets import load_preset
+from builder.trained import trained_models
+
+
+def _trained(tmp_path, preset="mlp_moons", **training):
+    design = load_preset(preset).with_training(**training)
+    run = ThreadRun(design, out_dir=tmp_path / "run", step_every=50)
+    run.join(180)
+    return design, tmp_path / "run" / "weights.pt"
+
+
+def test_source_files_are_the_export_files_byte_for_byte():
+    design = load_preset("lenet_digits")
+    texts, missing = source_files(design)
+    assert list(texts)[:3] == ["model.py", "train.py", "design.json"]
+    for name, text in export_files(design).items():
+        assert texts[name] == text
+    assert not missing
+
+
+def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
+    design, weights = _trained(tmp_path, epochs=1, batch_size=200)
+    files = bundle_files(design, weights_path=weights, run_id=3)
+    assert set(files) == {"README.md", "model.py", "train.py", "design.json", "weights.pt"}
+    readme = files["README.md"].decode()
+    assert "torchrun --nproc_per_node=2 train.py" in readme and "run #3" in readme
+    data = bundle_zip(files, slug(design.name))
+    out = tmp_path / "unpacked"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(out)
+    folder = out / slug(design.name)
+    assert (folder / "model.py").read_bytes() == files["model.py"]
+    state = torch.load(folder / "weights.pt", weights_only=True)
+    trained_models(design, state)  # loads into the model built from the same source
+    result = subprocess.run(
+        [sys.executable, "train.py", "--epochs", "1", "--out", "out"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [
+        json.loads(line) for line in (folder / "out" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert rows[0]["epoch"] == 1 and "val_accuracy" in rows[0]
+
+
+def test_an_uploaded_data_file_travels_in_the_zip(tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},{'xy'[i % 2]}\n" for i in range(40)))
+    design = load_preset("mlp_moons").with_training(dataset={"type": "csv", "path": str(csv)})
+    files = bundle_files(design)
+    assert files["data/points.csv"] == csv.read_bytes()
+    assert "--data data/points.csv" in files["README.md"].decode()
+    assert "weights.pt" not in files
+
+
+def test_onnx_of_trained_models_matches_pytorch(tmp_path):
+    design, weights = _trained(tmp_path, epochs=1, batch_size=200)
+    result = export_onnx(design, weights)
+    assert result.verified, result.note
+    assert result.file_name == "model.onnx" and result.data and result.max_abs_diff < 1e-4
+    lstm = export_onnx(load_preset("lstm_sine"))
+    assert lstm.verified, lstm.note
+    gan = export_onnx(load_preset("gan_moons"))
+    assert gan.verified and gan.file_name == "generator.onnx", gan.note
+
+
+def test_run_weights_that_do_not_fit_an_edited_design_are_refused(tmp_path):
+    design, weights = _trained(tmp_path, epochs=1, batch_size=200)
+    graph = design.models["model"]
+    first = next(n for n in graph.nodes if n.type == "Dense")
+    wider = replace(
+        first, params={**first.params, "out_features": first.params["out_features"] + 1}
+    )
+    edited = design.with_model(
+        "model", replace(graph, nodes=[wider if n is first else n for n in graph.nodes])
+    )
+    with pytest.raises(DesignError, match="do not fit model 'model'"):
+        trained_models(edited, weights)

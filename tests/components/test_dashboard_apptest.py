@@ -1,0 +1,162 @@
+"""The Train, Runs and Export areas driven through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from builder.control import ThreadRun
+from builder.export_bundle import source_files
+from builder.presets import load_preset
+from builder.runs import RunStore
+from components.runs_panel import filter_runs, table_rows
+
+TIMEOUT = 60
+
+
+def _train_script():
+    import streamlit as st
+
+    from builder.presets import load_preset
+    from components import design_state as ds
+    from components.train_area import render_train_area
+
+    if "seeded" not in st.session_state:
+        st.session_state.seeded = True
+        ds.replace_design(load_preset(st.session_state.get("preset", "lenet_digits")))
+    render_train_area()
+
+
+def _area_script():
+    import streamlit as st
+
+    from builder.presets import load_preset
+    from components import design_state as ds
+    from components.export_panel import render_export_area
+    from components.runs_panel import render_runs_area
+
+    if "seeded" not in st.session_state:
+        st.session_state.seeded = True
+        ds.replace_design(load_preset("mlp_moons"))
+    {"runs": render_runs_area, "export": render_export_area}[st.session_state.area]()
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_WORKSPACE", str(tmp_path))
+    return tmp_path
+
+
+def _app(script, **state) -> AppTest:
+    at = AppTest.from_function(script, default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def _by_label(widgets, label):
+    return next(w for w in widgets if w.label == label)
+
+
+def _plain(text: str) -> str:
+    return text.replace("\\", "")  # the page escapes markdown in user-facing text
+
+
+def _errors(at) -> str:
+    return _plain(" | ".join(e.value for e in at.error))
+
+
+def _train_button(at):
+    return next(b for b in at.button if b.label == "Train")
+
+
+def _design(at):
+    return at.session_state["nb_design"]
+
+
+def test_settings_write_the_design_and_misfits_are_explained_before_train(workspace):
+    at = _app(_train_script)
+    assert not at.exception and not at.error
+    assert not _train_button(at).disabled
+    _by_label(at.number_input, "Epochs").set_value(3).run()
+    assert _design(at).training["epochs"] == 3
+    _by_label(at.selectbox, "Data set").set_value("spirals").run()
+    assert _design(at).training["dataset"] == "spirals"
+    text = _errors(at)
+    assert "[2]" in text and "[1, 8, 8]" in text and "3 classes" in text
+    assert _train_button(at).disabled
+    _by_label(at.selectbox, "Data set").set_value("digits").run()
+    _by_label(at.selectbox, "Loss").set_value("mse").run()
+    assert "task is classification" in _errors(at)
+    assert _train_button(at).disabled
+    _by_label(at.selectbox, "Loss").set_value("cross_entropy").run()
+    _by_label(at.selectbox, "Optimizer").set_value("sgd").run()
+    training = _design(at).training
+    assert training["optimizer"]["type"] == "sgd" and training["optimizer"]["lr"] == 0.01
+    assert any(w.label == "Momentum" for w in at.number_input)
+    assert not at.error and not _train_button(at).disabled
+    assert (workspace / "design.json").read_text().count('"sgd"') == 1  # autosaved
+
+
+def test_task_change_picks_a_loss_that_fits(workspace):
+    at = _app(_train_script, preset="mlp_moons")
+    _by_label(at.selectbox, "Task").set_value("regression").run()
+    assert _design(at).training["loss"] == "mse"
+
+
+def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
+    design = load_preset("mlp_moons").with_training(epochs=2, batch_size=100)
+    store = RunStore(workspace)
+    run_id = store.create_run(design)
+    run = ThreadRun(design, out_dir=store.run_dir(run_id), step_every=50)
+    run.control.add_sink(store.sink(run_id))
+    run.join(120)
+    at = _app(_train_script, preset="mlp_moons")
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Validation accuracy"].endswith("%")
+    assert any("Run #1 · Finished" in _plain(p.proto.text) for p in at.get("progress"))
+    assert len(at.get("plotly_chart")) >= 4  # loss, accuracy, confusion, lr (+ probabilities)
+    assert any(_plain(c.value).startswith("Using the weights of run #1") for c in at.caption)
+
+
+def test_export_shows_the_files_text_and_checks_onnx(workspace):
+    at = _app(_area_script, area="export")
+    assert not at.exception
+    texts, _ = source_files(load_preset("mlp_moons"))
+    shown = [c.value for c in at.code]
+    assert shown == [t.rstrip("\n") for t in texts.values()]  # st.code drops the last newline
+    onnx = next(b for b in at.button if "ONNX" in b.label)
+    onnx.click().run()
+    assert any("onnxruntime matches PyTorch" in s.value for s in at.success)
+
+
+def test_runs_table_rows_and_filters():
+    runs = [
+        {"id": 2, "name": "gan", "task": "gan", "dataset": "moons", "status": "finished",
+         "epochs_done": 3, "final": {"d_loss": 1.2, "g_loss": 0.8}, "started_at": 10.0,
+         "ended_at": 12.5, "error": None},
+        {"id": 1, "name": "lenet", "task": "classification", "dataset": "digits",
+         "status": "error", "epochs_done": 0, "final": None, "started_at": 1.0,
+         "ended_at": 2.0, "error": "the loss became NaN at step 3"},
+    ]  # fmt: skip
+    rows = table_rows(runs)
+    assert rows[0]["result"] == "D 1.200 · G 0.800" and rows[0]["seconds"] == 2.5
+    assert "NaN" in rows[1]["result"]
+    assert [r["id"] for r in filter_runs(runs, "LEN", [], [])] == [1]
+    assert [r["id"] for r in filter_runs(runs, "", ["gan"], [])] == [2]
+    assert [r["id"] for r in filter_runs(runs, "", [], ["error"])] == [1]
+    assert [r["id"] for r in filter_runs(runs, "digits", [], [])] == [1]
+
+
+def test_runs_area_lists_recorded_runs(workspace):
+    store = RunStore(workspace)
+    for _ in range(2):
+        run_id = store.create_run(load_preset("mlp_moons").with_training(epochs=1))
+        store.add_metrics(run_id, 1, {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4})
+        store.finish_run(run_id, "finished", final={"val_loss": 0.4})
+    at = _app(_area_script, area="runs")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["run"]) == [2, 1] and set(table["status"]) == {"finished"}
+    assert "2 of 2 runs" in at.caption[0].value
