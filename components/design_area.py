@@ -18,6 +18,7 @@ from components.ui_text import md_escape
 
 MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
 APPLIED = "nb_applied"
+PROBLEMS_HEIGHT = 130
 
 
 def canvas_key(model: str) -> str:
@@ -51,6 +52,8 @@ def _on_action(model: str) -> None:
 
 
 def _rename(key: str) -> None:
+    if not ds.is_current(key):
+        return
     name = str(st.session_state.get(key) or "").strip() or "untitled"
     ds.commit(replace(ds.current_design(), name=name[:120]))
 
@@ -61,7 +64,7 @@ def _auto_layout() -> None:
 
 def render_toolbar(design: Design) -> None:
     cols = st.columns([4, 1, 1, 1.4, 1], vertical_alignment="bottom")
-    key = f"nb_name:{ds.revision()}"
+    key = ds.widget_key("name")
     cols[0].text_input("Design name", value=design.name, key=key, on_change=_rename, args=(key,))
     cols[1].button(
         "Undo",
@@ -86,13 +89,14 @@ def render_toolbar(design: Design) -> None:
 
 def render_problems(design: Design, analysis: Analysis) -> None:
     total = f"{analysis.total_params:,} trainable parameters"
+    box = st.container(height=PROBLEMS_HEIGHT, border=False)  # fixed: the canvas must not jump
     if not analysis.problems:
-        st.success(f"No problems · {total}", icon=":material/check_circle:")
+        box.success(f"No problems · {total}", icon=":material/check_circle:")
         return
     lines = [f"- {md_escape(p)}" for p in analysis.problems[:12]]
     if len(analysis.problems) > 12:
         lines.append(f"- … and {len(analysis.problems) - 12} more")
-    st.error(
+    box.error(
         f"**{len(analysis.problems)} problem(s)** · {total}\n\n" + "\n".join(lines),
         icon=":material/error:",
     )
@@ -149,7 +153,10 @@ def render_design_area() -> None:
         apply_canvas_state(model)
     design = ds.current_design()
     for level, text in ds.pop_notices():
-        getattr(st, level)(md_escape(text))
+        if level in ("info", "success"):
+            st.toast(md_escape(text), icon=":material/check:")
+        else:
+            getattr(st, level)(md_escape(text))
     render_toolbar(design)
     empty = not any(g.nodes for g in design.models.values())
     with st.expander("Presets", expanded=empty, icon=":material/auto_awesome:"):

@@ -105,6 +105,16 @@ def current_analysis() -> Analysis:
     return cached[1]
 
 
+def widget_key(*parts: object) -> str:
+    """A widget key tied to the current revision: fresh widgets after open/undo/redo."""
+    return ":".join(["nb", str(revision()), *map(str, parts)])
+
+
+def is_current(key: str) -> bool:
+    """False for a widget of an earlier revision (Streamlit may still call back for it)."""
+    return key.startswith(f"nb:{revision()}:")
+
+
 def revision() -> int:
     """Bumped whenever Python replaces what the canvas shows (open, preset, undo, layout)."""
     current_design()

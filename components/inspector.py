@@ -52,12 +52,18 @@ def set_param(model: str, node_id: str, name: str, raw) -> str | None:
     reason = reason or validate_param(node.type, name, value)
     if reason:
         return reason
+    if value == node.params.get(name, param["default"]):
+        return None
     nodes = [replace(n, params={**n.params, name: value}) if n is node else n for n in graph.nodes]
     ds.commit(design.with_model(model, replace(graph, nodes=nodes)))
     return None
 
 
 def _on_field(model: str, node_id: str, name: str, key: str) -> None:
+    # Streamlit also calls back for fields that just left the page (another node selected,
+    # undo): only the form of the node selected now may change the design.
+    if not ds.is_current(key) or ds.selected(model) != node_id:
+        return
     errors = st.session_state.setdefault(FIELD_ERRORS, {})
     reason = set_param(model, node_id, name, st.session_state.get(key))
     if reason:
@@ -150,7 +156,7 @@ def render_inspector(model: str) -> None:
             )
     if not kind["params"]:
         st.caption("This layer has no parameters.")
-    prefix = f"nb_insp:{ds.revision()}:{model}:{node.id}:"
+    prefix = ds.widget_key("inspector", model, node.id, "")
     for param in kind["params"]:
         value = node.params.get(param["name"], param["default"])
         _field(model, node.id, param, value, prefix + param["name"])

@@ -7,6 +7,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useEdgesState,
+  useNodesInitialized,
   useNodesState,
   useReactFlow,
 } from "@xyflow/react";
@@ -39,6 +40,8 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   const lastSent = useRef(null);
   const seeded = useRef(null);
   const addCount = useRef(0);
+  const pendingFit = useRef(false);
+  const measured = useNodesInitialized();
 
   const kinds = useMemo(() => Object.fromEntries(kindsList.map((k) => [k.type, k])), [kindsList]);
   const decor = useMemo(
@@ -59,8 +62,16 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     setNodes(ns);
     setEdges(es);
     setMenu(null);
-    if (first || data.fit) flow.fitView(FIT);
+    pendingFit.current = (first || data.fit) && ns.length > 0;
   }, [data.rev]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Fit only once React Flow has measured the new nodes, or the bounds are wrong.
+  useEffect(() => {
+    if (measured && pendingFit.current) {
+      pendingFit.current = false;
+      flow.fitView(FIT);
+    }
+  }, [measured, nodes, flow]);
 
   // Report the graph to Python only when it really changed and no drag is in progress.
   useEffect(() => {

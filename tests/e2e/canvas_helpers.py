@@ -1,0 +1,69 @@
+"""Actions on the canvas through the test hooks (data-palette-item, data-canvas, data-node-id)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.conftest import wait_idle
+
+
+def node(page, node_id: str):
+    return page.locator(f"[data-node-id={json.dumps(node_id)}]")
+
+
+def node_ids(page) -> list[str]:
+    return page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)")
+
+
+def shape_of(page, node_id: str) -> str:
+    return node(page, node_id).locator("[data-shape]").get_attribute("data-shape")
+
+
+def error_of(page, node_id: str) -> str | None:
+    return node(page, node_id).get_attribute("data-error")
+
+
+def drop(page, kind: str, x: float, y: float) -> None:
+    """Drag a layer from the palette and drop it at (x, y) inside the canvas."""
+    canvas = page.locator("[data-canvas]")
+    page.locator(f"[data-palette-item={kind}]").drag_to(canvas, target_position={"x": x, "y": y})
+    wait_idle(page)
+
+
+def _center(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def connect(page, source: str, target: str) -> None:
+    """Drag from `source`'s output handle to `target`'s input handle."""
+    sx, sy = _center(node(page, source).locator(".react-flow__handle.source"))
+    tx, ty = _center(node(page, target).locator(".react-flow__handle.target"))
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=4)
+    page.mouse.move(tx, ty, steps=4)
+    page.mouse.up()
+    wait_idle(page)
+
+
+def select(page, node_id: str) -> None:
+    node(page, node_id).locator(".nb-node-head").click()
+    wait_idle(page)
+
+
+def set_field(page, label: str, value: str) -> None:
+    """Type into the inspector field named `label` and commit it with Enter."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    wait_idle(page)
+
+
+def open_preset(page, name: str) -> None:
+    expander = page.locator("[data-testid=stExpander]").filter(has_text="Presets")
+    button = page.locator(f".st-key-nb_preset_{name} button")
+    if not button.is_visible():
+        expander.locator("summary").click()
+    button.click()
+    wait_idle(page)

@@ -1,0 +1,155 @@
+"""Shared fixtures for browser tests: the real app (`streamlit run app.py`) in headless Chromium.
+
+- `app_server` (session): the app on a free port, with its own temporary NETBUILDER_WORKSPACE;
+  `.url`, `.workspace`, `.reset_workspace()`.
+- `browser` (session): Playwright Chromium (Debian's /usr/bin/chromium). Tests skip when no
+  browser is found, except when CI=true: then a missing browser fails them.
+- `page` (per test): a new browser context (so a new Streamlit session) on a workspace emptied
+  first, with the app loaded and idle.
+- `shot(name)` (per test): saves a screenshot to artifacts/e2e/<test name>/NN-name.png.
+- `wait_idle(page)`: returns once the app's script run has finished.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM = os.environ.get("NETBUILDER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1100}
+START_TIMEOUT_S = 60
+
+
+def _missing_browser(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests need a browser in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    def __init__(self, url: str, workspace: Path, process: subprocess.Popen):
+        self.url = url
+        self.workspace = workspace
+        self.process = process
+
+    def reset_workspace(self) -> None:
+        for child in self.workspace.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("workspace")
+    port = _free_port()
+    env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+    ]  # fmt: skip
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.seek(0)
+            pytest.fail("streamlit did not start:\n" + log.read().decode(errors="replace"))
+        time.sleep(0.25)
+    yield AppServer(url, workspace, process)
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing_browser("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _missing_browser(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def wait_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the app is connected and no script run is in progress."""
+    page.wait_for_timeout(150)  # let a just-sent widget change start its run
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-script-state=notRunning]"
+        "[data-test-connection-state=CONNECTED]",
+        timeout=timeout_ms,
+    )
+
+
+@pytest.fixture
+def page(app_server, browser):
+    app_server.reset_workspace()
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.goto(app_server.url)
+    pg.wait_for_selector("[data-palette-item=Input]", timeout=START_TIMEOUT_S * 1000)
+    wait_idle(pg)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def shot(request, page):
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    count = iter(range(1, 1000))
+
+    def take(name: str) -> Path:
+        path = folder / f"{next(count):02d}-{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
