@@ -1,0 +1,152 @@
+"""The Design area through Streamlit's AppTest: the canvas's state value injects a graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from builder import load_design
+from builder.presets import load_preset
+from components import design_state as ds
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+KEY = "nb_canvas_model"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_WORKSPACE", str(tmp_path))
+    return tmp_path
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def canvas_data(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("bidi_component")[index].proto.json)
+
+
+def nodes(at: AppTest) -> dict:
+    return {n["id"]: n for n in canvas_data(at)["graph"]["nodes"]}
+
+
+def inject(at: AppTest, nodes_, edges, selected=None, rev=None, key=KEY) -> AppTest:
+    payload = {
+        "nodes": [{"id": i, "type": t, "x": 50, "y": 100 * k} for k, (i, t) in enumerate(nodes_)],
+        "edges": edges,
+        "selected": selected,
+        "rev": canvas_data(at)["rev"] if rev is None else rev,
+    }
+    at.session_state[key] = {"graph": payload}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def field(at: AppTest, label: str):
+    return next(w for w in at.number_input if w.label == label)
+
+
+def test_empty_design_shows_palette_and_the_missing_input(workspace):
+    at = start()
+    data = canvas_data(at)
+    assert {k["type"] for k in data["kinds"]} >= {"Input", "Conv2d", "LSTM", "Concat"}
+    assert data["graph"] == {"nodes": [], "edges": []}
+    assert "has no Input node" in at.error[0].value
+
+
+def test_injected_graph_becomes_the_design_with_shapes_and_is_autosaved(workspace):
+    at = inject(
+        start(), [("i", "Input"), ("f", "Flatten"), ("d", "Dense")], [["i", "f"], ["f", "d"]]
+    )
+    shown = nodes(at)
+    assert shown["i"]["shape"] == "[1, 8, 8]" and shown["f"]["shape"] == "[64]"
+    assert shown["d"]["shape"] == "[64]" and shown["d"]["params"] == "4,160 params"
+    saved = load_design(workspace / "design.json")
+    assert [n.id for n in saved.models["model"].nodes] == ["i", "f", "d"]
+    assert saved.layout["d"] == [50, 200]
+    assert any("No problems" in s.value for s in at.success)
+
+
+def test_payload_from_before_a_reset_is_ignored(workspace):
+    at = inject(start(), [("i", "Input")], [])
+    at = inject(at, [("i", "Input"), ("late", "Dense")], [], rev=0)
+    assert list(nodes(at)) == ["i"]
+
+
+def test_inspector_sets_a_param_and_refuses_a_bad_one_at_the_field(workspace):
+    at = inject(
+        start(), [("i", "Input"), ("f", "Flatten"), ("d", "Dense")], [["i", "f"], ["f", "d"]], "d"
+    )
+    field(at, "out_features").set_value(10).run()
+    assert nodes(at)["d"]["shape"] == "[10]"
+    field(at, "out_features").set_value(-3).run()
+    assert not at.exception
+    assert nodes(at)["d"]["shape"] == "[10]"
+    assert any("out_features: must be at least 1" in e.value for e in at.error)
+    # the design kept its last good value
+    assert load_design(workspace / "design.json").models["model"].node("d").params == {
+        "out_features": 10
+    }
+
+
+def test_shape_error_is_pinned_to_the_culprit_and_undo_redo_restore(workspace):
+    at = inject(start(), [("i", "Input"), ("c", "Conv2d")], [["i", "c"]], selected="c")
+    rev = canvas_data(at)["rev"]
+    field(at, "kernel_size").set_value(9).run()
+    assert "9x9" in nodes(at)["c"]["error"] and nodes(at)["i"]["error"] is None
+    at.button(key="nb_undo_btn").click().run()
+    assert nodes(at)["c"]["error"] is None and nodes(at)["c"]["shape"] == "[16, 6, 6]"
+    assert canvas_data(at)["rev"] == rev + 1  # the canvas re-seeds from the design
+    at.button(key="nb_redo_btn").click().run()
+    assert "9x9" in nodes(at)["c"]["error"]
+
+
+def test_presets_open_undoably_and_gan_presets_show_two_canvases(workspace):
+    at = start()
+    at.button(key="nb_preset_lenet_digits").click().run()
+    lenet = load_preset("lenet_digits")
+    assert list(nodes(at)) == [n.id for n in lenet.models["model"].nodes]
+    assert canvas_data(at)["fit"] is True
+    at.button(key="nb_preset_dcgan_digits").click().run()
+    assert not at.exception
+    dcgan = load_preset("dcgan_digits")
+    ids = {
+        n["id"]
+        for i in range(len(at.get("bidi_component")))
+        for n in canvas_data(at, i)["graph"]["nodes"]
+    }
+    assert ids >= {n.id for n in dcgan.models["generator"].nodes}
+    assert any("Shape contract holds" in c.value for c in at.caption)
+    at.button(key="nb_undo_btn").click().run()
+    assert list(nodes(at)) == [n.id for n in lenet.models["model"].nodes]
+
+
+def test_design_survives_a_restart_and_a_bad_autosave_is_set_aside(workspace):
+    at = start()
+    at.button(key="nb_preset_mlp_moons").click().run()
+    again = start()  # a new session: loads the autosave
+    assert list(nodes(again)) == [n.id for n in load_preset("mlp_moons").models["model"].nodes]
+
+    (workspace / "design.json").write_text('{"version": 1, "models": {"model": ')
+    hurt = start()
+    assert nodes(hurt) == {}
+    assert any("could not be read" in w.value for w in hurt.warning)
+    assert (workspace / ds.UNREADABLE_NAME).exists()
+
+
+def test_auto_layout_and_rename(workspace):
+    at = inject(start(), [("i", "Input"), ("d", "Dense")], [["i", "d"]])
+    rev = canvas_data(at)["rev"]
+    at.button(key="nb_layout_btn").click().run()
+    data = canvas_data(at)
+    assert data["rev"] == rev + 1 and data["fit"] is True
+    assert [(n["x"], n["y"]) for n in data["graph"]["nodes"]] == [(0, 0), (0, 130)]
+    at.text_input[0].set_value("my net").run()
+    assert load_design(workspace / "design.json").name == "my net"
