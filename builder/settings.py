@@ -43,6 +43,12 @@ SCHEDULE_PARAMS = (
     Param("step_size", "int", 10, "Step: epochs between decays", min=1, max=100000),
     Param("gamma", "float", 0.1, "Step: decay factor", min=0, max=1, min_exclusive=True),
 )
+DEFAULT_LOSS = {
+    "classification": "cross_entropy",
+    "regression": "mse",
+    "forecasting": "mse",
+    "gan": "bce",
+}
 KNOWN = {p.name for p in TRAINING_PARAMS} | {"dataset", "optimizer", "schedule", "optimizers"}
 
 
@@ -57,6 +63,7 @@ def training_defaults() -> dict[str, Any]:
 def resolved_training(training: dict) -> dict[str, Any]:
     """The training section with defaults filled in (for the trainer, never written back)."""
     values = training_defaults()
+    values["loss"] = DEFAULT_LOSS.get(training.get("task", "classification"), "cross_entropy")
     values.update(training)
     values["optimizer"] = {p.name: p.default for p in OPTIMIZER_PARAMS} | training.get(
         "optimizer", {}
@@ -86,6 +93,7 @@ def validate_training(training: Any) -> list[Problem]:
     else:
         for model, opt in overrides.items():
             _check_optimizer(f"training.optimizers.{model}", opt, found)
+    _check_combinations(training, found)
     return found
 
 
@@ -146,3 +154,34 @@ def _check_dataset(value: Any, found: list[Problem]) -> None:
     unknown = set(value) - {"type", "path", "target"}
     if unknown:
         found.append(Problem(f"unknown field training.dataset.{sorted(unknown)[0]}"))
+
+
+def _check_combinations(training: dict, found: list[Problem]) -> None:
+    """Settings that are each fine but do not go together: a loss for another task, nesterov
+    without momentum."""
+    task, loss = training.get("task", "classification"), training.get("loss")
+    if task in TASKS and loss in LOSSES:
+        from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+        fits = {"classification": CLASSIFICATION_LOSSES, "gan": ("bce",)}.get(
+            task, REGRESSION_LOSSES
+        )
+        if loss not in fits:
+            found.append(
+                Problem(
+                    f"training.loss {loss!r} does not fit the task {task!r}",
+                    fix="use " + " or ".join(fits),
+                )
+            )
+    opt = training.get("optimizer")
+    if (
+        isinstance(opt, dict)
+        and opt.get("type", "adam") == "sgd"
+        and opt.get("nesterov") is True
+        and not opt.get("momentum")
+    ):
+        found.append(
+            Problem(
+                "training.optimizer.nesterov needs momentum", fix="set momentum above 0, e.g. 0.9"
+            )
+        )

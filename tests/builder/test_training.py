@@ -162,3 +162,20 @@ def test_wrong_loss_for_the_task_is_refused():
     assert (
         "loss 'cross_entropy' is for classes, but the task is forecasting" in events[-1]["message"]
     )
+
+
+def test_settings_refuse_a_loss_of_another_task_and_nesterov_without_momentum():
+    from builder.settings import resolved_training, validate_training
+
+    texts = [
+        str(p)
+        for p in validate_training(
+            {"task": "forecasting", "loss": "bce", "optimizer": {"type": "sgd", "nesterov": True}}
+        )
+    ]
+    assert (
+        "training.loss 'bce' does not fit the task 'forecasting': use mse or l1 or huber" in texts
+    )
+    assert any("nesterov needs momentum" in t for t in texts)
+    assert resolved_training({"task": "regression"})["loss"] == "mse"
+    assert validate_training({"task": "gan", "loss": "bce"}) == []
