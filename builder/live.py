@@ -146,12 +146,13 @@ class RunView:
         per_epoch = int(start.get("steps_per_epoch") or 0)
         last_step = self.steps[-1]["step"] if self.steps else 0
         last_epoch = self.epochs[-1] if self.epochs else None
-        step = max(last_step, int(last_epoch["step"]) if last_epoch else 0)
+        epoch_step = int(last_epoch.get("step") or 0) if last_epoch else 0
+        step = max(last_step, epoch_step)
         total = epochs * per_epoch
         if self.status == "finished" and total:
             step = total
         epoch = min(epochs, step // per_epoch + 1) if per_epoch else 0
-        if last_epoch and step == last_epoch["step"]:
+        if last_epoch and step == epoch_step:
             epoch = int(last_epoch["epoch"])
         rate = self._samples_per_sec(last_epoch)
         left = None
@@ -206,7 +207,7 @@ class RunView:
         view.start = {
             "task": run.get("task") or training.get("task"),
             "epochs": last.get("epochs") or training.get("epochs") or len(metrics),
-            "steps_per_epoch": (last.get("step") // max(1, last.get("epoch", 1))) if last else 0,
+            "steps_per_epoch": int(last.get("step") or 0) // max(1, int(last.get("epoch") or 1)),
             "batch_size": training.get("batch_size"),
             "dataset": run.get("dataset"),
         }

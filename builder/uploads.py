@@ -8,7 +8,9 @@ the design's `training.dataset` refers to it by path.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
 from pathlib import Path
@@ -63,3 +65,15 @@ def dataset_setting(name: str, path: Path, target: str | None = None) -> dict:
     if target is not None:
         setting["target"] = target
     return setting
+
+
+def csv_columns(path) -> list[str]:
+    """The header of a stored CSV (the column names a target can be picked from)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        head = handle.read(65536)
+    try:
+        dialect = csv.Sniffer().sniff(head[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    row = next(csv.reader(io.StringIO(head), dialect), [])
+    return [cell.strip() for cell in row]

@@ -33,6 +33,11 @@ def _layout(fig: go.Figure, title: str, x_title: str = "epoch", y_title: str | N
         yaxis_title=y_title,
         uirevision="keep",  # zoom and hidden traces survive redraws
     )
+    if not any(len(trace.x or ()) for trace in fig.data if hasattr(trace, "x")):
+        fig.add_annotation(
+            text="waiting for the first values…", showarrow=False, font={"color": "#888"},
+            xref="paper", yref="paper", x=0.5, y=0.5,
+        )  # fmt: skip
     return fig
 
 
@@ -42,7 +47,7 @@ def _line(xs, ys, name, color, *, dash=None, width=2, markers=False, group=None,
         x=xs,
         y=ys,
         name=name,
-        mode="lines+markers" if markers else "lines",
+        mode="lines+markers" if markers or len(xs) == 1 else "lines",  # one point: a dot
         line={"color": color, "dash": dash, "width": width},
         legendgroup=group,
         showlegend=legend,

@@ -18,7 +18,7 @@ from builder.data import BUILTIN, DataError, Dataset, load_dataset
 from builder.data.check import data_model, model_io
 from builder.data.datasets import dataset_label
 from builder.registry import fmt_shape
-from builder.uploads import dataset_setting, read_upload, save_upload
+from builder.uploads import csv_columns, dataset_setting, read_upload, save_upload
 from components import charts
 from components import design_state as ds
 from components.images import samples_mosaic
@@ -160,19 +160,29 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
         st.error(md_escape(error), icon=":material/error:")
     for message in problems:
         st.error(md_escape(message), icon=":material/error:")
-    if isinstance(spec, dict) and spec.get("type") == "csv" and dataset is not None:
-        columns = list(dataset.feature_names or []) + [spec.get("target") or "(last column)"]
+    if isinstance(spec, dict) and spec.get("type") == "csv":
+        render_target(spec)
+    if dataset is not None:
+        render_preview(dataset)
+
+
+def render_target(spec: dict) -> None:
+    try:
+        columns = csv_columns(spec["path"])
+    except (OSError, UnicodeDecodeError):
+        return  # the data-set message already says the file cannot be read
+    target = spec.get("target") or (columns[-1] if columns else None)
+    if target in columns:
         target_key = f"nb_tr:{ds.revision()}:target"
         st.selectbox(
             "Target column",
             columns,
-            index=len(columns) - 1,
+            index=columns.index(target),
             key=target_key,
             on_change=_on_target,
             args=(target_key,),
+            help="The column the model learns to predict; every other column is a feature",
         )
-    if dataset is not None:
-        render_preview(dataset)
 
 
 def render_preview(dataset: Dataset) -> None:

@@ -38,6 +38,13 @@ def render_live(run_id: int | None) -> None:
 
 
 def _live(run_id: int, timer_on: bool) -> None:
+    try:
+        _draw(run_id, timer_on)
+    except Exception as exc:  # a drawing bug must not put a traceback on the page
+        st.error(md_escape(f"The live view of run #{run_id} failed: {type(exc).__name__}: {exc}"))
+
+
+def _draw(run_id: int, timer_on: bool) -> None:
     snap = rs.refresh(run_id)
     if snap is None:
         st.info("This run is no longer recorded.")

@@ -100,6 +100,12 @@ def test_a_recorded_run_is_rebuilt_from_the_store(tmp_path):
     assert snap.task == "classification" and snap.progress.epoch == 2
 
 
+def test_sparse_recorded_metrics_still_make_a_view():
+    run = {"id": 5, "status": "finished", "task": "classification", "design": {}}
+    snap = RunView.from_store(run, [{"epoch": 1, "train_loss": 0.5}]).snapshot()
+    assert snap.progress.epoch == 1 and snap.epochs[0]["train_loss"] == 0.5
+
+
 def test_downsample_keeps_the_ends_and_caps_the_points():
     xs = list(range(10_000))
     dx, dy = downsample(xs, [x * 2 for x in xs], 400)

@@ -1,0 +1,188 @@
+"""The training dashboard and the export panel in a real browser against `streamlit run app.py`."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+import zipfile
+
+from builder.presets import load_preset
+from builder.runs import RunStore
+from tests.e2e.canvas_helpers import open_preset
+from tests.e2e.conftest import ARTIFACTS, wait_idle
+from tests.e2e.dashboard_helpers import (
+    chart_points,
+    choose,
+    click,
+    image_src,
+    open_tab,
+    progress,
+    set_number,
+    wait_for_status,
+    wait_until,
+)
+
+
+def _start(page, preset: str, epochs: int) -> None:
+    open_preset(page, preset)
+    open_tab(page, "Train")
+    set_number(page, "Epochs", epochs)
+    click(page, "nb_train")
+
+
+def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(page, shot, tmp_path):
+    _start(page, "lenet_digits", 3)
+    seen = []  # (points on the loss chart, progress text) while the run goes on
+
+    def finished():
+        text = progress(page)
+        seen.append((chart_points(page, "nb_live_loss"), text))
+        if len(seen) == 1 or seen[-1][0] != seen[-2][0]:
+            if "Training" in text and seen[-1][0] and not any(p for p, _ in seen[:-1]):
+                shot("first-loss-points")
+        return "Finished" in text
+
+    wait_until(finished)
+    during = [points for points, text in seen if "Training" in text and points]
+    assert len(set(during)) >= 2 and during == sorted(during), seen  # grew WHILE training
+    wait_idle(page)
+    shot("finished")
+    metrics = page.locator(".st-key-nb_live_metrics").inner_text()
+    assert "Validation accuracy" in metrics and "%" in metrics
+    assert chart_points(page, "nb_live_accuracy") == 3
+    assert page.locator(".st-key-nb_live_confusion .js-plotly-plot").count() == 1
+
+    page.locator("[data-testid=stExpander]").filter(has_text="Feature maps").locator(
+        "summary"
+    ).click()
+    wait_idle(page)
+    set_number(page, "Validation sample", 5)
+    output = page.locator(".st-key-nb_fm_output")
+    output.locator("img").wait_for()
+    assert "16 channels" in output.inner_text()
+    assert "sample 5" in page.locator(".st-key-nb_fm_input").inner_text()
+    assert page.locator(".st-key-nb_fm_probs .js-plotly-plot").count() == 1
+    page.locator(".st-key-nb_fm_output").scroll_into_view_if_needed()
+    shot("feature-maps")
+
+    open_tab(page, "Export")
+    source = page.locator("[data-testid=stSelectbox]").filter(has_text="Export").first
+    assert "Run #1" in source.locator("input").input_value()
+    shot("export")
+    with page.expect_download() as info:
+        click(page, "nb_dl_zip")
+    data = open(info.value.path(), "rb").read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path)
+    folder = tmp_path / names[0].split("/")[0]
+    assert {p.name for p in folder.iterdir()} >= {
+        "README.md", "model.py", "train.py", "design.json", "weights.pt"
+    }  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "train.py", "--epochs", "1", "--out", "out"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    row = json.loads((folder / "out" / "metrics.jsonl").read_text().splitlines()[0])
+    assert row["epoch"] == 1 and row["val_accuracy"] > 0.1
+
+
+def test_pause_resume_and_stop(page, shot):
+    _start(page, "lenet_digits", 300)
+    wait_until(lambda: chart_points(page, "nb_live_loss") > 3)
+    click(page, "nb_pause")
+    wait_for_status(page, "Paused", 30)
+    shot("paused")
+    held = chart_points(page, "nb_live_loss")
+    page.wait_for_timeout(1500)
+    assert chart_points(page, "nb_live_loss") == held
+    click(page, "nb_pause")  # now labelled Resume
+    wait_until(lambda: chart_points(page, "nb_live_loss") > held, 60)
+    pressed = time.monotonic()
+    click(page, "nb_stop")
+    wait_for_status(page, "Stopped", 30)
+    seconds = time.monotonic() - pressed  # measured for the record; bench/dashboard.py reports it
+    wait_idle(page)
+    shot("stopped")
+    after = chart_points(page, "nb_live_loss")
+    page.wait_for_timeout(1500)
+    assert chart_points(page, "nb_live_loss") == after
+    assert page.locator(".st-key-nb_train button").first.is_enabled()  # (one is a hidden copy)
+    (ARTIFACTS / "stop_seconds.json").write_text(json.dumps({"stop_to_stopped_s": seconds}))
+
+
+def test_gan_sample_grid_changes_across_epochs(page, shot):
+    _start(page, "mlp_gan_digits", 2)
+    sources = []
+
+    def finished():
+        src = image_src(page, "nb_gan_samples")
+        if src and (not sources or sources[-1] != src):
+            sources.append(src)
+            shot(f"samples-{len(sources)}")
+        return "Finished" in progress(page)
+
+    wait_until(finished)
+    wait_idle(page)
+    assert len(set(sources)) >= 3, sources  # untrained + epochs, each a new image
+    final = image_src(page, "nb_gan_samples")
+    assert chart_points(page, "nb_live_gan_scores") == 4  # D(x) and D(G(z)) for 2 epochs
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("Home")  # back to the untrained generator
+    page.wait_for_timeout(800)  # the slider sends its value after a short pause
+    wait_idle(page)
+    assert "untrained" in page.locator(".st-key-nb_gan_samples").inner_text()
+    assert image_src(page, "nb_gan_samples") != final
+    shot("stepped-back-to-epoch-0")
+
+
+def test_broken_csv_upload_changes_nothing(page, shot, app_server):
+    store = RunStore(app_server.workspace)
+    earlier = store.create_run(load_preset("mlp_moons"))
+    store.add_metrics(earlier, 1, {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4})
+    store.finish_run(earlier, "finished", final={"val_loss": 0.4})
+    runs_before = store.list_runs()
+    open_preset(page, "mlp_moons")
+    open_tab(page, "Train")
+    design_before = (app_server.workspace / "design.json").read_text()
+    choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP)…")
+    upload = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+    upload.set_input_files(
+        files=[
+            {
+                "name": "points.csv",
+                "mimeType": "text/csv",
+                "buffer": b"a,b,label\n1,2,x\n3,oops,y\n",
+            }
+        ]
+    )
+    wait_idle(page)
+    message = page.get_by_text("row 3, column 'b'")
+    message.wait_for()
+    assert (
+        "is not a number" in message.inner_text() and "Nothing was changed" in message.inner_text()
+    )
+    assert "Run #1 · Finished" in progress(page)  # the earlier run, still shown
+    shot("broken-csv")
+    assert (app_server.workspace / "design.json").read_text() == design_before
+    assert store.list_runs() == runs_before
+    assert not (app_server.workspace / "data").exists()
+
+    good = "a,b,label\n" + "".join(f"{i % 7},{i % 5 / 2},{'xy'[i % 2]}\n" for i in range(60))
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": good.encode()}]
+    )
+    wait_idle(page)
+    page.get_by_text("2 classes (x, y)").wait_for()  # the detected shape and classes
+    assert "sample [2]" in page.get_by_text("2 classes (x, y)").inner_text()
+    assert '"type": "csv"' in (app_server.workspace / "design.json").read_text()
+    assert [p.suffix for p in (app_server.workspace / "data").iterdir()] == [".csv"]
+    shot("good-csv")
