@@ -111,6 +111,10 @@ def train_command(args) -> int:
     from builder.spec import load_design
 
     started = time.perf_counter()
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         design = load_design(args.design)
     except DesignError as exc:
@@ -179,6 +183,12 @@ def add_train_command(subparsers) -> None:
         help="workspace folder (default: $NETBUILDER_WORKSPACE or ./workspace)",
     )
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        default=None,
+        help="torch CPU threads (default: torch's)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=train_command)
 

@@ -76,9 +76,16 @@ def prepare(design, *, epochs=None, seed=None, dataset: Dataset | None = None) -
 
 
 def pick_device(device=None) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The device asked for, else CUDA when available, else the CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise TrainingError(f"unknown device {device!r}; use cpu or cuda") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("CUDA is not available on this machine; use the cpu device")
+    return chosen
 
 
 def _tensors(ds: Dataset, device: torch.device):

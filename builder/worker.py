@@ -145,7 +145,10 @@ def start_run(
     step_every: int = 10,
     threads: int | None = None,
 ) -> RunHandle:
-    """Record a run in the workspace's store and start training it in a child process."""
+    """Record a run in the workspace's store and start training it in a child process.
+
+    `threads`: torch threads in the child; default all cores but one, which is left to the page.
+    """
     from builder.runs import RunStore
     from builder.spec import load_design
 
@@ -163,7 +166,7 @@ def start_run(
         "seed": seed,
         "loop": loop,
         "step_every": step_every,
-        "threads": threads,
+        "threads": threads or max(1, (os.cpu_count() or 2) - 1),
     }
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parent.parent)

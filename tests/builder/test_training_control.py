@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
+import torch
 
 from builder.control import (
     LoopResult,
@@ -16,6 +18,15 @@ from builder.control import (
     run_loop,
 )
 from builder.presets import load_preset
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small models train fastest on one thread, and a busy machine cannot oversubscribe it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def counting_loop(design, control, *, steps=10_000, **_):
