@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.data import sources
+from builder.data import readers, sources
 from builder.data.sources import DataError
 
 BUILTIN = {
@@ -156,12 +156,12 @@ def dataset_from_bytes(
     unpacked = limit * 8  # a ZIP may unpack to 8x its size: more is a zip bomb
     features = None
     if kind == "csv":
-        x, y, classes, features = sources.read_csv_table(data, name, target, task)
+        x, y, classes, features = readers.read_csv_table(data, name, target, task)
     elif kind == "npz":
-        x, y, classes = sources.read_npz(data, name, task, max_unpacked=unpacked)
+        x, y, classes = readers.read_npz(data, name, task, max_unpacked=unpacked)
     elif kind == "images":
         shape = _image_shape(input_shape, name)
-        x, y, classes = sources.read_image_zip(data, name, shape, task == "gan", unpacked)
+        x, y, classes = readers.read_image_zip(data, name, shape, task == "gan", unpacked)
     else:
         raise DataError(f"data file type must be one of {', '.join(FILE_TYPES)}, got {kind!r}")
     if task == "classification":

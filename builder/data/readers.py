@@ -1,0 +1,272 @@
+"""Readers for user files: CSV, NPZ and ZIPs of image folders.
+
+Every reader takes the file's bytes and its name (the bytes are never written anywhere, so paths
+inside archives cannot escape) and raises `DataError` with a message naming the file, the row or
+the column.  Sizes are checked before anything is unpacked.  Copied verbatim into exported
+`train.py` scripts, like `sources.py`: keep these functions self-contained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import zipfile
+
+import numpy as np
+
+from builder.data.sources import DataError
+
+
+def _classes(values, name, column):
+    """Turn a column of labels (text or whole numbers) into class indices and sorted names."""
+    try:
+        numbers = np.array([float(v) for v in values])
+    except ValueError:
+        numbers = None
+    if numbers is not None:
+        if not np.all(np.isfinite(numbers)) or np.any(numbers != np.round(numbers)):
+            raise DataError(
+                f"{name}: target column {column!r} holds fractional numbers, which cannot be "
+                "classes: set the task to regression, or use whole numbers or text labels"
+            )
+        uniq = np.unique(numbers.astype(np.int64))
+        index = {v: i for i, v in enumerate(uniq)}
+        return np.array([index[v] for v in numbers.astype(np.int64)], dtype=np.int64), [
+            str(v) for v in uniq
+        ]
+    names = sorted(set(values))
+    index = {v: i for i, v in enumerate(names)}
+    return np.array([index[v] for v in values], dtype=np.int64), names
+
+
+def read_csv_table(data, name, target=None, task="classification"):
+    """A CSV with a header row -> (x [N, F] float32, y, class names or None, feature names).
+
+    The target column (default: the last) is classes for classification (text or whole numbers)
+    and a number for regression; every other column must hold numbers.
+    """
+    if not data or not data.strip():
+        raise DataError(f"{name}: the file is empty")
+    if b"\x00" in data[:4096]:
+        raise DataError(f"{name}: this is not a CSV file (it holds binary data)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: this is not a CSV text file (not UTF-8: {exc.reason})") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise DataError(f"{name}: this is not a readable CSV file ({exc})") from None
+    if not rows:
+        raise DataError(f"{name}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    if len(header) < 2:
+        raise DataError(
+            f"{name}: found {len(header)} column; a CSV needs a header row naming at least "
+            "one feature column and the target column, separated by commas"
+        )
+    if all(_is_number(h) for h in header):
+        raise DataError(f"{name}: the first row holds numbers; the first row must name the columns")
+    if len(rows) < 2:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    if target is None and task == "gan":
+        target_col = None
+    else:
+        target = header[-1] if target is None else target
+        if target not in header:
+            raise DataError(
+                f"{name}: no column named {target!r}; the columns are: {', '.join(header)}"
+            )
+        target_col = header.index(target)
+    features = [i for i in range(len(header)) if i != target_col]
+    x = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
+    labels = []
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise DataError(
+                f"{name}, row {r}: expected {len(header)} cells as in the header, got {len(row)}"
+            )
+        for j, col in enumerate(features):
+            cell = row[col].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                what = "an empty cell" if not cell else repr(cell)
+                raise DataError(
+                    f"{name}, row {r}, column {header[col]!r}: {what} is not a number; "
+                    "feature columns must hold numbers only"
+                ) from None
+            if not math.isfinite(value):
+                raise DataError(f"{name}, row {r}, column {header[col]!r}: {cell!r} is not finite")
+            x[r - 2, j] = value
+        if target_col is not None:
+            cell = row[target_col].strip()
+            if not cell:
+                raise DataError(f"{name}, row {r}, column {header[target_col]!r}: empty target")
+            labels.append(cell)
+    names = [header[i] for i in features]
+    if target_col is None:
+        return x, None, None, names
+    if task in ("regression", "forecasting"):
+        y = np.empty((len(labels), 1), dtype=np.float32)
+        for r, cell in enumerate(labels, start=2):
+            if not _is_number(cell) or not math.isfinite(float(cell)):
+                raise DataError(
+                    f"{name}, row {r}, column {target!r}: {cell!r} is not a number, but the task "
+                    "is regression; set the task to classification for text labels"
+                )
+            y[r - 2, 0] = float(cell)
+        return x, y, None, names
+    y, class_names = _classes(labels, name, target)
+    return x, y, class_names, names
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_npz(data, name, task="classification", max_unpacked=1 << 30):
+    """An .npz holding arrays `X` (samples) and `y` (targets; optional for a GAN)."""
+    if not data:
+        raise DataError(f"{name}: the file is empty")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DataError(f"{name}: this is not an .npz file (not a zip archive of arrays)") from None
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > max_unpacked:
+        raise DataError(
+            f"{name}: unpacks to {unpacked / 2**20:.0f} MiB, more than the limit of "
+            f"{max_unpacked / 2**20:.0f} MiB"
+        )
+    try:
+        arrays = np.load(io.BytesIO(data), allow_pickle=False)
+        keys = set(arrays.files)
+        x = arrays["X"] if "X" in keys else None
+        y = arrays["y"] if "y" in keys else None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{name}: cannot read the arrays ({exc})") from None
+    if x is None or (y is None and task != "gan"):
+        missing = [k for k, v in (("X", x), ("y", y)) if v is None]
+        raise DataError(
+            f"{name}: missing array {' and '.join(missing)}; found: {', '.join(sorted(keys)) or 'none'}"
+            "; save with np.savez(path, X=samples, y=targets)"
+        )
+    if x.dtype.kind not in "fiub" or x.ndim < 2:
+        raise DataError(
+            f"{name}: X must be a numeric array of shape [N, ...], got {x.dtype} of shape "
+            f"{list(x.shape)}"
+        )
+    if len(x) == 0:
+        raise DataError(f"{name}: X holds no samples")
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        bad = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+        raise DataError(f"{name}: X holds NaN or infinite values (first in sample {bad})")
+    if y is None:
+        return x, None, None
+    if len(y) != len(x):
+        raise DataError(f"{name}: X has {len(x)} samples but y has {len(y)}; they must match")
+    if task in ("regression", "forecasting"):
+        if y.dtype.kind not in "fiub":
+            raise DataError(f"{name}: y must hold numbers for regression, got {y.dtype}")
+        y = y.astype(np.float32).reshape(len(y), -1)
+        if not np.all(np.isfinite(y)):
+            raise DataError(f"{name}: y holds NaN or infinite values")
+        return x, y, None
+    if y.ndim != 1:
+        raise DataError(f"{name}: y must be one label per sample, shape [N], got {list(y.shape)}")
+    if y.dtype.kind not in "iubfUS":
+        raise DataError(f"{name}: y must hold whole numbers or text labels, got {y.dtype}")
+    labels, class_names = _classes([str(v) for v in y.tolist()], name, "y")
+    return x, labels, class_names
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000):
+    """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN)."""
+    from PIL import Image
+
+    channels, height, width = shape
+    modes = {1: "L", 3: "RGB", 4: "RGBA"}
+    if channels not in modes:
+        raise DataError(
+            f"{name}: images can have 1, 3 or 4 channels; the Input asks for {channels}"
+        )
+    if not data:
+        raise DataError(f"{name}: the file is empty")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise DataError(f"{name}: this is not a ZIP archive") from None
+    images = []
+    for info in members:
+        path = info.filename.replace("\\", "/")
+        parts = [p for p in path.split("/") if p]
+        if info.is_dir() or not parts or parts[0] == "__MACOSX" or parts[-1].startswith("."):
+            continue
+        if parts[-1].lower().endswith(IMAGE_EXTENSIONS):
+            images.append((parts, info))
+    if not images:
+        raise DataError(
+            f"{name}: the ZIP holds no images ({', '.join(IMAGE_EXTENSIONS)}); put one folder per "
+            "class with its images inside"
+        )
+    if len(images) > max_images:
+        raise DataError(f"{name}: {len(images)} images, more than the limit of {max_images}")
+    unpacked = sum(info.file_size for _, info in images)
+    if unpacked > max_unpacked:
+        raise DataError(
+            f"{name}: the images unpack to {unpacked / 2**20:.0f} MiB, more than the limit of "
+            f"{max_unpacked / 2**20:.0f} MiB"
+        )
+    common = list(images[0][0][:-1])
+    for parts, _ in images:
+        n = 0
+        while n < min(len(common), len(parts) - 1) and common[n] == parts[n]:
+            n += 1
+        common = common[:n]
+    if len(common) == len(images[0][0]) - 1 and not gan:
+        common = common[:-1]
+    labels, names = (
+        [],
+        sorted({parts[len(common)] for parts, _ in images if len(parts) > len(common) + 1}),
+    )
+    if not names and not gan:
+        raise DataError(
+            f"{name}: images must sit in one folder per class, e.g. cats/1.png, dogs/2.png"
+        )
+    index = {n: i for i, n in enumerate(names)}
+    x = np.empty((len(images), channels, height, width), dtype=np.float32)
+    Image.MAX_IMAGE_PIXELS = 50_000_000
+    for i, (parts, info) in enumerate(images):
+        rest = parts[len(common) :]
+        if len(rest) < 2 and not gan:
+            raise DataError(f"{name}: image {info.filename!r} is not inside a class folder")
+        with archive.open(info) as handle:
+            raw = handle.read(info.file_size + 1)
+        if len(raw) > info.file_size:
+            raise DataError(f"{name}: {info.filename!r} is larger than its header says")
+        try:
+            with Image.open(io.BytesIO(raw)) as img:
+                img = img.convert(modes[channels]).resize((width, height), Image.BILINEAR)
+                pixels = np.asarray(img, dtype=np.float32) / 255.0
+        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+            raise DataError(f"{name}: cannot read image {info.filename!r} ({exc})") from None
+        x[i] = pixels.reshape(height, width, channels).transpose(2, 0, 1)
+        labels.append(index[rest[0]] if len(rest) > 1 else 0)
+    if gan:
+        x = x * 2.0 - 1.0
+    return x, np.array(labels, dtype=np.int64), names or ["images"]
