@@ -116,14 +116,20 @@ class RunControl:
 
 
 def resolve_loop(task: str) -> Callable:
+    """The loop that trains `task` (see LOOPS)."""
     target = LOOPS.get(task)
     if target is None:
         raise TrainingError(f"no training loop for task {task!r}; tasks: {', '.join(LOOPS)}")
+    return load_loop(target, f"training for task {task!r}")
+
+
+def load_loop(target: str, what: str = "the training loop") -> Callable:
+    """A loop named "module:function", imported now."""
     module, _, name = target.partition(":")
     try:
         return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise TrainingError(f"training for task {task!r} is not available ({target})") from None
+    except (ImportError, AttributeError, ValueError):
+        raise TrainingError(f"{what} is not available ({target})") from None
 
 
 def save_weights(weights: dict, path: Path) -> Path:

@@ -212,7 +212,7 @@ def _child_main() -> int:
         return 2
     job = decode_event(first)
 
-    from builder.control import RunControl, resolve_loop, run_loop
+    from builder.control import RunControl, load_loop, run_loop
     from builder.runs import RunStore
     from builder.spec import load_design
 
@@ -248,12 +248,7 @@ def _child_main() -> int:
     threading.Thread(target=listen, name="commands", daemon=True).start()
     try:
         design = load_design(job["design"])
-        loop = None
-        if job.get("loop"):
-            from builder.control import LOOPS
-
-            LOOPS["__job__"] = job["loop"]
-            loop = resolve_loop("__job__")
+        loop = load_loop(job["loop"]) if job.get("loop") else None
     except Exception as exc:  # a bad job still ends with one error event
         from builder.control import error_message
 

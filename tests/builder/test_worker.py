@@ -69,4 +69,4 @@ def test_a_failing_run_reports_its_reason(tmp_path):
 def test_an_unknown_loop_is_an_error_event_not_a_hang(tmp_path):
     handle = start_run(load_preset("mlp_moons"), tmp_path, loop="builder.nowhere:loop")
     events = drain(handle, lambda e: e["type"] == "error")
-    assert "is not available (builder.nowhere:loop)" in events[-1]["message"]
+    assert "the training loop is not available (builder.nowhere:loop)" in events[-1]["message"]
