@@ -189,6 +189,16 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
     return result
 
 
+def drain(events: queue.Queue) -> list[dict]:
+    """Everything waiting in the queue, oldest first, without blocking."""
+    found = []
+    while True:
+        try:
+            found.append(events.get_nowait())
+        except queue.Empty:
+            return found
+
+
 class ThreadRun:
     """A loop in a background thread (for notebooks and the CLI); the same surface as RunHandle."""
 
@@ -204,12 +214,7 @@ class ThreadRun:
         self._thread.start()
 
     def poll(self) -> list[dict]:
-        events = []
-        while True:
-            try:
-                events.append(self._queue.get_nowait())
-            except queue.Empty:
-                return events
+        return drain(self._queue)
 
     def pause(self) -> None:
         self.control.pause()

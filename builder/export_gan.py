@@ -13,6 +13,7 @@ from builder.export_train import (
     split_file_source,
 )
 from builder.settings import resolved_training
+from builder.train_template import SETUP_PROCESSES
 
 
 def generate_gan_script(design) -> str:
@@ -51,6 +52,7 @@ def generate_gan_script(design) -> str:
         copied=copied_source(names),
         split_file=split_file_source(s["dataset"], input_shape),
         load_body=load_body,
+        setup_processes=SETUP_PROCESSES,
     )
 
 
@@ -119,6 +121,9 @@ def make_schedules(opt_g, opt_d, epochs):
     return $sched_g, $sched_d
 
 
+$setup_processes
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -131,20 +136,7 @@ def main():
     parser.add_argument("--out", default=".", help="folder for metrics, samples and weights")
     args = parser.parse_args()
 
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    # One GPU per process on this machine, else every process on the CPU.
-    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    use_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= local_processes
-    if distributed:
-        dist.init_process_group("nccl" if use_cuda else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        rank, world = 0, 1
-    if use_cuda:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
+    distributed, rank, world, device = setup_processes()
 
     try:
         x_train, _, x_val, _ = load_data(args.data, args.seed)

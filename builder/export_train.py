@@ -16,7 +16,7 @@ from builder.data import readers, sources
 from builder.losses import DEFAULT_LOSS
 from builder.settings import resolved_training
 from builder.spec import load_design
-from builder.train_template import SPLIT_FILE, TEMPLATE
+from builder.train_template import SETUP_PROCESSES, SPLIT_FILE, TEMPLATE
 
 # What each data-set loader needs copied alongside it.
 BUILTIN_CODE = {
@@ -194,4 +194,5 @@ def generate_train_script(design) -> str:
         split_file=split_file_source(s["dataset"], input_shape),
         load_body=load_body,
         classify=task == "classification",
+        setup_processes=SETUP_PROCESSES,
     )

@@ -20,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
-from builder.control import decode_event, encode_event
+from builder.control import decode_event, drain, encode_event
 
 _ACTIVE: dict[int, RunHandle] = {}
 _LOCK = threading.Lock()
@@ -83,12 +83,7 @@ class RunHandle:
 
     def poll(self) -> list[dict]:
         """Every event since the last poll, oldest first."""
-        events = []
-        while True:
-            try:
-                events.append(self._queue.get_nowait())
-            except queue.Empty:
-                return events
+        return drain(self._queue)
 
     def _send(self, command: str) -> bool:
         try:
@@ -135,6 +130,24 @@ def _tail(path: Path, chars: int = 400) -> str:
     return text[-chars:]
 
 
+def spawn_worker(log_path, module: str = "builder.worker") -> subprocess.Popen:
+    """A worker process: its job and commands on stdin, events on stdout, stderr to `log_path`."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
+
+
 def start_run(
     design,
     workspace=None,
@@ -144,10 +157,12 @@ def start_run(
     loop: str | None = None,
     step_every: int = 10,
     threads: int | None = None,
+    process: subprocess.Popen | None = None,
 ) -> RunHandle:
     """Record a run in the workspace's store and start training it in a child process.
 
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
+    `process`: a worker started ahead of time and waiting for its job (builder.warm_worker).
     """
     from builder.runs import RunStore
     from builder.spec import load_design
@@ -168,20 +183,8 @@ def start_run(
         "step_every": step_every,
         "threads": threads or max(1, (os.cpu_count() or 2) - 1),
     }
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    with open(out_dir / "log.txt", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "builder.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            bufsize=1,
-            env=env,
-        )
+    if process is None:
+        process = spawn_worker(out_dir / "log.txt")
     store.set_pid(run_id, process.pid)
     handle = RunHandle(run_id, process, store.root, out_dir)
     handle._send(encode_event(job))

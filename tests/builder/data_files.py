@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import numpy as np
+import torch
 from PIL import Image
 
 
@@ -63,3 +64,11 @@ def image_zip(classes=("bright", "dark"), per_class=10, size=12, root="", rgb=Fa
         zf.writestr(f"{root}README.txt", "not an image")
         zf.writestr("__MACOSX/._junk.png", b"junk")
     return buf.getvalue()
+
+
+def one_torch_thread():
+    """Small models train fastest on one thread, and a busy machine cannot oversubscribe it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -11,17 +11,10 @@ from builder.control import RunControl, run_loop
 from builder.data import Dataset, check_dataset, load_dataset
 from builder.presets import load_preset
 from builder.training import train_loop
-from tests.builder.data_files import blobs_csv, image_zip, linear_csv, npz_bytes
+from tests.builder.data_files import blobs_csv, image_zip, linear_csv, npz_bytes, one_torch_thread
 from tests.builder.helpers import chain_design
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models train fastest on one thread, and a busy machine cannot oversubscribe it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+one_thread = pytest.fixture(autouse=True)(one_torch_thread)
 
 
 def mlp(input_shape, out, training, hidden=16):

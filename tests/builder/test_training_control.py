@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 
 from builder.control import (
     LoopResult,
@@ -18,15 +17,9 @@ from builder.control import (
     run_loop,
 )
 from builder.presets import load_preset
+from tests.builder.data_files import one_torch_thread
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models train fastest on one thread, and a busy machine cannot oversubscribe it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+one_thread = pytest.fixture(autouse=True)(one_torch_thread)
 
 
 def counting_loop(design, control, *, steps=10_000, **_):
