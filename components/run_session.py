@@ -13,7 +13,8 @@ import streamlit as st
 
 from builder.live import ENDED, RunView, Snapshot
 from builder.runs import RunStore
-from builder.worker import get_handle, start_run
+from builder.warm_worker import prestart, start_run
+from builder.worker import get_handle
 from builder.workspace import workspace_dir
 
 WATCHED = "nb_watched_run"
@@ -40,6 +41,14 @@ def start(design) -> int:
     st.session_state[WATCHED] = handle.run_id
     st.session_state.setdefault(PAUSED, set()).discard(handle.run_id)
     return handle.run_id
+
+
+def get_ready() -> None:
+    """Have a training process waiting, so Train answers at once (none while one trains)."""
+    try:
+        prestart()
+    except OSError:  # no spare: Train starts a process itself, a little slower
+        pass
 
 
 def watched() -> int | None:

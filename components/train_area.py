@@ -27,6 +27,8 @@ def render_train_area() -> None:
     with live:
         render_run_buttons(problems, run_id)
         render_live(run_id)
+    if not rs.is_active(run_id):
+        rs.get_ready()
     run = rs.store().get_run(run_id) if run_id is not None else None
     if run is not None and rs.is_active(run_id):
         run = {**run, "weights_path": None}  # weights of an unfinished run are not saved yet

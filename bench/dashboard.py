@@ -1,0 +1,192 @@
+"""The live dashboard against headless training, printed as JSON lines.
+
+1. Throughput: the same LeNet-on-digits design trained by `python -m builder train` (headless)
+   and from the page (`streamlit run app.py` open in Chromium, the live view redrawing twice a
+   second). Compared on the trainer's own per-epoch samples/s (median over epochs 2..N), the two
+   interleaved `--rounds` times so machine noise hits both alike. Target: ratio >= 0.85.
+2. First loss point on screen: seconds from the click on Train to the first point drawn on the
+   loss chart (the worker process starts, imports torch, loads data, takes a few steps). Target
+   <= 3 s.
+3. Stop: seconds from the click on Stop to the page showing the run as stopped (target <= 2 s).
+
+    python bench/dashboard.py [--epochs 12] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from builder.presets import load_preset  # noqa: E402
+from builder.runs import RunStore  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port  # noqa: E402
+
+PRESET = "lenet_digits"
+
+
+def emit(**fields) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def median_rate(rows: list[dict]) -> float:
+    rates = [
+        r["samples_per_sec"] for r in rows if r.get("epoch", 0) >= 2 and r.get("samples_per_sec")
+    ]
+    return statistics.median(rates or [r["samples_per_sec"] for r in rows])
+
+
+def headless(epochs: int, work: Path) -> dict:
+    design = work / "design.json"
+    design.write_text(load_preset(PRESET).with_training(epochs=epochs).to_json())
+    out = work / f"headless-{time.monotonic_ns()}"
+    t0 = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "builder", "train", str(design), "--out", str(out),
+         "--workspace", str(work / "ws-headless"), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    final = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"samples_per_sec": median_rate(rows), "wall_s": wall, "acc": final.get("val_accuracy")}
+
+
+class App:
+    """The real app in a browser, driven like a user."""
+
+    def __init__(self, workspace: Path):
+        self.workspace = workspace
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
+        self.log = open(workspace.parent / "streamlit.log", "w")  # noqa: SIM115
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        from playwright.sync_api import sync_playwright
+
+        self.pw = sync_playwright().start()
+        self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport=VIEWPORT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.page.goto(self.url)
+                self.page.wait_for_selector("[data-palette-item=Input]", timeout=60_000)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self.idle()
+
+    def idle(self) -> None:
+        self.page.wait_for_timeout(150)
+        self.page.wait_for_selector(
+            "[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000
+        )
+
+    def prepare(self, epochs: int) -> None:
+        from tests.e2e.canvas_helpers import open_preset
+        from tests.e2e.dashboard_helpers import open_tab, set_number
+
+        open_tab(self.page, "Design")
+        open_preset(self.page, PRESET)
+        open_tab(self.page, "Train")
+        set_number(self.page, "Epochs", epochs)
+
+    def points(self) -> int:
+        from tests.e2e.dashboard_helpers import chart_points
+
+        return chart_points(self.page, "nb_live_loss")
+
+    def status(self) -> str:
+        from tests.e2e.dashboard_helpers import progress
+
+        return progress(self.page)
+
+    def train(self, epochs: int) -> dict:
+        """Train from the page; seconds to the first loss point and the trainer's samples/s."""
+        self.prepare(epochs)
+        before = {r["id"] for r in RunStore(self.workspace).list_runs()}
+        self.page.locator(".st-key-nb_train button").first.click()
+        clicked = time.perf_counter()
+        while self.points() == 0:
+            time.sleep(0.02)
+        first = time.perf_counter() - clicked
+        while "Finished" not in self.status():
+            time.sleep(0.25)
+        wall = time.perf_counter() - clicked
+        store = RunStore(self.workspace)
+        run_id = next(r["id"] for r in store.list_runs() if r["id"] not in before)
+        rows = store.metrics(run_id)
+        return {"samples_per_sec": median_rate(rows), "first_point_s": first, "wall_s": wall}
+
+    def stop_latency(self) -> float:
+        self.prepare(500)
+        self.page.locator(".st-key-nb_train button").first.click()
+        while self.points() < 3:
+            time.sleep(0.05)
+        self.page.locator(".st-key-nb_stop button").first.click()
+        pressed = time.perf_counter()
+        while "Stopped" not in self.status():
+            time.sleep(0.02)
+        return time.perf_counter() - pressed
+
+    def close(self) -> None:
+        self.browser.close()
+        self.pw.stop()
+        self.server.terminate()
+        self.server.wait(10)
+        self.log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "ws-app").mkdir()
+        app = App(work / "ws-app")
+        try:
+            heads, pages = [], []
+            for _ in range(args.rounds):
+                heads.append(headless(args.epochs, work))
+                emit(bench="headless", epochs=args.epochs, **heads[-1])
+                pages.append(app.train(args.epochs))
+                emit(bench="dashboard", epochs=args.epochs, **pages[-1])
+            head_rate = statistics.median(h["samples_per_sec"] for h in heads)
+            page_rate = statistics.median(p["samples_per_sec"] for p in pages)
+            emit(
+                bench="throughput",
+                headless_samples_per_sec=round(head_rate, 1),
+                dashboard_samples_per_sec=round(page_rate, 1),
+                ratio=round(page_rate / head_rate, 3),
+                target=">= 0.85",
+            )
+            firsts = [p["first_point_s"] for p in pages]
+            emit(bench="first_loss_point", seconds=[round(s, 2) for s in firsts], target="<= 3")
+            stops = [app.stop_latency() for _ in range(2)]
+            emit(bench="stop", seconds=[round(s, 2) for s in stops], target="<= 2")
+        finally:
+            app.close()
+
+
+if __name__ == "__main__":
+    main()
