@@ -151,18 +151,27 @@ def render_model(model: str) -> None:
 def render_design_area() -> None:
     for model in ds.current_design().models:
         apply_canvas_state(model)
-    design = ds.current_design()
+    notices = st.container()  # always there: elements below keep their place (no remount)
     for level, text in ds.pop_notices():
         if level in ("info", "success"):
             st.toast(md_escape(text), icon=":material/check:")
         else:
-            getattr(st, level)(md_escape(text))
-    render_toolbar(design)
-    empty = not any(g.nodes for g in design.models.values())
+            getattr(notices, level)(md_escape(text))
+    empty = not any(g.nodes for g in ds.current_design().models.values())
     with st.expander("Presets", expanded=empty, icon=":material/auto_awesome:"):
         render_presets()
     with st.expander("Open a design file", icon=":material/upload_file:"):
         render_open()
+    render_editor()
+
+
+@st.fragment
+def render_editor() -> None:
+    """Toolbar, problems, canvas and inspector: an edit reruns only this part of the page."""
+    for model in ds.current_design().models:
+        apply_canvas_state(model)
+    design = ds.current_design()
+    render_toolbar(design)
     render_problems(design, ds.current_analysis())
     if design.is_gan:
         render_gan_contract(design, ds.current_analysis())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.e2e.conftest import wait_idle
 
@@ -13,6 +14,27 @@ def node(page, node_id: str):
 
 def node_ids(page) -> list[str]:
     return page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)")
+
+
+def eventually(check, timeout_s: float = 15.0, page=None) -> bool:
+    """True as soon as `check()` is; False after the timeout. The canvas renders after the
+    script run ends (asynchronously), so read the DOM through this, not once."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def wait_nodes(page, expected, timeout_s: float = 15.0) -> list[str]:
+    """Wait until the canvas shows exactly the nodes `expected` (in any order)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ids = node_ids(page)
+        if sorted(ids) == sorted(expected) or time.monotonic() > deadline:
+            return ids
+        page.wait_for_timeout(50)
 
 
 def shape_of(page, node_id: str) -> str:

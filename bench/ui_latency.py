@@ -1,0 +1,211 @@
+"""UI latency benchmark: edit -> new shapes visible on the canvas nodes, in a real browser.
+
+Starts `streamlit run app.py` on a free port with a temporary workspace holding a 50-node
+design, drives headless Chromium, and times two kinds of edit until the DOM shows the new
+shapes that Python inferred (the canvas never computes shapes itself):
+- `inspector_param`: set the Input's shape in the inspector (Enter) -> every node's shape updates
+  (time until the last node shows its new shape).
+- `canvas_connect`: drag an edge onto a dangling Dense node -> its shape appears
+  (then Ctrl+Z removes the edge for the next round).
+It also times the Python side alone (`analyze` + canvas payload) for the same design.
+
+Prints JSON lines: {"bench": "ui_latency", "kind": ..., "median_ms", "p90_ms", "max_ms", ...}.
+
+    python bench/ui_latency.py [--rounds 10] [--nodes 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from builder import analyze, load_design
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TARGET_MS = 300
+IDLE = (
+    "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
+)
+
+
+def emit(kind: str, **fields) -> None:
+    print(json.dumps({"bench": "ui_latency", "kind": kind, **fields}), flush=True)
+
+
+def stats(samples_s: list[float]) -> dict:
+    ms = sorted(s * 1000 for s in samples_s)
+    return {
+        "runs": len(ms),
+        "median_ms": round(statistics.median(ms), 1),
+        "p90_ms": round(ms[min(len(ms) - 1, int(0.9 * len(ms)))], 1),
+        "max_ms": round(ms[-1], 1),
+        "target_ms": TARGET_MS,
+    }
+
+
+def chain_design(total: int) -> dict:
+    """Input -> Conv2d x (total - 4) -> Flatten -> Dense, plus one dangling Dense ("probe")."""
+    convs = total - 4
+    nodes = [{"id": "in", "type": "Input", "params": {"shape": [1, 8, 8]}}]
+    nodes += [
+        {"id": f"c{i}", "type": "Conv2d", "params": {"out_channels": 4, "padding": 1}}
+        for i in range(convs)
+    ]
+    nodes += [
+        {"id": "flat", "type": "Flatten", "params": {}},
+        {"id": "out", "type": "Dense", "params": {"out_features": 10}},
+        {"id": "probe", "type": "Dense", "params": {"out_features": 3}},
+    ]
+    ids = [n["id"] for n in nodes[:-1]]
+    edges = [[a, b] for a, b in zip(ids, ids[1:], strict=False)]
+    layout = {n["id"]: [(i % 10) * 200, (i // 10) * 120] for i, n in enumerate(nodes)}
+    layout["probe"] = [2200, 0]
+    return {"version": 1, "name": "bench-chain", "models": {"model": {"nodes": nodes, "edges": edges}},
+            "layout": layout}  # fmt: skip
+
+
+def start_server(workspace: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.25)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def wait_shape(page, node_id: str, expected: str, timeout_ms: int = 10_000) -> None:
+    page.wait_for_function(
+        """([id, want]) => {
+            const el = document.querySelector(`[data-node-id="${id}"] [data-shape]`)
+              || [...document.querySelectorAll("*")].map(e => e.shadowRoot)
+                   .filter(Boolean).map(r => r.querySelector(`[data-node-id="${id}"] [data-shape]`))
+                   .find(Boolean);
+            return el && el.dataset.shape === want;
+        }""",
+        arg=[node_id, expected],
+        polling="raf",
+        timeout=timeout_ms,
+    )
+
+
+def center(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def bench_browser(url: str, rounds: int, design: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    last = design["models"]["model"]["nodes"][-2]["id"]  # "out"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        page.goto(url)
+        page.wait_for_selector("[data-node-id=in]", timeout=60_000)
+        page.wait_for_selector(IDLE)
+        page.locator("[data-canvas]").scroll_into_view_if_needed()
+
+        page.locator("[data-node-id=in] .nb-node-head").click()
+        page.wait_for_timeout(200)
+        page.wait_for_selector(IDLE)
+        field = page.get_by_label("shape", exact=True)
+        samples = []
+        for i in range(rounds + 1):
+            side = 6 if i % 2 == 0 else 8
+            field.fill(f"1, {side}, {side}")
+            start = time.perf_counter()
+            field.press("Enter")
+            wait_shape(page, last, "[10]")  # unchanged by the edit: wait for the real change below
+            wait_shape(page, "flat", f"[{4 * side * side}]")
+            if i:  # the first round warms caches
+                samples.append(time.perf_counter() - start)
+            page.wait_for_selector(IDLE)
+        emit("inspector_param", nodes=len(design["models"]["model"]["nodes"]), **stats(samples))
+
+        samples = []
+        for i in range(rounds + 1):
+            sx, sy = center(page.locator("[data-node-id=flat] .react-flow__handle.source"))
+            tx, ty = center(page.locator("[data-node-id=probe] .react-flow__handle.target"))
+            page.mouse.move(sx, sy)
+            page.mouse.down()
+            page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=3)
+            page.mouse.move(tx, ty, steps=3)
+            start = time.perf_counter()
+            page.mouse.up()
+            wait_shape(page, "probe", "[3]")
+            if i:
+                samples.append(time.perf_counter() - start)
+            page.wait_for_selector(IDLE)
+            page.locator("[data-canvas] .react-flow__pane").click(position={"x": 5, "y": 5})
+            page.keyboard.press("Control+z")
+            wait_shape(page, "probe", "")
+            page.wait_for_selector(IDLE)
+        emit("canvas_connect", nodes=len(design["models"]["model"]["nodes"]), **stats(samples))
+        browser.close()
+
+
+def bench_python(design: dict, rounds: int) -> None:
+    from components.canvas.bridge import canvas_data
+
+    loaded = load_design(design)
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        analysis = analyze(loaded)
+        canvas_data(loaded, "model", analysis, rev=1)
+        samples.append(time.perf_counter() - start)
+    emit("python_analyze_and_payload", nodes=len(loaded.models["model"].nodes), **stats(samples))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--nodes", type=int, default=50)
+    args = parser.parse_args()
+    design = chain_design(args.nodes)
+    bench_python(design, args.rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "design.json").write_text(json.dumps(design))
+        proc, url = start_server(Path(tmp))
+        try:
+            bench_browser(url, args.rounds, design)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
