@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -291,3 +292,25 @@ def test_cli_train_writes_both_state_dicts_and_metrics(tmp_path, capfd):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(rows[0])
+
+
+def test_the_app_worker_runs_a_gan_and_sends_samples_as_arrays(tmp_path):
+    from builder.runs import RunStore
+    from builder.worker import start_run
+
+    handle = start_run(load_preset("gan_moons"), tmp_path, epochs=2, threads=1)
+    events, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline and not any(e["type"] in ("done", "error") for e in events):
+        events += handle.poll()
+        time.sleep(0.02)
+    assert events and events[-1]["type"] == "done", events[-1:]
+    samples = of(events, "samples")
+    assert [s["epoch"] for s in samples] == [0, 1, 2]
+    assert isinstance(samples[-1]["samples"], np.ndarray) and samples[-1]["samples"].shape == (
+        256,
+        2,
+    )
+    assert isinstance(of(events, "start")[0]["real"], np.ndarray)
+    run = RunStore(tmp_path).get_run(handle.run_id)
+    assert run["status"] == "finished"
+    assert set(torch.load(run["weights_path"], weights_only=True)) == {"generator", "discriminator"}
