@@ -5,12 +5,11 @@ from __future__ import annotations
 from string import Template
 
 from builder.export_train import (
-    copied_source,
+    data_section,
     lit,
     loader_parts,
     optimizer_source,
     schedule_source,
-    split_file_source,
 )
 from builder.settings import resolved_training
 from builder.train_template import SETUP_PROCESSES
@@ -49,9 +48,7 @@ def generate_gan_script(design) -> str:
         opt_d=optimizer_source(cfg_d, "discriminator.parameters()", "lr_d"),
         sched_g=schedule.format(opt="opt_g"),
         sched_d=schedule.format(opt="opt_d"),
-        copied=copied_source(names),
-        split_file=split_file_source(s["dataset"], input_shape),
-        load_body=load_body,
+        data_section=data_section(names, s["dataset"], input_shape, load_body),
         setup_processes=SETUP_PROCESSES,
     )
 
@@ -92,22 +89,7 @@ LABEL_SMOOTHING = $smoothing
 NOISE_SAMPLES = $noise_samples
 
 
-# Data: the same functions the app loads its data with.
-
-
-class DataError(ValueError):
-    """A data set that cannot be used."""
-
-
-$copied
-
-
-$split_file
-
-
-def load_data(source, seed):
-    """(x_train, y_train, x_val, y_val) as numpy arrays."""
-    $load_body
+$data_section
 
 
 def make_optimizers(generator, discriminator, lr_g, lr_d):

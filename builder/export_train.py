@@ -16,7 +16,7 @@ from builder.data import readers, sources
 from builder.losses import DEFAULT_LOSS
 from builder.settings import resolved_training
 from builder.spec import load_design
-from builder.train_template import SETUP_PROCESSES, SPLIT_FILE, TEMPLATE
+from builder.train_template import DATA_SECTION, SETUP_PROCESSES, SPLIT_FILE, TEMPLATE
 
 # What each data-set loader needs copied alongside it.
 BUILTIN_CODE = {
@@ -129,6 +129,15 @@ def loader_parts(dataset, task: str, input_shape) -> tuple[list[str], str, str]:
     return names, "return split_file(source, seed)", lit(dataset["path"])
 
 
+def data_section(names, dataset, input_shape, load_body) -> str:
+    """The script's data code: copied functions, the file splitter and load_data."""
+    return Template(DATA_SECTION).substitute(
+        copied=copied_source(names),
+        split_file=split_file_source(dataset, input_shape),
+        load_body=load_body,
+    )
+
+
 def split_file_source(dataset, input_shape) -> str:
     readers, kinds = "", [".npz"]
     if isinstance(dataset, dict) and dataset["type"] == "csv":
@@ -190,9 +199,7 @@ def generate_train_script(design) -> str:
         batch_size=int(s["batch_size"]),
         epochs=int(s["epochs"]),
         seed=int(s["seed"]),
-        copied=copied_source(names),
-        split_file=split_file_source(s["dataset"], input_shape),
-        load_body=load_body,
+        data_section=data_section(names, s["dataset"], input_shape, load_body),
         classify=task == "classification",
         setup_processes=SETUP_PROCESSES,
     )
