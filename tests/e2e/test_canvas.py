@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from builder import load_design
+from builder import layer_kinds, load_design
 from builder.presets import list_presets, load_preset
 from tests.e2e.canvas_helpers import (
     connect,
@@ -171,3 +171,31 @@ def test_hostile_node_id_shows_as_text(page, shot):
     assert page.locator("[data-canvas] img").count() == 0
     assert not dialogs and not page.errors
     shot("hostile-id")
+
+
+def test_delete_by_key_and_context_menu_click_to_add_and_palette_help(page, shot):
+    open_preset(page, "mlp_moons")
+    ids = [n.id for n in load_preset("mlp_moons").models["model"].nodes]  # input, hidden1/2, output
+    wait_nodes(page, ids)
+    help_text = next(k["help"] for k in layer_kinds() if k["type"] == "Dropout")
+    assert page.locator("[data-palette-item=Dropout]").get_attribute("title") == help_text
+
+    node(page, "output").locator(".nb-node-head").click()
+    page.keyboard.press("Delete")
+    wait_idle(page)
+    assert wait_nodes(page, ids[:-1]) == ids[:-1]
+
+    node(page, "hidden2").click(button="right")
+    page.locator("[data-context-menu] button").click()
+    wait_idle(page)
+    assert wait_nodes(page, ids[:-2]) == ids[:-2]
+    shot("deleted")
+
+    page.locator("[data-palette-item=Dropout]").click()
+    wait_idle(page)
+    assert wait_nodes(page, [*ids[:-2], "dropout1"])
+    assert eventually(lambda: "inbound" in (error_of(page, "dropout1") or ""))
+    shot("click-added")
+    page.get_by_role("button", name="Undo").click()
+    wait_idle(page)
+    assert wait_nodes(page, ids[:-2]) == ids[:-2]

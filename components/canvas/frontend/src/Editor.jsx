@@ -39,7 +39,6 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   const lastRev = useRef(null);
   const lastSent = useRef(null);
   const seeded = useRef(null);
-  const addCount = useRef(0);
   const pendingFit = useRef(false);
   const measured = useNodesInitialized();
 
@@ -107,15 +106,20 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     [kinds, takenIds, setNodes],
   );
 
+  // Click in the palette: put the layer in the middle of the view, below anything there.
   const addAtCenter = useCallback(
     (kind) => {
       const rect = wrapper.current.getBoundingClientRect();
-      const step = (addCount.current++ % 8) * 24;
-      const p = flow.screenToFlowPosition({
-        x: rect.left + rect.width / 2 + step,
-        y: rect.top + rect.height / 2 + step,
+      const c = flow.screenToFlowPosition({
+        x: rect.left + rect.width / 2,
+        y: rect.top + rect.height / 2,
       });
-      addNode(kind, { x: p.x - 80, y: p.y - 30 });
+      const spot = { x: c.x - 80, y: c.y - 30 };
+      const hits = (n) =>
+        Math.abs(n.position.x - spot.x) < (n.measured?.width ?? 160) &&
+        Math.abs(n.position.y - spot.y) < (n.measured?.height ?? 70) + 20;
+      for (let i = 0; i < 200 && flow.getNodes().some(hits); i += 1) spot.y += 30;
+      addNode(kind, spot);
     },
     [flow, addNode],
   );
