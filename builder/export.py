@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .codegen import generate_code
+from .export_train import generate_train_script
 from .spec import load_design
 
 
@@ -13,6 +14,7 @@ def export_files(design) -> dict[str, str]:
     design = load_design(design)
     return {
         "model.py": generate_code(design),
+        "train.py": generate_train_script(design),
         "design.json": design.to_json() + "\n",
     }
 

@@ -15,7 +15,8 @@ _MODULES = {
 
 def activation_source(name: str, shape: tuple[int, ...]) -> str:
     """Constructor source for activation `name` applied to samples of `shape` (batch excluded)."""
-    if name == "softmax":
+    if name in ("softmax", "log_softmax"):
         # Over channels for images, over the last axis for vectors and sequences.
-        return "nn.Softmax(dim=1)" if len(shape) == 3 else "nn.Softmax(dim=-1)"
+        module = "nn.Softmax" if name == "softmax" else "nn.LogSoftmax"
+        return f"{module}(dim=1)" if len(shape) == 3 else f"{module}(dim=-1)"
     return _MODULES[name]

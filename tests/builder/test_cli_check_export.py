@@ -56,4 +56,5 @@ def test_export_writes_model_and_design(tmp_path):
     result = run("export", str(path), "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "model.py").exists()
+    assert "DistributedDataParallel" in (tmp_path / "out" / "train.py").read_text()
     assert json.loads((tmp_path / "out" / "design.json").read_text())["name"] == "gru_waves"
