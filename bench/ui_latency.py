@@ -106,19 +106,36 @@ def start_server(workspace: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def wait_shape(page, node_id: str, expected: str, timeout_ms: int = 10_000) -> None:
-    page.wait_for_function(
-        """([id, want]) => {
-            const el = document.querySelector(`[data-node-id="${id}"] [data-shape]`)
-              || [...document.querySelectorAll("*")].map(e => e.shadowRoot)
-                   .filter(Boolean).map(r => r.querySelector(`[data-node-id="${id}"] [data-shape]`))
-                   .find(Boolean);
-            return el && el.dataset.shape === want;
-        }""",
-        arg=[node_id, expected],
-        polling="raf",
-        timeout=timeout_ms,
-    )
+# In-page timing: from the user's input event (Enter key / pointer release) to the moment
+# the node's data-shape attribute in the canvas's shadow DOM holds the new value.
+ARM = """([id, want, eventType]) => {
+    const root = [...document.querySelectorAll("*")].map(e => e.shadowRoot)
+        .find(r => r && r.querySelector("[data-canvas]"));
+    window.__lat = { start: null, end: null };
+    const onEvent = () => { if (window.__lat.start === null) window.__lat.start = performance.now(); };
+    document.addEventListener(eventType, onEvent, { capture: true, once: true });
+    const done = () => {
+        const el = root.querySelector(`[data-node-id="${id}"] [data-shape]`);
+        return el && el.dataset.shape === want;
+    };
+    const obs = new MutationObserver(() => {
+        if (window.__lat.start !== null && done()) {
+            window.__lat.end = performance.now();
+            obs.disconnect();
+        }
+    });
+    obs.observe(root, { subtree: true, childList: true, attributes: true, characterData: true });
+}"""
+DONE = "() => window.__lat.end !== null"
+ELAPSED = "() => window.__lat.end - window.__lat.start"
+
+
+def timed(page, node_id: str, expected: str, event: str, action) -> float:
+    """Seconds from `event` (fired by `action`) to `node_id` showing shape `expected`."""
+    page.evaluate(ARM, [node_id, expected, event])
+    action()
+    page.wait_for_function(DONE, timeout=15_000)
+    return page.evaluate(ELAPSED) / 1000
 
 
 def center(locator) -> tuple[float, float]:
@@ -129,7 +146,7 @@ def center(locator) -> tuple[float, float]:
 def bench_browser(url: str, rounds: int, design: dict) -> None:
     from playwright.sync_api import sync_playwright
 
-    last = design["models"]["model"]["nodes"][-2]["id"]  # "out"
+    count = len(design["models"]["model"]["nodes"])
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
@@ -139,21 +156,20 @@ def bench_browser(url: str, rounds: int, design: dict) -> None:
         page.locator("[data-canvas]").scroll_into_view_if_needed()
 
         page.locator("[data-node-id=in] .nb-node-head").click()
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(300)
         page.wait_for_selector(IDLE)
         field = page.get_by_label("shape", exact=True)
         samples = []
         for i in range(rounds + 1):
             side = 6 if i % 2 == 0 else 8
             field.fill(f"1, {side}, {side}")
-            start = time.perf_counter()
-            field.press("Enter")
-            wait_shape(page, last, "[10]")  # unchanged by the edit: wait for the real change below
-            wait_shape(page, "flat", f"[{4 * side * side}]")
+            took = timed(
+                page, "flat", f"[{4 * side * side}]", "keydown", lambda: field.press("Enter")
+            )
             if i:  # the first round warms caches
-                samples.append(time.perf_counter() - start)
+                samples.append(took)
             page.wait_for_selector(IDLE)
-        emit("inspector_param", nodes=len(design["models"]["model"]["nodes"]), **stats(samples))
+        emit("inspector_param", nodes=count, **stats(samples))
 
         samples = []
         for i in range(rounds + 1):
@@ -163,17 +179,15 @@ def bench_browser(url: str, rounds: int, design: dict) -> None:
             page.mouse.down()
             page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=3)
             page.mouse.move(tx, ty, steps=3)
-            start = time.perf_counter()
-            page.mouse.up()
-            wait_shape(page, "probe", "[3]")
+            took = timed(page, "probe", "[3]", "pointerup", page.mouse.up)
             if i:
-                samples.append(time.perf_counter() - start)
+                samples.append(took)
             page.wait_for_selector(IDLE)
             page.locator("[data-canvas] .react-flow__pane").click(position={"x": 5, "y": 5})
-            page.keyboard.press("Control+z")
-            wait_shape(page, "probe", "")
             page.wait_for_selector(IDLE)
-        emit("canvas_connect", nodes=len(design["models"]["model"]["nodes"]), **stats(samples))
+            timed(page, "probe", "", "keydown", lambda: page.keyboard.press("Control+z"))
+            page.wait_for_selector(IDLE)
+        emit("canvas_connect", nodes=count, **stats(samples))
         browser.close()
 
 
