@@ -144,3 +144,15 @@ def test_a_module_of_another_design_is_refused():
             [0] * 8,
             "critic",
         )
+
+
+def test_log_probabilities_become_probabilities():
+    design = load_design(
+        chain_design(
+            ("x", "Input", {"shape": [4]}),
+            ("out", "Dense", {"out_features": 3, "activation": "log_softmax"}),
+            training={"task": "classification", "loss": "nll"},
+        )
+    )
+    result = capture(design, built(design, "model"), np.ones(4, np.float32))
+    np.testing.assert_allclose(result.probabilities, np.exp(result.output), rtol=1e-5)
