@@ -36,9 +36,13 @@ def read_design(name: str, raw: bytes) -> tuple[Design | None, str | None]:
         return None, f"{name}: not a design file ({exc})"
 
 
+def _upload_key() -> str:
+    return f"nb_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
+
+
 def _on_upload(key: str) -> None:
     uploaded = st.session_state.get(key)
-    if uploaded is None:
+    if uploaded is None or key != _upload_key():  # a cleared uploader calling back late
         return
     design, error = read_design(uploaded.name, uploaded.getvalue())
     if error:
@@ -63,7 +67,7 @@ def render_save(design: Design) -> None:
 
 
 def render_open() -> None:
-    key = f"nb_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
+    key = _upload_key()
     st.file_uploader(
         "Open a design file (JSON)",
         type=["json"],
