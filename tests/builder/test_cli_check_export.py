@@ -12,7 +12,9 @@ from .helpers import chain_design
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "builder", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "builder", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_check_prints_table_and_total(tmp_path):
@@ -28,8 +30,11 @@ def test_check_prints_table_and_total(tmp_path):
 
 
 def test_check_lists_problems_by_node_and_exits_1(tmp_path):
-    design = chain_design(("in", "Input", {"shape": [1, 8, 8]}), ("c", "Conv2d", {}),
-                          ("d1", "Dense", {"out_features": 10}))
+    design = chain_design(
+        ("in", "Input", {"shape": [1, 8, 8]}),
+        ("c", "Conv2d", {}),
+        ("d1", "Dense", {"out_features": 10}),
+    )
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(design))
     result = run("check", str(path))

@@ -29,9 +29,17 @@ def same_outputs(compiled: nn.Module, hand: nn.Module, x: torch.Tensor) -> None:
 def test_lenet_equals_hand_written():
     compiled = builder.build_model(load_preset("lenet_digits"))
     hand = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Dropout(0.25), nn.Linear(64, 10),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128, 64),
+        nn.ReLU(),
+        nn.Dropout(0.25),
+        nn.Linear(64, 10),
     )
     same_outputs(compiled, hand, torch.randn(5, 1, 8, 8))
 
@@ -101,7 +109,9 @@ def test_exported_model_file_is_the_compiled_model(tmp_path):
     x = torch.randn(6, 1, 8, 8)
     with torch.no_grad():
         torch.testing.assert_close(exported(x), compiled(x))
-    run = subprocess.run([sys.executable, str(tmp_path / "model.py")], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, str(tmp_path / "model.py")], capture_output=True, text=True
+    )
     assert run.returncode == 0 and "output shape: (2, 10)" in run.stdout
 
 
@@ -118,7 +128,9 @@ def test_forward_is_straight_line_with_shape_comments():
     assert "        flatten = self.flatten(pool2)  # [128]" in code
     model = builder.build_model(load_preset("lenet_digits"))
     assert model.NODE_MODULES["conv1"] == "conv1_act"
-    assert set(model.NODE_MODULES) == {n.id for n in load_preset("lenet_digits").models["model"].nodes} - {"input"}
+    assert set(model.NODE_MODULES) == {
+        n.id for n in load_preset("lenet_digits").models["model"].nodes
+    } - {"input"}
 
 
 HOSTILE = 'x = 1\nimport os; os.system("touch PWNED")\n#'
@@ -135,22 +147,38 @@ def test_hostile_node_ids_never_become_code(tmp_path, monkeypatch):
             ("class", "Add", {}),
             ("\u2028\r\x0bé", "Dense", {"out_features": 2}),
         ],
-        [(HOSTILE, '"""; import os #'), (HOSTILE, "forward"), ('"""; import os #', "class"),
-         ("forward", "self"), ("self", "class"), ("class", "\u2028\r\x0bé")],
+        [
+            (HOSTILE, '"""; import os #'),
+            (HOSTILE, "forward"),
+            ('"""; import os #', "class"),
+            ("forward", "self"),
+            ("self", "class"),
+            ("class", "\u2028\r\x0bé"),
+        ],
     )
     code = builder.generate_code(design)
     model = builder.build_model(design)
     assert model(torch.randn(2, 4)).shape == (2, 2)
-    assert set(model.NODE_MODULES) == {'"""; import os #', "forward", "self", "class", "\u2028\r\x0bé"}
+    assert set(model.NODE_MODULES) == {
+        '"""; import os #',
+        "forward",
+        "self",
+        "class",
+        "\u2028\r\x0bé",
+    }
     export_design(design, tmp_path / "out")
     check = subprocess.run(
         [sys.executable, "-m", "builder", "check", str(tmp_path / "out" / "design.json")],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert check.returncode == 0, check.stderr
     assert '"x = 1\\nimport os; os.system(\\"touch PWNED\\")\\n#"' in check.stdout
     load_module(tmp_path / "out" / "model.py")
-    run = subprocess.run([sys.executable, str(tmp_path / "out" / "model.py")], capture_output=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(tmp_path / "out" / "model.py")], capture_output=True, cwd=tmp_path
+    )
     assert run.returncode == 0
     assert not (tmp_path / "PWNED").exists()
     assert all(line.isascii() for line in code.splitlines())

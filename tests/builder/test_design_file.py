@@ -18,8 +18,15 @@ LENET = chain_design(
     ("p1", "MaxPool2d", {"kernel_size": 2}),
     ("f", "Flatten", {}),
     ("out", "Dense", {"out_features": 10}),
-    training={"task": "classification", "dataset": "digits", "loss": "cross_entropy",
-              "optimizer": {"type": "adam", "lr": 0.001}, "batch_size": 64, "epochs": 10, "seed": 0},
+    training={
+        "task": "classification",
+        "dataset": "digits",
+        "loss": "cross_entropy",
+        "optimizer": {"type": "adam", "lr": 0.001},
+        "batch_size": 64,
+        "epochs": 10,
+        "seed": 0,
+    },
 )
 
 
@@ -35,8 +42,16 @@ def test_round_trip_from_dict_text_and_path(tmp_path):
 
 def test_every_preset_round_trips_and_is_valid():
     names = [p["name"] for p in list_presets()]
-    assert {"lenet_digits", "mlp_moons", "lstm_sine", "gru_waves", "residual_cnn_digits",
-            "mlp_gan_digits", "dcgan_digits", "gan_moons"} <= set(names)
+    assert {
+        "lenet_digits",
+        "mlp_moons",
+        "lstm_sine",
+        "gru_waves",
+        "residual_cnn_digits",
+        "mlp_gan_digits",
+        "dcgan_digits",
+        "gan_moons",
+    } <= set(names)
     for name in names:
         design = load_preset(name)
         assert builder.load_design(design.to_dict()).to_dict() == design.to_dict()
@@ -44,8 +59,11 @@ def test_every_preset_round_trips_and_is_valid():
 
 
 def test_version_zero_is_upgraded():
-    old = {"name": "old", "nodes": LENET["models"]["model"]["nodes"],
-           "edges": LENET["models"]["model"]["edges"]}
+    old = {
+        "name": "old",
+        "nodes": LENET["models"]["model"]["nodes"],
+        "edges": LENET["models"]["model"]["edges"],
+    }
     design = builder.load_design(old)
     assert design.to_dict()["version"] == builder.CURRENT_VERSION
     assert design.models["model"].to_dict() == LENET["models"]["model"]

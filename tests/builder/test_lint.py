@@ -30,7 +30,10 @@ def test_dense_after_conv_suggests_flatten():
         ("d1", "Dense", {"out_features": 10}),
     )
     problem = only(problems_of(design), "d1")
-    assert str(problem) == "node 'd1' (Dense): expects [F] or [T, F], got [16, 4, 4]: insert Flatten before it"
+    assert (
+        str(problem)
+        == "node 'd1' (Dense): expects [F] or [T, F], got [16, 4, 4]: insert Flatten before it"
+    )
 
 
 def test_every_problem_is_reported_at_once():
@@ -46,7 +49,9 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_kernel_larger_than_input():
-    design = chain_design(("in", "Input", {"shape": [1, 4, 4]}), ("c", "Conv2d", {"kernel_size": 7}))
+    design = chain_design(
+        ("in", "Input", {"shape": [1, 4, 4]}), ("c", "Conv2d", {"kernel_size": 7})
+    )
     problem = only(problems_of(design), "c")
     assert "kernel 7x7 is larger than its input 4x4" in problem.message
     assert problem.fix == "lower kernel_size or add padding"
@@ -54,8 +59,14 @@ def test_kernel_larger_than_input():
 
 def test_cycle_dangling_edge_and_unreachable():
     design = graph_design(
-        [("in", "Input", {"shape": [4]}), ("a", "Dense", {}), ("b", "Dense", {}),
-         ("lost", "Dense", {}), ("lost2", "Dense", {}), ("out", "Dense", {})],
+        [
+            ("in", "Input", {"shape": [4]}),
+            ("a", "Dense", {}),
+            ("b", "Dense", {}),
+            ("lost", "Dense", {}),
+            ("lost2", "Dense", {}),
+            ("out", "Dense", {}),
+        ],
         [("in", "out"), ("a", "b"), ("b", "a"), ("out", "ghost"), ("lost", "lost2")],
     )
     problems = problems_of(design)
@@ -66,10 +77,14 @@ def test_cycle_dangling_edge_and_unreachable():
 
 
 def test_no_input_and_two_inputs():
-    assert any(p.node_id is None and "no Input" in p.message
-               for p in problems_of(graph_design([("d", "Dense", {})], [])))
-    two = graph_design([("a", "Input", {"shape": [2]}), ("b", "Input", {"shape": [2]}),
-                        ("add", "Add", {})], [("a", "add"), ("b", "add")])
+    assert any(
+        p.node_id is None and "no Input" in p.message
+        for p in problems_of(graph_design([("d", "Dense", {})], []))
+    )
+    two = graph_design(
+        [("a", "Input", {"shape": [2]}), ("b", "Input", {"shape": [2]}), ("add", "Add", {})],
+        [("a", "add"), ("b", "add")],
+    )
     assert "one Input" in only(problems_of(two), "b").message
 
 
@@ -83,8 +98,13 @@ def test_more_than_one_output():
 
 def test_wrong_number_of_inbound_edges():
     design = graph_design(
-        [("in", "Input", {"shape": [4]}), ("a", "Dense", {}), ("b", "Dense", {}),
-         ("m", "Dense", {}), ("add", "Add", {})],
+        [
+            ("in", "Input", {"shape": [4]}),
+            ("a", "Dense", {}),
+            ("b", "Dense", {}),
+            ("m", "Dense", {}),
+            ("add", "Add", {}),
+        ],
         [("in", "a"), ("in", "b"), ("a", "m"), ("b", "m"), ("m", "add")],
     )
     problems = problems_of(design)
@@ -94,13 +114,21 @@ def test_wrong_number_of_inbound_edges():
 
 
 def test_merge_of_incompatible_shapes():
-    nodes = [("in", "Input", {"shape": [4]}), ("a", "Dense", {"out_features": 3}),
-             ("b", "Dense", {"out_features": 5}), ("add", "Add", {})]
+    nodes = [
+        ("in", "Input", {"shape": [4]}),
+        ("a", "Dense", {"out_features": 3}),
+        ("b", "Dense", {"out_features": 5}),
+        ("add", "Add", {}),
+    ]
     edges = [("in", "a"), ("in", "b"), ("a", "add"), ("b", "add")]
     problem = only(problems_of(graph_design(nodes, edges)), "add")
     assert "same shape, got [3], [5]" in problem.message and "'a', 'b'" in problem.message
-    image = [("in", "Input", {"shape": [1, 8, 8]}), ("a", "Conv2d", {"out_channels": 2}),
-             ("b", "Conv2d", {"out_channels": 2, "padding": 1}), ("cat", "Concat", {})]
+    image = [
+        ("in", "Input", {"shape": [1, 8, 8]}),
+        ("a", "Conv2d", {"out_channels": 2}),
+        ("b", "Conv2d", {"out_channels": 2, "padding": 1}),
+        ("cat", "Concat", {}),
+    ]
     cat = only(problems_of(graph_design(image, edges[:2] + [("a", "cat"), ("b", "cat")])), "cat")
     assert "every axis except 0" in cat.message
 
@@ -113,7 +141,9 @@ def test_recurrent_needs_sequence_and_reshape_sizes():
 
 
 def test_parameter_limit_refuses_before_allocating():
-    design = chain_design(("in", "Input", {"shape": [60000]}), ("d", "Dense", {"out_features": 60000}))
+    design = chain_design(
+        ("in", "Input", {"shape": [60000]}), ("d", "Dense", {"out_features": 60000})
+    )
     problem = only(problems_of(design), "d")
     assert "3,600,060,000 parameters, over the limit of 100,000,000" in problem.message
     small = chain_design(("in", "Input", {"shape": [100]}), ("d", "Dense", {"out_features": 100}))
@@ -124,20 +154,33 @@ def test_parameter_limit_refuses_before_allocating():
 
 def test_gan_contract_mismatch_names_nodes():
     design = {
-        "version": 1, "name": "gan",
+        "version": 1,
+        "name": "gan",
         "models": {
-            "generator": {"nodes": [{"id": "z", "type": "Input", "params": {"shape": [8]}},
-                                    {"id": "g", "type": "Dense", "params": {"out_features": 3}}],
-                          "edges": [["z", "g"]]},
-            "discriminator": {"nodes": [{"id": "x", "type": "Input", "params": {"shape": [2]}},
-                                        {"id": "d", "type": "Dense", "params": {"out_features": 2}}],
-                              "edges": [["x", "d"]]},
+            "generator": {
+                "nodes": [
+                    {"id": "z", "type": "Input", "params": {"shape": [8]}},
+                    {"id": "g", "type": "Dense", "params": {"out_features": 3}},
+                ],
+                "edges": [["z", "g"]],
+            },
+            "discriminator": {
+                "nodes": [
+                    {"id": "x", "type": "Input", "params": {"shape": [2]}},
+                    {"id": "d", "type": "Dense", "params": {"out_features": 2}},
+                ],
+                "edges": [["x", "d"]],
+            },
         },
-        "training": {"task": "gan"}, "layout": {},
+        "training": {"task": "gan"},
+        "layout": {},
     }
     problems = problems_of(design)
     gen = only(problems, "g")
-    assert gen.model == "generator" and "output [3] does not match the discriminator's Input [2]" in gen.message
+    assert (
+        gen.model == "generator"
+        and "output [3] does not match the discriminator's Input [2]" in gen.message
+    )
     assert "one logit [1], got [2]" in only(problems, "d").message
 
 

@@ -13,24 +13,39 @@ from .helpers import graph_design
 
 SAMPLE_SHAPES = ([2, 6, 6], [5, 3], [7])
 LAYERS = [
-    ("Dense", lambda d: {"out_features": d(st.integers(1, 6)),
-                         "activation": d(st.sampled_from(["none", "relu", "tanh", "softmax"]))}),
-    ("Conv2d", lambda d: {"out_channels": d(st.integers(1, 4)), "kernel_size": d(st.integers(1, 4)),
-                          "padding": d(st.integers(0, 2)), "stride": d(st.integers(1, 2))}),
-    ("ConvTranspose2d", lambda d: {"out_channels": d(st.integers(1, 3)),
-                                   "kernel_size": d(st.integers(1, 3)),
-                                   "stride": d(st.integers(1, 2))}),
+    (
+        "Dense",
+        lambda d: {
+            "out_features": d(st.integers(1, 6)),
+            "activation": d(st.sampled_from(["none", "relu", "tanh", "softmax"])),
+        },
+    ),
+    (
+        "Conv2d",
+        lambda d: {
+            "out_channels": d(st.integers(1, 4)),
+            "kernel_size": d(st.integers(1, 4)),
+            "padding": d(st.integers(0, 2)),
+            "stride": d(st.integers(1, 2)),
+        },
+    ),
+    (
+        "ConvTranspose2d",
+        lambda d: {
+            "out_channels": d(st.integers(1, 3)),
+            "kernel_size": d(st.integers(1, 3)),
+            "stride": d(st.integers(1, 2)),
+        },
+    ),
     ("MaxPool2d", lambda d: {"kernel_size": d(st.integers(1, 3))}),
-    ("AvgPool2d", lambda d: {"kernel_size": d(st.integers(1, 3)),
-                             "padding": d(st.integers(0, 1))}),
+    ("AvgPool2d", lambda d: {"kernel_size": d(st.integers(1, 3)), "padding": d(st.integers(0, 1))}),
     ("Flatten", lambda d: {}),
     ("Reshape", lambda d: {"shape": d(st.sampled_from([[-1], [2, -1], [1, 3, -1], [3, 5]]))}),
     ("Dropout", lambda d: {"p": 0.2}),
     ("BatchNorm", lambda d: {}),
     ("LayerNorm", lambda d: {"activation": "gelu"}),
     ("Activation", lambda d: {"activation": d(st.sampled_from(["relu", "sigmoid", "softmax"]))}),
-    ("LSTM", lambda d: {"hidden_size": d(st.integers(1, 4)),
-                        "return_sequences": d(st.booleans())}),
+    ("LSTM", lambda d: {"hidden_size": d(st.integers(1, 4)), "return_sequences": d(st.booleans())}),
     ("GRU", lambda d: {"hidden_size": d(st.integers(1, 4)), "bidirectional": d(st.booleans())}),
     ("RNN", lambda d: {"hidden_size": 3}),
     ("Upsample", lambda d: {"scale_factor": d(st.sampled_from([1.0, 2.0, 1.5]))}),
@@ -52,7 +67,11 @@ def random_designs(draw):
             kind, make = draw(st.sampled_from(LAYERS))
             params = make(draw)
             # Mostly extend the newest node (chains), sometimes branch from an older one.
-            sources = [nodes[-1][0] if draw(st.integers(0, 3)) else draw(st.sampled_from([n[0] for n in nodes]))]
+            sources = [
+                nodes[-1][0]
+                if draw(st.integers(0, 3))
+                else draw(st.sampled_from([n[0] for n in nodes]))
+            ]
         nodes.append((node_id, kind, params))
         edges += [(s, node_id) for s in sources]
     return graph_design(nodes, edges)

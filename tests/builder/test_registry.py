@@ -78,8 +78,23 @@ def test_layer_kinds_lists_every_kind_with_schemas():
     kinds = builder.layer_kinds()
     names = [k["type"] for k in kinds]
     expected = {
-        "Input", "Dense", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Flatten", "Reshape",
-        "Dropout", "BatchNorm", "LayerNorm", "Activation", "LSTM", "GRU", "RNN", "Upsample", "Add",
+        "Input",
+        "Dense",
+        "Conv2d",
+        "ConvTranspose2d",
+        "MaxPool2d",
+        "AvgPool2d",
+        "Flatten",
+        "Reshape",
+        "Dropout",
+        "BatchNorm",
+        "LayerNorm",
+        "Activation",
+        "LSTM",
+        "GRU",
+        "RNN",
+        "Upsample",
+        "Add",
         "Concat",
     }
     assert set(names) == expected
