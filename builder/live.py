@@ -18,7 +18,8 @@ import numpy as np
 
 ENDED = ("finished", "stopped", "error", "interrupted")
 STEP_KEYS = ("loss", "d_loss", "g_loss")
-MAX_STEP_POINTS = 20_000  # older step points are thinned, never the newest ones
+MAX_STEP_POINTS = 20_000
+MIN_RATE_SPAN_S = 1.0  # samples/s from step arrivals needs at least this much time between them  # older step points are thinned, never the newest ones
 
 
 def downsample(xs, ys, max_points: int = 400):
@@ -173,7 +174,9 @@ class RunView:
     def _samples_per_sec(self, last_epoch) -> float | None:
         if len(self._rate) >= 2 and self.status == "running":
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-            if t1 > t0 and s1 > s0:
+            if (
+                t1 - t0 >= MIN_RATE_SPAN_S and s1 > s0
+            ):  # events that arrived in one burst say nothing
                 return (s1 - s0) * int(self.start.get("batch_size") or 1) / (t1 - t0)
         if last_epoch and last_epoch.get("samples_per_sec"):
             return float(last_epoch["samples_per_sec"])

@@ -56,16 +56,27 @@ def stop_spare() -> None:
         spare.wait(10)
 
 
-def _warm_main() -> int:
-    import torch  # noqa: F401  (the expensive imports, done before the job arrives)
+def _warm_up() -> None:
+    """Everything slow that every run does once, done before the job arrives."""
+    import torch
 
     import builder.control  # noqa: F401
     import builder.data  # noqa: F401
     import builder.gan  # noqa: F401
     import builder.runs  # noqa: F401
     import builder.training  # noqa: F401
+
+    # The first optimizer imports torch._dynamo (seconds); a first backward pass sets up autograd.
+    weight = torch.zeros(4, 4, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=1e-3)
+    torch.nn.functional.conv2d(torch.ones(1, 1, 6, 6), weight[None, None]).sum().backward()
+    optimizer.step()
+
+
+def _warm_main() -> int:
     from builder.worker import _child_main
 
+    _warm_up()
     return _child_main()
 
 

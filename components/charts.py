@@ -33,7 +33,7 @@ def _layout(fig: go.Figure, title: str, x_title: str = "epoch", y_title: str | N
         yaxis_title=y_title,
         uirevision="keep",  # zoom and hidden traces survive redraws
     )
-    if not any(len(trace.x or ()) for trace in fig.data if hasattr(trace, "x")):
+    if not any(getattr(trace, "x", None) is not None and len(trace.x) for trace in fig.data):
         fig.add_annotation(
             text="waiting for the first values…", showarrow=False, font={"color": "#888"},
             xref="paper", yref="paper", x=0.5, y=0.5,
@@ -144,7 +144,7 @@ def points_figure(real, generated, epoch: int | None) -> go.Figure:
     if real is not None and len(real):
         r = np.asarray(real)
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=r[:, 0], y=r[:, 1], mode="markers", name="real",
                 marker={"size": 4, "color": "rgba(120,120,120,0.35)"},
             )
@@ -152,7 +152,7 @@ def points_figure(real, generated, epoch: int | None) -> go.Figure:
     if generated is not None and len(generated):
         g = np.asarray(generated)
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=g[:, 0], y=g[:, 1], mode="markers", name="generated",
                 marker={"size": 6, "color": COLORS["d"]},
             )

@@ -131,7 +131,7 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
     if st.session_state.get(UPLOAD_MODE):
         current = UPLOAD
     labels = {UPLOAD: "Upload a file (CSV, NPZ, image ZIP)…", "__file__": dataset_label(spec)}
-    key = f"nb_tr:{ds.revision()}:dataset:{current}"
+    key = f"nb_tr:{ds.revision()}:dataset:{current}"  # a new field when the data set changes
     st.selectbox(
         "Data set",
         options,

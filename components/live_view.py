@@ -1,21 +1,26 @@
-"""The live view of a run: progress, metrics, charts, epoch-end views and GAN samples.
+"""The live view of a run: buttons, progress, metrics, charts, epoch-end views, GAN samples.
 
-It redraws in an `st.fragment` on a timer (twice a second) while the run trains, so only
-these charts rerun, never the whole page; once the run has ended it reruns the page once (to
-turn the timer off and refresh the buttons) and then stays still.
+It is one `st.fragment` on a timer (twice a second), so these charts rerun, never the whole
+page, and a click on Train, Pause or Stop reruns only this fragment. When a run ends, the page
+reruns once, so the rest of it (feature maps from the saved weights) follows.
 """
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from builder.live import Snapshot
+from builder.live import Progress, Snapshot
 from components import charts
 from components import run_session as rs
 from components.images import samples_mosaic
+from components.run_controls import render_run_buttons
 from components.ui_text import md_escape
 
 REFRESH_S = 0.5
+LIVE_STATE = "nb_live_state"
+EPOCH_REDRAW_S = 1.0
 CHART_CONFIG = {"displaylogo": False}
 STATUS_TEXT = {
     "starting": "Starting the training process…",
@@ -28,38 +33,45 @@ STATUS_TEXT = {
 }
 
 
-def render_live(run_id: int | None) -> None:
-    if run_id is None:
-        st.info("No run yet: check the settings and press **Train**.", icon=":material/info:")
-        return
+def render_live(problems: dict[str, list[str]], task: str = "classification") -> None:
+    """The run buttons and the watched run, redrawn twice a second (before the first run, the
+    empty charts of `task`, so they already stand in the page when Train is pressed)."""
+    st.fragment(run_every=REFRESH_S)(_live)(problems, task)
+
+
+def _live(problems: dict[str, list[str]], task: str) -> None:
+    run_id = rs.watched()
     active = rs.is_active(run_id)
-    fragment = st.fragment(run_every=REFRESH_S if active else None)(_live)
-    fragment(run_id, active)
-
-
-def _live(run_id: int, timer_on: bool) -> None:
+    render_run_buttons(problems, run_id, active)
     try:
-        _draw(run_id, timer_on)
+        _draw(run_id, task)
     except Exception as exc:  # a drawing bug must not put a traceback on the page
         st.error(md_escape(f"The live view of run #{run_id} failed: {type(exc).__name__}: {exc}"))
+    before = st.session_state.get(LIVE_STATE)
+    st.session_state[LIVE_STATE] = (run_id, active)
+    if before == (run_id, True) and not active:
+        st.rerun()  # the run ended: the rest of the page (feature maps, weights) follows once
 
 
-def _draw(run_id: int, timer_on: bool) -> None:
-    snap = rs.refresh(run_id)
+def empty_snapshot(task: str) -> Snapshot:
+    return Snapshot(None, "idle", None, task, {}, [], [], Progress())
+
+
+def _draw(run_id: int | None, task: str) -> None:
+    snap = rs.refresh(run_id) if run_id is not None else None
     if snap is None:
-        st.info("This run is no longer recorded.")
-        return
+        snap = empty_snapshot(task)
     render_progress(snap)
     render_metrics(snap)
     if snap.task == "gan":
         render_gan(snap)
     else:
         render_curves(snap)
-    if timer_on and not rs.is_active(run_id):
-        st.rerun()  # the run ended: redraw the page once, without the timer
 
 
 def progress_text(snap: Snapshot) -> str:
+    if snap.run_id is None:
+        return "No run yet: check the settings and press Train"
     p = snap.progress
     status = STATUS_TEXT.get(snap.status, snap.status)
     bits = [f"Run #{snap.run_id} · {status}"]
@@ -126,16 +138,32 @@ def _chart(fig, key: str) -> None:
         st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
 
 
+def epochs_to_draw(snap: Snapshot, now: float | None = None) -> list[dict]:
+    """The epochs the per-epoch charts show: the newest, but renewed at most every
+    EPOCH_REDRAW_S while training. Epochs of a second or less (a small model) would otherwise
+    redraw every chart on every tick, and the browser would take the CPU the training needs;
+    an unchanged chart costs the browser next to nothing."""
+    now = time.monotonic() if now is None else now
+    key = f"nb_live_epochs_{snap.run_id}"
+    shown = st.session_state.get(key)
+    fresh = shown is None or snap.ended or now - shown[0] >= EPOCH_REDRAW_S
+    if fresh or len(shown[1]) > len(snap.epochs):
+        shown = (now, snap.epochs)
+        st.session_state[key] = shown
+    return shown[1]
+
+
 def render_curves(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
         _chart(charts.loss_figure(snap.steps, snap.epochs), "nb_live_loss")
-    last = snap.last_epoch or {}
+    epochs = epochs_to_draw(snap)
+    last = epochs[-1] if epochs else {}
     with right:
         if snap.task == "classification":
-            _chart(charts.accuracy_figure(snap.epochs), "nb_live_accuracy")
+            _chart(charts.accuracy_figure(epochs), "nb_live_accuracy")
         else:
-            _chart(charts.lr_figure(snap.epochs), "nb_live_lr")
+            _chart(charts.lr_figure(epochs), "nb_live_lr")
     left, right = st.columns(2)
     if snap.task == "classification":
         with left:
@@ -147,7 +175,7 @@ def render_curves(snap: Snapshot) -> None:
             else:
                 st.caption("The confusion matrix appears at the end of the first epoch.")
         with right:
-            _chart(charts.lr_figure(snap.epochs), "nb_live_lr")
+            _chart(charts.lr_figure(epochs), "nb_live_lr")
     elif last.get("predictions"):
         _chart(charts.prediction_figure(last["predictions"], last.get("epoch")), "nb_live_pred")
 
@@ -157,7 +185,7 @@ def render_gan(snap: Snapshot) -> None:
     with left:
         _chart(charts.gan_loss_figure(snap.steps, snap.epochs), "nb_live_gan_loss")
     with right:
-        _chart(charts.gan_scores_figure(snap.epochs), "nb_live_gan_scores")
+        _chart(charts.gan_scores_figure(epochs_to_draw(snap)), "nb_live_gan_scores")
     render_samples(snap)
 
 

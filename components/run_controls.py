@@ -14,6 +14,7 @@ def _train() -> None:
         rs.start(ds.current_design())
     except Exception as exc:  # e.g. the workspace cannot be written
         ds.notify("error", f"Could not start training: {exc}")
+        st.rerun()  # the whole page, where notices are shown
 
 
 def _toggle_pause(run_id: int) -> None:
@@ -31,9 +32,8 @@ def blocking_reason(problems: dict[str, list[str]]) -> str | None:
     return f"{count} setting{'s' if count != 1 else ''} must change before training (see the messages at the controls)"
 
 
-def render_run_buttons(problems: dict[str, list[str]], run_id: int | None) -> None:
-    active = rs.is_active(run_id)
-    paused = rs.is_paused(run_id)
+def render_run_buttons(problems: dict[str, list[str]], run_id: int | None, active: bool) -> None:
+    paused = active and rs.is_paused(run_id)
     reason = blocking_reason(problems)
     with st.container(horizontal=True, key="nb_run_buttons"):
         st.button(

@@ -25,8 +25,16 @@ _VIEWS: dict[tuple[str, int], RunView] = {}
 _LOCK = threading.Lock()
 
 
+_STORES: dict[str, RunStore] = {}
+
+
 def store() -> RunStore:
-    return RunStore(workspace_dir())
+    """The workspace's run store (opened once: the page asks for it twice a second)."""
+    root = str(workspace_dir().resolve())
+    found = _STORES.get(root)
+    if found is None or not found.path.exists():
+        found = _STORES[root] = RunStore(root)
+    return found
 
 
 def _key(run_id: int) -> tuple[str, int]:
@@ -41,6 +49,12 @@ def start(design) -> int:
     st.session_state[WATCHED] = handle.run_id
     st.session_state.setdefault(PAUSED, set()).discard(handle.run_id)
     return handle.run_id
+
+
+def _in_server() -> bool:
+    from streamlit import runtime
+
+    return runtime.exists()
 
 
 def get_ready() -> None:
@@ -111,7 +125,18 @@ def is_active(run_id: int | None) -> bool:
 
 
 def is_paused(run_id: int | None) -> bool:
-    return run_id in st.session_state.get(PAUSED, set())
+    """Paused by this page, or (after a refresh of the page) as the run itself reported."""
+    if run_id is None:
+        return False
+    current = view(run_id) if get_handle(run_id) is not None else None
+    reported = current is not None and current.status == "paused"
+    return run_id in st.session_state.get(PAUSED, set()) or reported
+
+
+def _set_status(run_id: int, status: str) -> None:
+    current = view(run_id)
+    if current is not None:  # shown at once; the worker confirms with its own status event
+        current.add([{"type": "status", "status": status}])
 
 
 def pause(run_id: int) -> None:
@@ -119,12 +144,14 @@ def pause(run_id: int) -> None:
     if handle is not None:
         handle.pause()
         st.session_state.setdefault(PAUSED, set()).add(run_id)
+        _set_status(run_id, "paused")
 
 
 def resume(run_id: int) -> None:
     handle = get_handle(run_id)
     if handle is not None:
         handle.resume()
+        _set_status(run_id, "running")
     st.session_state.setdefault(PAUSED, set()).discard(run_id)
 
 
@@ -144,3 +171,7 @@ def forget(run_id: int) -> None:
         _VIEWS.pop(_key(run_id), None)
     if st.session_state.get(WATCHED) == run_id:
         st.session_state[WATCHED] = None
+
+
+if _in_server():  # the app is starting: have a training process ready before anyone asks
+    get_ready()

@@ -1,5 +1,6 @@
-"""The Train area: settings on the left; buttons, progress and live charts on the right; then
-feature maps and the model summary."""
+"""The Train area: settings on the left; buttons, progress and live charts on the right (one
+fragment on a timer: pressing Train, Pause or Stop reruns only that part); then feature maps and
+the model summary."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from components import run_session as rs
 from components.feature_maps import render_feature_maps
 from components.live_view import render_live
 from components.model_summary import render_model_summary
-from components.run_controls import render_run_buttons
 from components.train_controls import render_training_controls
 from components.ui_text import md_escape
 
@@ -25,8 +25,7 @@ def render_train_area() -> None:
         st.subheader("Settings", anchor=False)
         problems = render_training_controls(design)
     with live:
-        render_run_buttons(problems, run_id)
-        render_live(run_id)
+        render_live(problems, (design.training or {}).get("task", "classification"))
     if not rs.is_active(run_id):
         rs.get_ready()
     run = rs.store().get_run(run_id) if run_id is not None else None

@@ -28,8 +28,11 @@ TASK_HELP = {
 }
 
 
+REFUSED = "nb_train_refused"  # bumped on a refusal, so the fields show the design's values again
+
+
 def _key(name: str) -> str:
-    return f"nb_tr:{ds.revision()}:{name}"
+    return f"nb_tr:{ds.revision()}.{st.session_state.get(REFUSED, 0)}:{name}"
 
 
 def set_training(changes: dict, field: str) -> str | None:
@@ -40,8 +43,9 @@ def set_training(changes: dict, field: str) -> str | None:
     errors = st.session_state.setdefault(ERRORS, {})
     if problems:
         errors[field] = "; ".join(str(p) for p in problems)
+        st.session_state[REFUSED] = st.session_state.get(REFUSED, 0) + 1
         return errors[field]
-    errors.pop(field, None)
+    errors.clear()  # a message tells of the last refused change; the next good one clears it
     ds.commit(replace(design, training=training))
     return None
 
@@ -49,6 +53,8 @@ def set_training(changes: dict, field: str) -> str | None:
 def _on_task(key: str) -> None:
     task = st.session_state[key]
     training = ds.current_design().training or {}
+    if task == training.get("task", "classification"):
+        return  # a callback without a change (Streamlit calls back when a field leaves the page)
     changes = {"task": task}
     loss = training.get("loss")
     if loss is None or check_loss(task, loss, None):
@@ -131,6 +137,7 @@ def render_training_controls(design) -> dict[str, list[str]]:
         args=(key,),
         help=md_escape(TASK_HELP.get(task, "")),
     )
+    _field_error("task")
     _explain(problems.get("task"))
     render_data_picker(design, dataset, problems.get("dataset", []))
 
@@ -146,6 +153,7 @@ def render_training_controls(design) -> dict[str, list[str]]:
         help=md_escape(LOSS_HELP.get(loss, "")),
         disabled=task == "gan",
     )
+    _field_error("loss")
     _explain(problems.get("loss"))
 
     render_optimizer(training.get("optimizer") or {"type": "adam", "lr": 0.001})
@@ -191,6 +199,7 @@ def render_optimizer(opt: dict) -> None:
             on_change=_on_optimizer,
             args=(key, "type"),
         )
+        _field_error("type")
     with cols[1]:
         lr = float(opt.get("lr") or DEFAULT_LR.get(kind, 0.001))
         _number(
@@ -219,6 +228,7 @@ def render_optimizer(opt: dict) -> None:
             on_change=_on_optimizer,
             args=(key, "nesterov"),
         )
+        _field_error("nesterov")
     if kind in ("adam", "adamw"):
         betas = list(opt.get("betas") or [0.9, 0.999])
         cols = st.columns(2)

@@ -83,6 +83,10 @@ def test_time_left_comes_from_the_step_rate():
         now[0] += 1.0
     p = view.snapshot().progress
     assert p.samples_per_sec == 16.0  # 2 steps of 8 samples in 1 s
+    burst = RunView(2, clock=lambda: 5.0)  # events that arrive together give no rate
+    burst.add([{"type": "start", "epochs": 1, "steps_per_epoch": 9, "batch_size": 8}])
+    burst.add([{"type": "step", "step": s, "epoch": 1, "loss": 1.0} for s in (3, 6)])
+    assert burst.snapshot().progress.samples_per_sec is None
     assert p.seconds_left == (20 - 4) * 8 / 16.0
     assert (p.epoch, p.batch, p.batches) == (1, 4, 10)
 

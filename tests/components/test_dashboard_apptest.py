@@ -87,9 +87,9 @@ def test_settings_write_the_design_and_misfits_are_explained_before_train(worksp
     assert _train_button(at).disabled
     _by_label(at.selectbox, "Data set").set_value("digits").run()
     _by_label(at.selectbox, "Loss").set_value("mse").run()
-    assert "task is classification" in _errors(at)
-    assert _train_button(at).disabled
-    _by_label(at.selectbox, "Loss").set_value("cross_entropy").run()
+    assert "'mse' does not fit the task 'classification'" in _errors(at)  # refused at the field
+    assert _design(at).training["loss"] == "cross_entropy"
+    assert _by_label(at.selectbox, "Loss").value == "cross_entropy"  # shows the design again
     _by_label(at.selectbox, "Optimizer").set_value("sgd").run()
     training = _design(at).training
     assert training["optimizer"]["type"] == "sgd" and training["optimizer"]["lr"] == 0.01

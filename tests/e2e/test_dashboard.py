@@ -26,15 +26,17 @@ from tests.e2e.dashboard_helpers import (
 )
 
 
-def _start(page, preset: str, epochs: int) -> None:
+def _start(page, preset: str, epochs: int, batch_size: int | None = None) -> None:
     open_preset(page, preset)
     open_tab(page, "Train")
     set_number(page, "Epochs", epochs)
+    if batch_size:  # small batches: more steps, so a quiet machine still takes seconds
+        set_number(page, "Batch size", batch_size)
     click(page, "nb_train")
 
 
 def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(page, shot, tmp_path):
-    _start(page, "lenet_digits", 3)
+    _start(page, "lenet_digits", 3, batch_size=4)
     seen = []  # (points on the loss chart, progress text) while the run goes on
 
     def finished():
@@ -119,18 +121,20 @@ def test_pause_resume_and_stop(page, shot):
 
 
 def test_gan_sample_grid_changes_across_epochs(page, shot):
-    _start(page, "mlp_gan_digits", 2)
+    _start(page, "mlp_gan_digits", 2, batch_size=8)
     sources = []
 
     def finished():
+        done = "Finished" in progress(page)
         src = image_src(page, "nb_gan_samples")
         if src and (not sources or sources[-1] != src):
             sources.append(src)
             shot(f"samples-{len(sources)}")
-        return "Finished" in progress(page)
+        return done
 
     wait_until(finished)
     wait_idle(page)
+    finished()  # the last epoch's grid
     assert len(set(sources)) >= 3, sources  # untrained + epochs, each a new image
     final = image_src(page, "nb_gan_samples")
     assert chart_points(page, "nb_live_gan_scores") == 4  # D(x) and D(G(z)) for 2 epochs
