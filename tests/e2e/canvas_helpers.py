@@ -83,9 +83,11 @@ def set_field(page, label: str, value: str) -> None:
 
 
 def open_preset(page, name: str) -> None:
-    expander = page.locator("[data-testid=stExpander]").filter(has_text="Presets")
+    details = page.locator("[data-testid=stExpander] details").filter(has_text="Presets")
     button = page.locator(f".st-key-nb_preset_{name} button")
-    if not button.is_visible():
-        expander.locator("summary").click()
+    # Open the gallery only when it is closed: toggling blindly can close it mid-rerun.
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    button.wait_for(state="visible")
     button.click()
     wait_idle(page)

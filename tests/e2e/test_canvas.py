@@ -181,6 +181,9 @@ def test_delete_by_key_and_context_menu_click_to_add_and_palette_help(page, shot
     assert page.locator("[data-palette-item=Dropout]").get_attribute("title") == help_text
 
     node(page, "output").locator(".nb-node-head").click()
+    # Delete once the selection has reached the inspector, so no rerun lands mid-key.
+    page.get_by_text("Dense · output").wait_for()
+    wait_idle(page)
     page.keyboard.press("Delete")
     wait_idle(page)
     assert wait_nodes(page, ids[:-1]) == ids[:-1]
