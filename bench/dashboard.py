@@ -12,7 +12,7 @@
 3. Stop: seconds from the click on Stop until the run has ended (weights saved, recorded in the
    store), and until the page shows it stopped (target <= 2 s).
 
-    python bench/dashboard.py [--epochs 12] [--rounds 2]
+    python bench/dashboard.py [--epochs 60] [--rounds 2] [--settle 2]
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class App:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--settle", type=float, default=2.0, help="seconds on the Train tab before pressing Train"

@@ -157,7 +157,7 @@ class RunView:
             epoch = int(last_epoch["epoch"])
         rate = self._samples_per_sec(last_epoch)
         left = None
-        if rate and total and self.status not in ENDED:
+        if rate and total and self.status in ("running", "starting"):  # paused: no estimate
             batch = int(start.get("batch_size") or 1)
             left = max(0.0, (total - step) * batch / rate)
         return Progress(

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from builder.live import curve, downsample
 
 HEIGHT = 260
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 MAX_POINTS = 400
 COLORS = {
     "train": "#1f77b4",
@@ -169,17 +170,16 @@ def points_figure(real, generated, epoch: int | None) -> go.Figure:
 def overlay_figure(runs: list[tuple[str, list[dict]]], key: str = "val_loss") -> go.Figure:
     """One curve per run, for comparing runs."""
     fallback = {"val_loss": "d_loss", "train_loss": "g_loss"}  # what a GAN run has instead
-    titles = {
-        "val_loss": "Validation loss (D loss for a GAN)",
-        "train_loss": "Train loss (G loss for a GAN)",
-    }
-    fig = go.Figure()
-    for label, rows in runs:
+    titles = {"val_loss": "Validation loss", "train_loss": "Train loss"}
+    notes = {"d_loss": " (D loss for a GAN)", "g_loss": " (G loss for a GAN)"}
+    fig, note = go.Figure(), ""
+    for i, (label, rows) in enumerate(runs):
         x, y = curve(rows, key)
         if not y and key in fallback:
             x, y = curve(rows, fallback[key])
-        fig.add_trace(_line(x, y, label, None, markers=True))
-    return _layout(fig, titles.get(key, key.replace("_", " ")))
+            note = notes[fallback[key]] if y else note
+        fig.add_trace(_line(x, y, label, PALETTE[i % len(PALETTE)], markers=True))
+    return _layout(fig, titles.get(key, key.replace("_", " ")) + note)
 
 
 def heatmap_figure(values, title: str, x_title: str = "unit", y_title: str | None = None):

@@ -86,13 +86,14 @@ def _confirm_delete(run_ids: list[int]) -> None:
     if busy:
         st.warning(f"Run {', '.join(f'#{r}' for r in busy)} is still training: stop it first.")
         return
-    st.write(f"Delete run {names} with its metrics and weights? This cannot be undone.")
+    what = "run" if len(run_ids) == 1 else "runs"
+    st.write(f"Delete {what} {names} with metrics and weights? This cannot be undone.")
     cols = st.columns(2)
     if cols[0].button("Delete", type="primary", key="nb_runs_delete_yes"):
         for run_id in run_ids:
             rs.store().delete_run(run_id)
             rs.forget(run_id)
-        ds.notify("success", f"Deleted run {names}.")
+        ds.notify("success", f"Deleted {what} {names}.")
         st.rerun()
     if cols[1].button("Cancel", key="nb_runs_delete_no"):
         st.rerun()

@@ -126,3 +126,12 @@ def test_curve_skips_missing_and_non_finite_values():
         {"epoch": 4, "a": 2},
     ]
     assert curve(rows, "a") == ([1, 4], [1.0, 2])
+
+
+def test_a_paused_run_has_no_time_left():
+    view = RunView(1, clock=lambda: 0.0)
+    view.add([{"type": "start", "epochs": 2, "steps_per_epoch": 10, "batch_size": 8}])
+    view.add([{"type": "epoch", "epoch": 1, "step": 10, "samples_per_sec": 80.0}])
+    assert view.snapshot().progress.seconds_left == 1.0
+    view.add([{"type": "status", "status": "paused"}])
+    assert view.snapshot().progress.seconds_left is None

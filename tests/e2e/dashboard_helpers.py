@@ -39,11 +39,16 @@ def progress(page) -> str:
 
 
 def chart_points(page, key: str) -> int:
-    """How many points the Plotly chart in container `key` draws (all traces)."""
-    plot = page.locator(f".st-key-{key} .js-plotly-plot")
-    if not plot.count():
-        return 0
-    return plot.first.evaluate("g => (g.data || []).reduce((n, t) => n + (t.x || []).length, 0)")
+    """How many points the Plotly chart in container `key` draws (all traces).
+
+    A chart whose data changed is drawn afresh, so for a moment it may hold nothing yet (0).
+    """
+    return page.evaluate(
+        """key => Math.max(0, ...Array.from(
+            document.querySelectorAll(`.st-key-${key} .js-plotly-plot`),
+            g => (g.data || []).reduce((n, t) => n + (t.x || []).length, 0)))""",
+        key,
+    )
 
 
 def wait_until(check, timeout_s: float = TRAIN_TIMEOUT_S, every_s: float = 0.2):
