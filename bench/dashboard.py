@@ -128,9 +128,10 @@ class App:
         self.prepare(epochs)
         time.sleep(settle_s)  # a person looks at the settings before pressing Train
         before = {r["id"] for r in RunStore(self.workspace).list_runs()}
+        label = f"Run #{max(before, default=0) + 1} "  # the new run, not the one shown before
         self.page.locator(".st-key-nb_train button").first.click()
         clicked = time.perf_counter()
-        while self.points() == 0:
+        while label not in self.status() or self.points() == 0:
             time.sleep(0.02)
         first = time.perf_counter() - clicked
         while "Finished" not in self.status():
