@@ -26,15 +26,15 @@ import torch.nn.functional as F
 
 from builder.codegen import build_model
 from builder.control import LoopResult, RunControl, TrainingError, nan_error
-from builder.data import Dataset, check_dataset, load_for_design
+from builder.data import Dataset, check_dataset
 from builder.data.datasets import dataset_label
-from builder.errors import GraphError, Problem
+from builder.errors import Problem
 from builder.losses import check_loss
 from builder.optim import check_optimizer, make_optimizer, make_scheduler
 from builder.registry import fmt_shape
 from builder.shapes import infer_shapes
 from builder.spec import load_design
-from builder.training import DEVICE_DATA_LIMIT, pick_device, settings_for
+from builder.training import DEVICE_DATA_LIMIT, checked_inputs, pick_device
 
 MODELS = ("generator", "discriminator")
 REAL_POINTS = 1000
@@ -110,14 +110,13 @@ def prepare_gan(design, *, epochs=None, seed=None, dataset: Dataset | None = Non
             'task "gan" needs two models, "generator" and "discriminator"; this design has '
             + ", ".join(design.models)
         )
-    shapes = infer_shapes(design)
-    settings = settings_for(design, epochs, seed)
-    if dataset is None:
-        dataset = load_for_design(design)
-    problems = gan_problems(design, dataset, shapes)
-    if problems:
-        raise GraphError(problems)
-    torch.manual_seed(settings["seed"])
+    shapes, settings, dataset = checked_inputs(
+        design,
+        lambda data, shapes: gan_problems(design, data, shapes),
+        epochs=epochs,
+        seed=seed,
+        dataset=dataset,
+    )
     generator = build_model(design, "generator")
     discriminator = build_model(design, "discriminator")
     noise_shape = list(shapes["generator"][next(iter(shapes["generator"]))])

@@ -62,17 +62,32 @@ def prepare(design, *, epochs=None, seed=None, dataset: Dataset | None = None) -
     design = load_design(design)
     if design.is_gan:
         raise TrainingError("this is a GAN design; it trains with the GAN loop")
+    shapes, settings, dataset = checked_inputs(
+        design,
+        lambda data, shapes: check_dataset(data, design, shapes),
+        epochs=epochs,
+        seed=seed,
+        dataset=dataset,
+    )
+    model = build_model(design)
+    output_shape = list(getattr(model, "OUTPUT_SHAPE", ()))
+    return Prepared(design, settings, dataset, model, output_shape)
+
+
+def checked_inputs(design, check, *, epochs=None, seed=None, dataset=None):
+    """(shapes, settings, dataset) checked against each other, torch seeded; shared by every loop.
+
+    `check(dataset, shapes)` returns the problems of this kind of loop (pinned to nodes).
+    """
     shapes = infer_shapes(design)
     settings = settings_for(design, epochs, seed)
     if dataset is None:
         dataset = load_for_design(design)
-    problems = check_dataset(dataset, design, shapes)
+    problems = check(dataset, shapes)
     if problems:
         raise GraphError(problems)
     torch.manual_seed(settings["seed"])
-    model = build_model(design)
-    output_shape = list(getattr(model, "OUTPUT_SHAPE", ()))
-    return Prepared(design, settings, dataset, model, output_shape)
+    return shapes, settings, dataset
 
 
 def pick_device(device=None) -> torch.device:
