@@ -122,7 +122,8 @@ def test_pause_resume_and_stop(page, shot):
 
 
 def test_gan_sample_grid_changes_across_epochs(page, shot):
-    _start(page, "mlp_gan_digits", 2, batch_size=8)
+    epochs = 3
+    _start(page, "mlp_gan_digits", epochs, batch_size=8)
     sources = []
 
     def finished():
@@ -136,17 +137,23 @@ def test_gan_sample_grid_changes_across_epochs(page, shot):
     wait_until(finished)
     wait_idle(page)
     finished()  # the last epoch's grid
-    assert len(set(sources)) >= 3, sources  # untrained + epochs, each a new image
-    final = image_src(page, "nb_gan_samples")
-    assert chart_points(page, "nb_live_gan_scores") == 4  # D(x) and D(G(z)) for 2 epochs
+    # The grid was renewed while training (a fast epoch may come and go between two looks,
+    # so every epoch is checked below through the slider, not by catching it live).
+    assert len(set(sources)) >= 2, sources
+    assert chart_points(page, "nb_live_gan_scores") == 2 * epochs  # D(x) and D(G(z)) per epoch
     slider = page.get_by_role("slider")
     slider.focus()
     slider.press("Home")  # back to the untrained generator
-    page.wait_for_timeout(800)  # the slider sends its value after a short pause
-    wait_idle(page)
-    assert "untrained" in page.locator(".st-key-nb_gan_samples").inner_text()
-    assert image_src(page, "nb_gan_samples") != final
-    shot("stepped-back-to-epoch-0")
+    by_epoch = {}
+    for epoch in range(epochs + 1):
+        if epoch:
+            slider.press("ArrowRight")
+        label = "untrained" if epoch == 0 else f"after epoch {epoch}"
+        wait_until(lambda label=label: label in page.locator(".st-key-nb_gan_samples").inner_text())
+        wait_idle(page)
+        by_epoch[epoch] = image_src(page, "nb_gan_samples")
+        shot(f"stepped-to-epoch-{epoch}")
+    assert len(set(by_epoch.values())) == epochs + 1, by_epoch  # each epoch its own samples
 
 
 def test_broken_csv_upload_changes_nothing(page, shot, app_server):
