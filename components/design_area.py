@@ -13,7 +13,7 @@ from components.canvas import canvas
 from components.canvas.bridge import apply_canvas_graph, canvas_data, with_positions
 from components.design_io import render_open, render_save
 from components.inspector import render_inspector
-from components.presets_gallery import render_presets
+from components.presets_gallery import PRESETS_OPEN, render_presets
 from components.ui_text import md_escape
 
 MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
@@ -157,8 +157,15 @@ def render_design_area() -> None:
             st.toast(md_escape(text), icon=":material/check:")
         else:
             getattr(notices, level)(md_escape(text))
-    empty = not any(g.nodes for g in ds.current_design().models.values())
-    with st.expander("Presets", expanded=empty, icon=":material/auto_awesome:"):
+    if PRESETS_OPEN not in st.session_state:  # open at first for an empty design
+        st.session_state[PRESETS_OPEN] = not any(
+            g.nodes for g in ds.current_design().models.values()
+        )
+    # Its open state is kept under a key: an `expanded=` that follows the design would make a
+    # new expander (closing it under the user's pointer) whenever the design stops being empty.
+    with st.expander(
+        "Presets", key=PRESETS_OPEN, on_change="rerun", icon=":material/auto_awesome:"
+    ):
         render_presets()
     with st.expander("Open a design file", icon=":material/upload_file:"):
         render_open()

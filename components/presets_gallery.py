@@ -9,10 +9,12 @@ from components import design_state as ds
 from components.ui_text import md_escape
 
 COLUMNS = 4
+PRESETS_OPEN = "nb_presets"  # the gallery expander's open state
 
 
 def open_preset(name: str, title: str) -> None:
     ds.replace_design(load_preset(name))
+    st.session_state[PRESETS_OPEN] = False  # make room for the design it opened
     ds.notify("success", f"Opened the preset “{title}”. Undo brings back the previous design.")
 
 

@@ -85,9 +85,11 @@ def set_field(page, label: str, value: str) -> None:
 def open_preset(page, name: str) -> None:
     details = page.locator("[data-testid=stExpander] details").filter(has_text="Presets")
     button = page.locator(f".st-key-nb_preset_{name} button")
-    # Open the gallery only when it is closed: toggling blindly can close it mid-rerun.
+    # Open the gallery only when it is closed (opening it reruns the page; opening a preset
+    # closes it again).
     if details.get_attribute("open") is None:
         details.locator("summary").click()
+        wait_idle(page)
     button.wait_for(state="visible")
     button.click()
     wait_idle(page)
