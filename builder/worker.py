@@ -39,6 +39,7 @@ class RunHandle:
         self.last_error: str | None = None
         self._queue: queue.Queue = queue.Queue()
         self._ended = False
+        self._stop_requested = False
         self._reader = threading.Thread(target=self._read, name=f"run-{run_id}-events", daemon=True)
         self._reader.start()
 
@@ -55,17 +56,24 @@ class RunHandle:
             self._queue.put(event)
         code = self.process.wait()
         if not self._ended:
-            message = f"the training process ended unexpectedly (exit code {code})"
-            tail = _tail(self.out_dir / "log.txt")
-            if tail:
-                message += f": {tail}"
             from builder.runs import RunStore
 
+            if self._stop_requested:  # ended by Stop before it could save (still starting up)
+                status, message = "stopped", "stopped before its first saved weights"
+                event = {"type": "done", "status": "stopped", "note": message}
+            else:
+                status = "error"
+                message = f"the training process ended unexpectedly (exit code {code})"
+                tail = _tail(self.out_dir / "log.txt")
+                if tail:
+                    message += f": {tail}"
+                event = {"type": "error", "message": message, "step": None, "epoch": None}
             try:
-                RunStore(self.workspace).finish_run(self.run_id, "error", error=message)
+                RunStore(self.workspace).finish_run(
+                    self.run_id, status, error=message if status == "error" else None
+                )
             except Exception:  # the store may be unreachable; the event still reaches the page
                 pass
-            event = {"type": "error", "message": message, "step": None, "epoch": None}
             self._track(event)
             self._queue.put(event)
 
@@ -100,7 +108,9 @@ class RunHandle:
         self._send("resume")
 
     def stop(self, timeout: float = STOP_GRACE_S) -> None:
-        """Ask the run to stop (it saves its weights); kill it if it has not ended in `timeout`."""
+        """Ask the run to stop (it saves its weights); kill it if it has not ended in `timeout`
+        (a process still starting up, importing torch, reads no command before it trains)."""
+        self._stop_requested = True
         self._send("stop")
         try:
             self.process.wait(timeout)

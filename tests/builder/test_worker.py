@@ -55,6 +55,17 @@ def test_pause_resume_and_stop_from_the_parent(tmp_path):
     assert RunStore(tmp_path).get_run(handle.run_id)["status"] == "stopped"
 
 
+def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
+    handle = start_run(load_preset("lenet_digits"), tmp_path, epochs=50, threads=1)
+    handle.stop(timeout=0.05)  # still importing torch: no time to save, so it is killed
+    assert not handle.alive
+    events = handle.poll()
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "stopped", events[-1]
+    assert handle.status == "stopped" and handle.last_error is None
+    run = RunStore(tmp_path).get_run(handle.run_id)
+    assert run["status"] == "stopped" and run["error"] is None
+
+
 def test_a_failing_run_reports_its_reason(tmp_path):
     design = load_preset("mlp_moons").with_training(dataset="sine")
     handle = start_run(design, tmp_path, threads=1)
