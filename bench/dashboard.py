@@ -145,8 +145,10 @@ class App:
     def stop_latency(self) -> tuple[float, float]:
         """(seconds until the run had ended and saved its weights, until the page said so)."""
         self.prepare(500)
+        before = {r["id"] for r in RunStore(self.workspace).list_runs()}
+        label = f"Run #{max(before, default=0) + 1} · Training"  # this run, really training
         self.page.locator(".st-key-nb_train button").first.click()
-        while self.points() < 3:
+        while label not in self.status() or self.points() < 3:
             time.sleep(0.05)
         self.page.locator(".st-key-nb_stop button").first.click()
         pressed, wall = time.perf_counter(), time.time()
