@@ -85,11 +85,15 @@ def set_field(page, label: str, value: str) -> None:
 def open_preset(page, name: str) -> None:
     details = page.locator("[data-testid=stExpander] details").filter(has_text="Presets")
     button = page.locator(f".st-key-nb_preset_{name} button")
-    # Open the gallery only when it is closed (opening it reruns the page; opening a preset
-    # closes it again).
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
-        wait_idle(page)
-    button.wait_for(state="visible")
+    # Opening a preset closes the gallery, with an animation during which it still counts as
+    # open: wait that out, and open it only once it is closed (toggling blindly can close it).
+    deadline = time.monotonic() + 30
+    while not button.is_visible():
+        assert time.monotonic() < deadline, f"the preset gallery never showed {name!r}"
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+            wait_idle(page)
+        else:
+            page.wait_for_timeout(100)
     button.click()
     wait_idle(page)
