@@ -1,12 +1,14 @@
 """Plotly figures of a run, from plain values (no Streamlit here, so they test fast).
 
+Each figure is a plain dict, `{"data": [...], "layout": {...}}`, of JSON-ready values: the live
+view redraws several of them twice a second, and Plotly's graph objects would spend tens of
+milliseconds per figure checking every value. `st.plotly_chart` takes the same dicts.
 Every curve is downsampled before it is drawn, so a redraw stays cheap however long the run.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from builder.live import curve, downsample
 
@@ -22,197 +24,243 @@ COLORS = {
     "d": "#d62728",
     "g": "#1f77b4",
 }
+AXIS = {"gridcolor": "#e6eaf1", "zeroline": False, "automargin": True}
+BLUES = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]]  # light to dark, spelled out: a
+# colour scale's name means light-to-dark in Plotly for Python but dark-to-light in plotly.js
+FONT = {"family": '"Source Sans", "Source Sans Pro", sans-serif', "color": "#31333F"}
 
 
-def _layout(fig: go.Figure, title: str, x_title: str = "epoch", y_title: str | None = None):
-    fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=HEIGHT,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        uirevision="keep",  # zoom and hidden traces survive redraws
-    )
-    if not any(getattr(trace, "x", None) is not None and len(trace.x) for trace in fig.data):
-        fig.add_annotation(
-            text="waiting for the first values…", showarrow=False, font={"color": "#888"},
-            xref="paper", yref="paper", x=0.5, y=0.5,
-        )  # fmt: skip
+def _figure(
+    traces: list[dict],
+    title: str,
+    x_title: str = "epoch",
+    y_title: str | None = None,
+    *,
+    xaxis: dict | None = None,
+    yaxis: dict | None = None,
+    **layout,
+) -> dict:
+    fig = {
+        "data": traces,
+        "layout": {
+            "title": {"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left"},
+            "height": HEIGHT,
+            "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+            "legend": {
+                "orientation": "h",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "x": 1,
+                "xanchor": "right",
+            },
+            "xaxis": {**AXIS, "title": {"text": x_title}, **(xaxis or {})},
+            "yaxis": {**AXIS, "title": {"text": y_title or ""}, **(yaxis or {})},
+            "font": FONT,
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "uirevision": "keep",  # zoom and hidden traces survive redraws
+            **layout,
+        },
+    }
+    if not any(len(t.get("x") or t.get("z") or []) for t in traces):
+        fig["layout"]["annotations"] = [
+            {
+                "text": "waiting for the first values…", "showarrow": False,
+                "font": {"color": "#888"}, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+            }
+        ]  # fmt: skip
     return fig
+
+
+def _plain(values) -> np.ndarray:
+    """Numbers as a float array (from lists or numpy of any dtype), for `.tolist()`."""
+    return np.asarray(values, dtype=float)
 
 
 def _line(xs, ys, name, color, *, dash=None, width=2, markers=False, group=None, legend=True):
     xs, ys = downsample(xs, ys, MAX_POINTS)
-    return go.Scatter(
-        x=xs,
-        y=ys,
-        name=name,
-        mode="lines+markers" if markers or len(xs) == 1 else "lines",  # one point: a dot
-        line={"color": color, "dash": dash, "width": width},
-        legendgroup=group,
-        showlegend=legend,
-    )
+    trace = {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "name": name,
+        "mode": "lines+markers" if markers or len(xs) == 1 else "lines",  # one point: a dot
+        "line": {"color": color, "width": width, **({"dash": dash} if dash else {})},
+        "showlegend": legend,
+    }
+    if group:
+        trace["legendgroup"] = group
+    return trace
 
 
-def loss_figure(steps: list[dict], epochs: list[dict]) -> go.Figure:
+def loss_figure(steps: list[dict], epochs: list[dict]) -> dict:
     """Train loss per step (thin) and per epoch, and validation loss per epoch."""
-    fig = go.Figure()
     sx, sy = curve(steps, "loss", x="x")
-    fig.add_trace(_line(sx, sy, "train (steps)", COLORS["steps"], width=1, group="t", legend=False))
     ex, ey = curve(epochs, "train_loss")
-    fig.add_trace(_line(ex, ey, "train", COLORS["train"], markers=True, group="t"))
     vx, vy = curve(epochs, "val_loss")
-    fig.add_trace(_line(vx, vy, "validation", COLORS["val"], markers=True))
-    return _layout(fig, "Loss")
+    traces = [
+        _line(sx, sy, "train (steps)", COLORS["steps"], width=1, group="t", legend=False),
+        _line(ex, ey, "train", COLORS["train"], markers=True, group="t"),
+        _line(vx, vy, "validation", COLORS["val"], markers=True),
+    ]
+    return _figure(traces, "Loss")
 
 
-def accuracy_figure(epochs: list[dict]) -> go.Figure:
-    fig = go.Figure()
+def accuracy_figure(epochs: list[dict]) -> dict:
     x, y = curve(epochs, "val_accuracy")
-    fig.add_trace(_line(x, y, "validation accuracy", COLORS["acc"], markers=True))
-    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, "Validation accuracy")
+    traces = [_line(x, y, "validation accuracy", COLORS["acc"], markers=True)]
+    return _figure(traces, "Validation accuracy", yaxis={"range": [0, 1.02], "tickformat": ".0%"})
 
 
-def lr_figure(epochs: list[dict]) -> go.Figure:
-    fig = go.Figure()
+def lr_figure(epochs: list[dict]) -> dict:
     x, y = curve(epochs, "lr")
-    fig.add_trace(_line(x, y, "learning rate", COLORS["lr"], markers=True))
     top = max(y) * 1.15 if y else 1.0
-    fig.update_yaxes(range=[0, top], exponentformat="e")
-    return _layout(fig, "Learning rate")
+    traces = [_line(x, y, "learning rate", COLORS["lr"], markers=True)]
+    return _figure(traces, "Learning rate", yaxis={"range": [0, top], "exponentformat": "e"})
 
 
-def gan_loss_figure(steps: list[dict], epochs: list[dict]) -> go.Figure:
-    fig = go.Figure()
+def gan_loss_figure(steps: list[dict], epochs: list[dict]) -> dict:
+    traces = []
     for key, name, color in (("d_loss", "D", COLORS["d"]), ("g_loss", "G", COLORS["g"])):
         sx, sy = curve(steps, key, x="x")
-        fig.add_trace(
+        traces.append(
             _line(sx, sy, f"{name} (steps)", color, width=1, dash="dot", group=key, legend=False)
         )
         ex, ey = curve(epochs, key)
-        fig.add_trace(_line(ex, ey, f"{name} loss", color, markers=True, group=key))
-    return _layout(fig, "D and G loss")
+        traces.append(_line(ex, ey, f"{name} loss", color, markers=True, group=key))
+    return _figure(traces, "D and G loss")
 
 
-def gan_scores_figure(epochs: list[dict]) -> go.Figure:
-    fig = go.Figure()
+def gan_scores_figure(epochs: list[dict]) -> dict:
     x, y = curve(epochs, "d_real")
-    fig.add_trace(_line(x, y, "D(x) on real", COLORS["acc"], markers=True))
-    x, y = curve(epochs, "d_fake")
-    fig.add_trace(_line(x, y, "D(G(z)) on generated", COLORS["d"], markers=True))
-    fig.update_yaxes(range=[0, 1.02])
-    return _layout(fig, "D(x) vs D(G(z))")
+    fx, fy = curve(epochs, "d_fake")
+    traces = [
+        _line(x, y, "D(x) on real", COLORS["acc"], markers=True),
+        _line(fx, fy, "D(G(z)) on generated", COLORS["d"], markers=True),
+    ]
+    return _figure(traces, "D(x) vs D(G(z))", yaxis={"range": [0, 1.02]})
 
 
-def confusion_figure(matrix, class_names: list[str] | None, epoch: int | None) -> go.Figure:
+def confusion_figure(matrix, class_names: list[str] | None, epoch: int | None) -> dict:
     z = np.asarray(matrix, dtype=float)
-    names = list(class_names or [str(i) for i in range(len(z))])
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=names,
-            y=names,
-            colorscale="Blues",
-            text=z.astype(int),
-            texttemplate="%{text}",
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-            showscale=False,
-        )
+    names = [str(n) for n in (class_names or range(len(z)))]
+    heatmap = {
+        "type": "heatmap",
+        "z": z.tolist(),
+        "x": names,
+        "y": names,
+        "colorscale": BLUES,
+        "text": z.astype(int).tolist(),
+        "texttemplate": "%{text}",
+        "hovertemplate": "true %{y}, predicted %{x}: %{z}<extra></extra>",
+        "showscale": False,
+    }
+    return _figure(
+        [heatmap],
+        "Confusion matrix" + (f" (epoch {epoch})" if epoch else ""),
+        x_title="predicted",
+        y_title="true",
+        xaxis={"type": "category"},
+        yaxis={"type": "category", "autorange": "reversed"},
+        height=max(HEIGHT, 24 * len(names) + 90),
     )
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category")
-    title = "Confusion matrix" + (f" (epoch {epoch})" if epoch else "")
-    fig = _layout(fig, title, x_title="predicted", y_title="true")
-    fig.update_layout(height=max(HEIGHT, 24 * len(names) + 90))
-    return fig
 
 
-def prediction_figure(predictions: dict, epoch: int | None) -> go.Figure:
+def prediction_figure(predictions: dict, epoch: int | None) -> dict:
     """True vs predicted values of the first validation samples."""
-    truth, pred = predictions.get("true") or [], predictions.get("pred") or []
-    fig = go.Figure()
-    fig.add_trace(_line(list(range(len(truth))), truth, "true", COLORS["train"]))
-    fig.add_trace(_line(list(range(len(pred))), pred, "predicted", COLORS["val"], dash="dash"))
+    truth = _plain(predictions.get("true", [])).ravel().tolist()
+    pred = _plain(predictions.get("pred", [])).ravel().tolist()
+    traces = [
+        _line(list(range(len(truth))), truth, "true", COLORS["train"]),
+        _line(list(range(len(pred))), pred, "predicted", COLORS["val"], dash="dash"),
+    ]
     title = "True vs predicted" + (f" (epoch {epoch})" if epoch else "")
-    return _layout(fig, title, x_title="validation sample")
+    return _figure(traces, title, x_title="validation sample")
 
 
-def points_figure(real, generated, epoch: int | None) -> go.Figure:
+def _points(values, name: str, marker: dict) -> dict:
+    xy = np.asarray(values, dtype=float)
+    return {
+        "type": "scatter", "mode": "markers", "name": name, "marker": marker,
+        "x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(),
+    }  # fmt: skip
+
+
+def points_figure(real, generated, epoch: int | None) -> dict:
     """Generated 2-D points over the real ones."""
-    fig = go.Figure()
+    traces = []
     if real is not None and len(real):
-        r = np.asarray(real)
-        fig.add_trace(
-            go.Scatter(
-                x=r[:, 0], y=r[:, 1], mode="markers", name="real",
-                marker={"size": 4, "color": "rgba(120,120,120,0.35)"},
-            )
-        )  # fmt: skip
+        traces.append(_points(real, "real", {"size": 4, "color": "rgba(120,120,120,0.35)"}))
     if generated is not None and len(generated):
-        g = np.asarray(generated)
-        fig.add_trace(
-            go.Scatter(
-                x=g[:, 0], y=g[:, 1], mode="markers", name="generated",
-                marker={"size": 6, "color": COLORS["d"]},
-            )
-        )  # fmt: skip
+        traces.append(_points(generated, "generated", {"size": 6, "color": COLORS["d"]}))
     title = "Generated points over the real data" + (
         f" (epoch {epoch})" if epoch is not None else ""
     )
-    fig = _layout(fig, title, x_title="x1", y_title="x2")
-    fig.update_layout(height=360)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
-    return fig
+    return _figure(
+        traces, title, x_title="x1", y_title="x2", yaxis={"scaleanchor": "x", "scaleratio": 1},
+        height=360,
+    )  # fmt: skip
 
 
-def overlay_figure(runs: list[tuple[str, list[dict]]], key: str = "val_loss") -> go.Figure:
+def overlay_figure(runs: list[tuple[str, list[dict]]], key: str = "val_loss") -> dict:
     """One curve per run, for comparing runs."""
     fallback = {"val_loss": "d_loss", "train_loss": "g_loss"}  # what a GAN run has instead
     titles = {"val_loss": "Validation loss", "train_loss": "Train loss"}
     notes = {"d_loss": " (D loss for a GAN)", "g_loss": " (G loss for a GAN)"}
-    fig, note = go.Figure(), ""
+    traces, note = [], ""
     for i, (label, rows) in enumerate(runs):
         x, y = curve(rows, key)
         if not y and key in fallback:
             x, y = curve(rows, fallback[key])
             note = notes[fallback[key]] if y else note
-        fig.add_trace(_line(x, y, label, PALETTE[i % len(PALETTE)], markers=True))
-    return _layout(fig, titles.get(key, key.replace("_", " ")) + note)
+        traces.append(_line(x, y, label, PALETTE[i % len(PALETTE)], markers=True))
+    return _figure(traces, titles.get(key, key.replace("_", " ")) + note)
 
 
-def heatmap_figure(values, title: str, x_title: str = "unit", y_title: str | None = None):
+def heatmap_figure(values, title: str, x_title: str = "unit", y_title: str | None = None) -> dict:
     z = np.asarray(values, dtype=float)
     if z.ndim == 1:
         z = z[None, :]
-    fig = go.Figure(go.Heatmap(z=z, colorscale="Viridis", showscale=True))
-    fig = _layout(fig, title, x_title=x_title, y_title=y_title)
-    if z.shape[0] == 1:
-        fig.update_yaxes(showticklabels=False)
-        fig.update_layout(height=160)
-    return fig
+    heatmap = {"type": "heatmap", "z": z.tolist(), "colorscale": "Viridis", "showscale": True}
+    if z.shape[0] == 1:  # one row: no row axis worth labelling
+        return _figure(
+            [heatmap], title, x_title=x_title, y_title=y_title,
+            yaxis={"showticklabels": False}, height=160,
+        )  # fmt: skip
+    return _figure([heatmap], title, x_title=x_title, y_title=y_title)
 
 
-def probability_figure(probabilities, class_names: list[str] | None) -> go.Figure:
-    p = np.asarray(probabilities, dtype=float)
-    names = list(class_names or [str(i) for i in range(len(p))])
-    best = int(np.argmax(p)) if len(p) else -1
-    colors = [COLORS["val"] if i == best else COLORS["train"] for i in range(len(p))]
-    fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, "Predicted probabilities", x_title="class")
+def probability_figure(probabilities, class_names: list[str] | None) -> dict:
+    p = _plain(probabilities).ravel().tolist()
+    names = [str(n) for n in (class_names or range(len(p)))]
+    best = int(np.argmax(p)) if p else -1
+    bars = {
+        "type": "bar",
+        "x": names,
+        "y": p,
+        "marker": {
+            "color": [COLORS["val"] if i == best else COLORS["train"] for i in range(len(p))]
+        },
+    }
+    return _figure(
+        [bars], "Predicted probabilities", x_title="class",
+        xaxis={"type": "category"}, yaxis={"range": [0, 1.02], "tickformat": ".0%"},
+    )  # fmt: skip
 
 
-def sequence_figure(sample, title: str = "Input sample") -> go.Figure:
+def sequence_figure(sample, title: str = "Input sample") -> dict:
     """A sequence sample [T, F] (or a vector) as lines."""
     arr = np.asarray(sample, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
-    fig = go.Figure()
-    for f in range(min(arr.shape[1], 8)):
-        fig.add_trace(go.Scatter(y=arr[:, f], mode="lines+markers", name=f"feature {f}"))
-    fig = _layout(fig, title, x_title="step")
-    fig.update_layout(showlegend=arr.shape[1] > 1, height=200)
-    return fig
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": f"feature {f}",
+            "x": list(range(len(arr))),
+            "y": arr[:, f].tolist(),
+        }  # fmt: skip
+        for f in range(min(arr.shape[1], 8))
+    ]
+    return _figure(traces, title, x_title="step", showlegend=arr.shape[1] > 1, height=200)

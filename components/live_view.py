@@ -1,7 +1,8 @@
 """The live view of a run: buttons, progress, metrics, charts, epoch-end views, GAN samples.
 
 It is one `st.fragment` on a timer (twice a second), so these charts rerun, never the whole
-page, and a click on Train, Pause or Stop reruns only this fragment. When a run ends, the page
+page, and a click on Train, Pause or Stop reruns only this fragment. The charts are live
+charts (`components.live_chart`): each redraw updates the drawn chart in place. When a run ends, the page
 reruns once, so the rest of it (feature maps from the saved weights) follows.
 """
 
@@ -15,13 +16,13 @@ from builder.live import Progress, Snapshot
 from components import charts
 from components import run_session as rs
 from components.images import samples_mosaic
+from components.live_chart import live_chart
 from components.run_controls import render_run_buttons
 from components.ui_text import md_escape
 
 REFRESH_S = 0.5
 LIVE_STATE = "nb_live_state"
 EPOCH_REDRAW_S = 1.0
-CHART_CONFIG = {"displaylogo": False}
 STATUS_TEXT = {
     "starting": "Starting the training process…",
     "running": "Training",
@@ -133,9 +134,9 @@ def render_metrics(snap: Snapshot) -> None:
             st.metric(label, value, border=True)
 
 
-def _chart(fig, key: str) -> None:
+def _chart(fig: dict, key: str) -> None:
     with st.container(key=key):
-        st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
+        live_chart(fig, key=f"{key}_chart")
 
 
 def epochs_to_draw(snap: Snapshot, now: float | None = None) -> list[dict]:
@@ -228,14 +229,9 @@ def render_samples(snap: Snapshot) -> None:
                 caption=f"{len(samples)} samples from the same fixed noise, {label}",
             )
         elif snap.sample_kind == "points":
-            st.plotly_chart(
-                charts.points_figure(snap.real, samples, epoch),
-                key="nb_gan_points_chart",
-                config=CHART_CONFIG,
-            )
+            live_chart(charts.points_figure(snap.real, samples, epoch), key="nb_gan_points_chart")
         else:
-            st.plotly_chart(
+            live_chart(
                 charts.heatmap_figure(samples.reshape(len(samples), -1), f"Samples, {label}"),
                 key="nb_gan_arrays_chart",
-                config=CHART_CONFIG,
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -66,6 +68,15 @@ def _errors(at) -> str:
     return _plain(" | ".join(e.value for e in at.error))
 
 
+def _live_charts(at) -> list[dict]:
+    """The figures the live charts (components-v2 elements) were given."""
+    return [
+        json.loads(json.loads(el.proto.json)["spec"])
+        for el in at.get("bidi_component")
+        if el.proto.component_name == "netbuilder.live_chart"
+    ]
+
+
 def _train_button(at):
     return next(b for b in at.button if b.label == "Train")
 
@@ -116,7 +127,11 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     labels = {m.label: m.value for m in at.metric}
     assert labels["Validation accuracy"].endswith("%")
     assert any("Run #1 · Finished" in _plain(p.proto.text) for p in at.get("progress"))
-    assert len(at.get("plotly_chart")) >= 4  # loss, accuracy, confusion, lr (+ probabilities)
+    charts = _live_charts(at)
+    titles = {fig["layout"]["title"]["text"] for fig in charts}
+    assert {"Loss", "Validation accuracy", "Learning rate", "Confusion matrix (epoch 2)"} <= titles
+    loss = next(fig for fig in charts if fig["layout"]["title"]["text"] == "Loss")
+    assert [len(t["x"]) for t in loss["data"][1:]] == [2, 2]  # train and validation, per epoch
     assert any(_plain(c.value).startswith("Using the weights of run #1") for c in at.caption)
 
 
