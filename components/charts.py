@@ -15,6 +15,7 @@ from builder.live import curve, downsample
 HEIGHT = 260
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 MAX_POINTS = 400
+MAX_MARKERS = 40
 COLORS = {
     "train": "#1f77b4",
     "val": "#ff7f0e",
@@ -84,7 +85,11 @@ def _line(xs, ys, name, color, *, dash=None, width=2, markers=False, group=None,
         "x": xs,
         "y": ys,
         "name": name,
-        "mode": "lines+markers" if markers or len(xs) == 1 else "lines",  # one point: a dot
+        # One point: a dot. Markers only while they are few: each is an SVG element that the
+        # browser redraws on every update of a long run's curve.
+        "mode": "lines+markers"
+        if (markers and len(xs) <= MAX_MARKERS) or len(xs) == 1
+        else "lines",
         "line": {"color": color, "width": width, **({"dash": dash} if dash else {})},
         "showlegend": legend,
     }

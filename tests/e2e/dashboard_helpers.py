@@ -39,10 +39,8 @@ def progress(page) -> str:
 
 
 def chart_points(page, key: str) -> int:
-    """How many points the Plotly chart in container `key` draws (all traces).
-
-    A chart whose data changed is drawn afresh, so for a moment it may hold nothing yet (0).
-    """
+    """How many points the Plotly chart in container `key` draws (all traces); 0 before it
+    is drawn."""
     return page.evaluate(
         """key => Math.max(0, ...Array.from(
             document.querySelectorAll(`.st-key-${key} .js-plotly-plot`),
