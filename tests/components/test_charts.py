@@ -22,6 +22,9 @@ def test_long_curves_are_downsampled():
     fig = charts.loss_figure(steps, epochs)
     assert all(len(t["x"]) <= charts.MAX_POINTS for t in fig["data"])
     assert fig["data"][0]["x"][-1] == steps[-1]["x"]
+    assert fig["data"][1]["mode"] == "lines"  # 400 epoch points: no marker on each
+    short = charts.loss_figure([], epochs[:10])
+    assert short["data"][1]["mode"] == "lines+markers"
 
 
 def test_one_point_is_drawn_as_a_dot_and_empty_charts_say_they_wait():
