@@ -35,6 +35,7 @@ LOOPS = {
     "forecasting": "builder.training:train_loop",
     "gan": "builder.gan:train_gan",
 }
+CHECKPOINT_EVERY_S = 5.0  # how often a run's weights so far are saved while it trains
 
 
 class TrainingError(Exception):
@@ -78,6 +79,7 @@ class RunControl:
         self._running.set()
         self._stop = threading.Event()
         self.step_every = max(1, int(step_every))
+        self._weight_saver: Callable[[Callable[[], dict]], None] | None = None
 
     def add_sink(self, sink: Callable[[dict], None]) -> None:
         self._sinks.append(sink)
@@ -86,6 +88,16 @@ class RunControl:
         event = {"type": type, **fields}
         for sink in self._sinks:
             sink(event)
+
+    def keep_weights_with(self, saver: Callable[[Callable[[], dict]], None] | None) -> None:
+        """Have `epoch_weights` hand the weights to `saver` (see `periodic_saver`)."""
+        self._weight_saver = saver
+
+    def epoch_weights(self, weights: Callable[[], dict]) -> None:
+        """Call at the end of each epoch with a function returning the weights so far: the run
+        keeps them now and then, so the page can look inside the model while it trains."""
+        if self._weight_saver is not None:
+            self._weight_saver(weights)
 
     def pause(self) -> None:
         self._running.clear()
@@ -143,6 +155,23 @@ def save_weights(weights: dict, path: Path) -> Path:
     return path
 
 
+def periodic_saver(control: RunControl, path: Path, every_s: float = CHECKPOINT_EVERY_S):
+    """A weight saver for `RunControl.keep_weights_with`: writes the weights to `path` at the
+    first epoch's end and then at most every `every_s` seconds (saving is not free for a large
+    model), and emits a `checkpoint` event naming the file."""
+    last: float | None = None
+
+    def save(weights: Callable[[], dict]) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if last is not None and now - last < every_s:
+            return
+        last = now
+        control.emit("checkpoint", weights_path=str(save_weights(weights(), path)))
+
+    return save
+
+
 def error_message(exc: BaseException) -> str:
     """One line for a person: our own errors speak for themselves, others get their type."""
     from builder.data.sources import DataError
@@ -164,6 +193,8 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
     try:
         if loop is None:
             loop = resolve_loop((design.training or {}).get("task", "classification"))
+        if out_dir is not None:
+            control.keep_weights_with(periodic_saver(control, Path(out_dir) / "weights.pt"))
         result = loop(design, control, **kwargs)
         weights_path = None
         if out_dir is not None and result.weights:

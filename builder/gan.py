@@ -260,15 +260,20 @@ def train_gan(
         }
         control.emit("epoch", **history)
         _emit_samples(control, gen, fixed_noise, epoch, step, kind)
+        control.epoch_weights(lambda: _weights(gen, disc))
     final = {"epochs": history["epoch"] if history else 0, "steps": step}
     if history:
         final.update({k: history[k] for k in ("d_loss", "g_loss", "d_real", "d_fake")})
     final["seconds"] = time.perf_counter() - start
-    weights = {
+    return LoopResult(final=final, weights=_weights(gen, disc))
+
+
+def _weights(gen: torch.nn.Module, disc: torch.nn.Module) -> dict:
+    """Both models' state_dicts on the CPU, by model name: what is saved and exported."""
+    return {
         name: {k: v.detach().cpu() for k, v in model.state_dict().items()}
         for name, model in (("generator", gen), ("discriminator", disc))
     }
-    return LoopResult(final=final, weights=weights)
 
 
 @torch.no_grad()

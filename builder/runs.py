@@ -124,6 +124,11 @@ class RunStore:
                 (run_id, int(epoch), json.dumps(metrics)),
             )
 
+    def set_weights(self, run_id: int, weights_path) -> None:
+        """Where the run's latest saved weights are (while it trains, and after)."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET weights_path = ? WHERE id = ?", (str(weights_path), run_id))
+
     def finish_run(self, run_id, status, *, final=None, error=None, weights_path=None) -> None:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -194,7 +199,7 @@ class RunStore:
         return True
 
     def sink(self, run_id: int):
-        """An event sink that records `epoch` metrics and the run's end in this store."""
+        """An event sink that records `epoch` metrics, saved weights and the run's end."""
 
         def record(event: dict) -> None:
             kind = event.get("type")
@@ -202,6 +207,8 @@ class RunStore:
                 self.add_metrics(
                     run_id, event["epoch"], {k: v for k, v in event.items() if k != "type"}
                 )
+            elif kind == "checkpoint":
+                self.set_weights(run_id, event["weights_path"])
             elif kind == "done":
                 self.finish_run(
                     run_id,

@@ -1,5 +1,6 @@
 """Feature maps: pick a validation sample and a layer; see every channel, activations, and the
-predicted probabilities, from the watched run's saved weights (or the current, untrained model).
+predicted probabilities, from the watched run's saved weights (while it trains, the ones it saved
+last), or else the current, untrained model.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import streamlit as st
 import torch
 
 from builder import DesignError, analyze, load_design
+from builder.control import CHECKPOINT_EVERY_S
 from builder.data.check import data_model
 from builder.inspection import capture
 from builder.registry import fmt_shape
 from builder.trained import trained_models
 from components import charts
+from components import run_session as rs
 from components.data_picker import load_for
 from components.images import channels_mosaic, image_sample
 from components.ui_text import md_escape
@@ -31,22 +34,34 @@ def _models(design_json: str, weights: str | None, stamp: float, seed: int):
     return trained_models(load_design(design_json), weights)
 
 
-def source_for(run: dict | None, design) -> tuple[object, str | None, str]:
-    """(design, weights path or None, caption) for the maps: a run with weights, else `design`."""
+def source_for(run: dict | None, design, training: bool = False) -> tuple[object, str | None, str]:
+    """(design, weights path or None, caption) for the maps: a run with weights (while it
+    trains, the ones it saved last), else `design`."""
     if run and run.get("weights_path") and Path(run["weights_path"]).is_file():
-        epochs = (run.get("final") or {}).get("epochs", "?")
-        label = f"weights of run #{run['id']} ({run['status']}, {epochs} epochs)"
+        if training:
+            label = (
+                f"weights of run #{run['id']} saved while training (the newest, saved at most "
+                f"{CHECKPOINT_EVERY_S:.0f} s apart)"
+            )
+        else:
+            epochs = (run.get("final") or {}).get("epochs", "?")
+            label = f"weights of run #{run['id']} ({run['status']}, {epochs} epochs)"
         return load_design(run["design"]), run["weights_path"], label
     why = "the run has not saved weights yet" if run else "no run yet"
     return design, None, f"the current design, untrained ({why})"
 
 
-def render_feature_maps(run: dict | None, design) -> None:
-    st.fragment(_body)(run, design)
+def render_feature_maps(run_id: int | None, design) -> None:
+    st.fragment(_body)(run_id, design)
 
 
-def _body(run: dict | None, current) -> None:
-    design, weights, label = source_for(run, current)
+def _body(run_id: int | None, current) -> None:
+    # Read here, not passed in: each rerun of this part looks at the run's newest weights.
+    run = rs.store().get_run(run_id) if run_id is not None else None
+    training = rs.is_active(run_id)
+    design, weights, label = source_for(run, current, training)
+    if training and weights:
+        st.button("Look again with the newest weights", key="nb_fm_refresh")  # reruns this part
     if not analyze(design).ok:
         st.caption("Fix the design's problems to look inside it.")
         return

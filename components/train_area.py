@@ -28,10 +28,10 @@ def render_train_area() -> None:
         render_live(problems, (design.training or {}).get("task", "classification"))
     if not rs.is_active(run_id):
         rs.get_ready()
-    run = rs.store().get_run(run_id) if run_id is not None else None
-    if run is not None and rs.is_active(run_id):
-        run = {**run, "weights_path": None}  # weights of an unfinished run are not saved yet
-    with st.expander("Feature maps", icon=":material/grid_view:", expanded=False):
-        render_feature_maps(run, design)
+    # Opening it reruns the page, so it shows the newest weights of a run started since.
+    with st.expander(
+        "Feature maps", icon=":material/grid_view:", key="nb_fm_open", on_change="rerun"
+    ):
+        render_feature_maps(run_id, design)
     with st.expander("Model summary", icon=":material/table_rows:"):
         render_model_summary(design, ds.current_analysis())

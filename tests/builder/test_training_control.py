@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
+import torch
 
 from builder.control import (
     LoopResult,
@@ -14,9 +16,11 @@ from builder.control import (
     TrainingError,
     decode_event,
     encode_event,
+    periodic_saver,
     run_loop,
 )
 from builder.presets import load_preset
+from builder.runs import RunStore
 from tests.builder.data_files import one_torch_thread
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)
@@ -114,3 +118,55 @@ def test_events_with_arrays_survive_the_process_boundary():
     np.testing.assert_array_equal(back["samples"], samples)
     assert back["samples"].dtype == np.float32
     assert "\n" not in encode_event(event)
+
+
+def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
+    design = load_preset("mlp_moons").with_training(epochs=2000)
+    store = RunStore(tmp_path)
+    run_id = store.create_run(design)
+    run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000)
+    run.control.add_sink(store.sink(run_id))
+    events, deadline = [], time.monotonic() + 60
+    while not any(e["type"] == "checkpoint" for e in events):
+        assert time.monotonic() < deadline, [e["type"] for e in events]
+        events += run.poll()
+        time.sleep(0.01)
+    checkpoint = next(e for e in events if e["type"] == "checkpoint")
+    before = events[: events.index(checkpoint)]
+    assert [e["epoch"] for e in before if e["type"] == "epoch"] == [1]  # at the first epoch's end
+    saved = torch.load(checkpoint["weights_path"], weights_only=True)
+    assert set(saved) == set(run_loop_weights_keys(design))
+    recorded = store.get_run(run_id)
+    assert (
+        recorded["status"] == "running" and recorded["weights_path"] == checkpoint["weights_path"]
+    )
+    run.stop(60)
+    assert not run.alive
+    final = torch.load(store.get_run(run_id)["weights_path"], weights_only=True)
+    assert any(not torch.equal(saved[k], final[k]) for k in saved)  # it went on learning
+
+
+def run_loop_weights_keys(design) -> list[str]:
+    from builder.codegen import build_model
+
+    return list(build_model(design).state_dict())
+
+
+def test_weights_are_saved_at_most_every_few_seconds(tmp_path):
+    control = RunControl()
+    events = []
+    control.add_sink(events.append)
+    made = []
+
+    def weights():
+        made.append(True)
+        return {"w": torch.zeros(2)}
+
+    save = periodic_saver(control, tmp_path / "weights.pt", every_s=3600)
+    for _ in range(5):
+        save(weights)
+    assert len(made) == 1 and [e["type"] for e in events] == ["checkpoint"]  # the first only
+    often = periodic_saver(control, tmp_path / "often.pt", every_s=0)
+    often(weights)
+    often(weights)
+    assert len(made) == 3 and (tmp_path / "often.pt").is_file()

@@ -85,15 +85,15 @@ def set_field(page, label: str, value: str) -> None:
 def open_preset(page, name: str) -> None:
     details = page.locator("[data-testid=stExpander] details").filter(has_text="Presets")
     button = page.locator(f".st-key-nb_preset_{name} button")
-    # Opening a preset closes the gallery, with an animation during which it still counts as
-    # open: wait that out, and open it only once it is closed (toggling blindly can close it).
-    deadline = time.monotonic() + 30
-    while not button.is_visible():
-        assert time.monotonic() < deadline, f"the preset gallery never showed {name!r}"
-        if details.get_attribute("open") is None:
-            details.locator("summary").click()
-            wait_idle(page)
-        else:
-            page.wait_for_timeout(100)
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()  # reruns the page
+        wait_idle(page)
     button.click()
     wait_idle(page)
+    # Opening a preset closes the gallery with an animation, during which its buttons still
+    # show: wait until it is closed, so the next call starts from a settled page.
+    deadline = time.monotonic() + 30
+    while details.get_attribute("open") is not None:
+        assert time.monotonic() < deadline, "the preset gallery did not close"
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -98,7 +99,7 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
 
 def test_pause_resume_and_stop(page, shot):
     _start(page, "lenet_digits", 300)
-    wait_until(lambda: chart_points(page, "nb_live_loss") > 3)
+    wait_until(lambda: chart_points(page, "nb_live_loss") > 3 and _epoch(progress(page)) >= 2)
     click(page, "nb_pause")
     wait_for_status(page, "Paused", 30)
     shot("paused")
@@ -106,6 +107,14 @@ def test_pause_resume_and_stop(page, shot):
     held = chart_points(page, "nb_live_loss")
     page.wait_for_timeout(1500)
     assert chart_points(page, "nb_live_loss") == held
+    # Mid-run, the feature maps look inside the model as trained so far (saved each epoch).
+    page.locator("[data-testid=stExpander]").filter(has_text="Feature maps").locator(
+        "summary"
+    ).click()
+    wait_idle(page)
+    page.get_by_text("saved while training", exact=False).wait_for()
+    page.locator(".st-key-nb_fm_output img").first.wait_for()
+    shot("feature-maps-while-paused")
     click(page, "nb_pause")  # now labelled Resume
     wait_until(lambda: chart_points(page, "nb_live_loss") > held, 60)
     pressed = time.monotonic()
@@ -119,6 +128,11 @@ def test_pause_resume_and_stop(page, shot):
     assert chart_points(page, "nb_live_loss") == after
     assert page.locator(".st-key-nb_train button").first.is_enabled()  # (one is a hidden copy)
     (ARTIFACTS / "stop_seconds.json").write_text(json.dumps({"stop_to_stopped_s": seconds}))
+
+
+def _epoch(progress_text: str) -> int:
+    found = re.search(r"epoch (\d+)/", progress_text)
+    return int(found.group(1)) if found else 0
 
 
 def test_gan_sample_grid_changes_across_epochs(page, shot):
