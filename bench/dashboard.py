@@ -113,10 +113,11 @@ class App:
         open_tab(self.page, "Train")
         set_number(self.page, "Epochs", epochs)
 
-    def points(self) -> int:
+    def points(self, run: int | None = None) -> int:
+        """Points on the loss chart (given `run`, only while it shows that run)."""
         from tests.e2e.dashboard_helpers import chart_points
 
-        return chart_points(self.page, "nb_live_loss")
+        return chart_points(self.page, "nb_live_loss", run)
 
     def status(self) -> str:
         from tests.e2e.dashboard_helpers import progress
@@ -128,10 +129,10 @@ class App:
         self.prepare(epochs)
         time.sleep(settle_s)  # a person looks at the settings before pressing Train
         before = {r["id"] for r in RunStore(self.workspace).list_runs()}
-        label = f"Run #{max(before, default=0) + 1} "  # the new run, not the one shown before
+        new = max(before, default=0) + 1  # the new run, not the one shown before
         self.page.locator(".st-key-nb_train button").first.click()
         clicked = time.perf_counter()
-        while label not in self.status() or self.points() == 0:
+        while f"Run #{new} " not in self.status() or self.points(new) == 0:
             time.sleep(0.02)
         first = time.perf_counter() - clicked
         while "Finished" not in self.status():
@@ -146,9 +147,9 @@ class App:
         """(seconds until the run had ended and saved its weights, until the page said so)."""
         self.prepare(500)
         before = {r["id"] for r in RunStore(self.workspace).list_runs()}
-        label = f"Run #{max(before, default=0) + 1} · Training"  # this run, really training
+        new = max(before, default=0) + 1
         self.page.locator(".st-key-nb_train button").first.click()
-        while label not in self.status() or self.points() < 3:
+        while f"Run #{new} · Training" not in self.status() or self.points(new) < 3:
             time.sleep(0.05)
         self.page.locator(".st-key-nb_stop button").first.click()
         pressed, wall = time.perf_counter(), time.time()

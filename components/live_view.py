@@ -134,9 +134,9 @@ def render_metrics(snap: Snapshot) -> None:
             st.metric(label, value, border=True)
 
 
-def _chart(fig: dict, key: str) -> None:
+def _chart(fig: dict, key: str, run_id: int | None) -> None:
     with st.container(key=key):
-        live_chart(fig, key=f"{key}_chart")
+        live_chart(fig, key=f"{key}_chart", run_id=run_id)
 
 
 def epochs_to_draw(snap: Snapshot, now: float | None = None) -> list[dict]:
@@ -157,14 +157,14 @@ def epochs_to_draw(snap: Snapshot, now: float | None = None) -> list[dict]:
 def render_curves(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
-        _chart(charts.loss_figure(snap.steps, snap.epochs), "nb_live_loss")
+        _chart(charts.loss_figure(snap.steps, snap.epochs), "nb_live_loss", snap.run_id)
     epochs = epochs_to_draw(snap)
     last = epochs[-1] if epochs else {}
     with right:
         if snap.task == "classification":
-            _chart(charts.accuracy_figure(epochs), "nb_live_accuracy")
+            _chart(charts.accuracy_figure(epochs), "nb_live_accuracy", snap.run_id)
         else:
-            _chart(charts.lr_figure(epochs), "nb_live_lr")
+            _chart(charts.lr_figure(epochs), "nb_live_lr", snap.run_id)
     left, right = st.columns(2)
     if snap.task == "classification":
         with left:
@@ -172,21 +172,23 @@ def render_curves(snap: Snapshot) -> None:
                 _chart(
                     charts.confusion_figure(last["confusion"], snap.class_names, last.get("epoch")),
                     "nb_live_confusion",
+                    snap.run_id,
                 )
             else:
                 st.caption("The confusion matrix appears at the end of the first epoch.")
         with right:
-            _chart(charts.lr_figure(epochs), "nb_live_lr")
+            _chart(charts.lr_figure(epochs), "nb_live_lr", snap.run_id)
     elif last.get("predictions"):
-        _chart(charts.prediction_figure(last["predictions"], last.get("epoch")), "nb_live_pred")
+        figure = charts.prediction_figure(last["predictions"], last.get("epoch"))
+        _chart(figure, "nb_live_pred", snap.run_id)
 
 
 def render_gan(snap: Snapshot) -> None:
     left, right = st.columns(2)
     with left:
-        _chart(charts.gan_loss_figure(snap.steps, snap.epochs), "nb_live_gan_loss")
+        _chart(charts.gan_loss_figure(snap.steps, snap.epochs), "nb_live_gan_loss", snap.run_id)
     with right:
-        _chart(charts.gan_scores_figure(epochs_to_draw(snap)), "nb_live_gan_scores")
+        _chart(charts.gan_scores_figure(epochs_to_draw(snap)), "nb_live_gan_scores", snap.run_id)
     render_samples(snap)
 
 
@@ -229,9 +231,14 @@ def render_samples(snap: Snapshot) -> None:
                 caption=f"{len(samples)} samples from the same fixed noise, {label}",
             )
         elif snap.sample_kind == "points":
-            live_chart(charts.points_figure(snap.real, samples, epoch), key="nb_gan_points_chart")
+            live_chart(
+                charts.points_figure(snap.real, samples, epoch),
+                key="nb_gan_points_chart",
+                run_id=snap.run_id,
+            )
         else:
             live_chart(
                 charts.heatmap_figure(samples.reshape(len(samples), -1), f"Samples, {label}"),
                 key="nb_gan_arrays_chart",
+                run_id=snap.run_id,
             )

@@ -26,8 +26,13 @@ CONFIG = {"displaylogo": False}
 _mount = None
 
 
-def live_chart(figure: dict, *, key: str) -> None:
-    """Draw `figure` (a Plotly figure dict, see `components.charts`) under `key`."""
+def live_chart(figure: dict, *, key: str, run_id: int | None = None) -> None:
+    """Draw `figure` (a Plotly figure dict, see `components.charts`) under `key`, as a chart of
+    run `run_id`: a new run's chart starts from its own zoom, and says whose points it shows."""
+    if run_id is not None:
+        layout = figure.setdefault("layout", {})
+        layout["uirevision"] = f"run {run_id}"
+        layout["meta"] = {"run": run_id}
     global _mount
     ensure_registered(COMPONENT_NAME, FRONTEND_DIR)
     if _mount is None:

@@ -132,6 +132,7 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     assert {"Loss", "Validation accuracy", "Learning rate", "Confusion matrix (epoch 2)"} <= titles
     loss = next(fig for fig in charts if fig["layout"]["title"]["text"] == "Loss")
     assert [len(t["x"]) for t in loss["data"][1:]] == [2, 2]  # train and validation, per epoch
+    assert loss["layout"]["meta"] == {"run": run_id}  # whose points the chart shows
     assert any(_plain(c.value).startswith("Using the weights of run #1") for c in at.caption)
 
 

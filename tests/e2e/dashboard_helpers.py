@@ -38,14 +38,15 @@ def progress(page) -> str:
     return box.inner_text() if box.count() else ""
 
 
-def chart_points(page, key: str) -> int:
+def chart_points(page, key: str, run: int | None = None) -> int:
     """How many points the Plotly chart in container `key` draws (all traces); 0 before it
-    is drawn."""
+    is drawn, or, given `run`, while it still shows another run's points."""
     return page.evaluate(
-        """key => Math.max(0, ...Array.from(
+        """([key, run]) => Math.max(0, ...Array.from(
             document.querySelectorAll(`.st-key-${key} .js-plotly-plot`),
-            g => (g.data || []).reduce((n, t) => n + (t.x || []).length, 0)))""",
-        key,
+            g => run !== null && (((g.layout || {}).meta || {}).run !== run) ? 0
+                : (g.data || []).reduce((n, t) => n + (t.x || []).length, 0)))""",
+        [key, run],
     )
 
 
