@@ -219,10 +219,9 @@ def render_samples(snap: Snapshot) -> None:
     if epoch is None:
         st.caption("The generator's samples appear when training starts.")
         return
-    samples = snap.samples.get(epoch)
-    if samples is None:
-        epoch = max(snap.samples)
-        samples = snap.samples[epoch]
+    if epoch not in snap.samples:  # a long run keeps only some epochs: the nearest before
+        epoch = max((e for e in snap.samples if e <= epoch), default=min(snap.samples))
+    samples = snap.samples[epoch]
     label = "untrained generator" if epoch == 0 else f"after epoch {epoch}"
     with st.container(key="nb_gan_samples"):
         if snap.sample_kind == "images":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from builder import live
 from builder.control import ThreadRun
 from builder.live import RunView, curve, downsample
 from builder.presets import load_preset
@@ -58,6 +59,23 @@ def test_gan_events_keep_samples_per_epoch_and_the_real_points():
     assert snap.real is not None and snap.real.shape[1] == 2
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(snap.last_epoch)
     assert "real" not in snap.start
+
+
+def test_a_long_gan_run_keeps_a_bounded_spread_of_sample_epochs():
+    view = RunView(2)
+    small = np.zeros((64, 1, 8, 8), dtype=np.float32)
+    for epoch in range(301):
+        view.add([{"type": "samples", "epoch": epoch, "kind": "images", "samples": small + epoch}])
+    kept = sorted(view.snapshot().samples)
+    assert len(kept) <= live.MAX_SAMPLE_EPOCHS and kept[0] == 0 and kept[-1] == 300
+    assert max(b - a for a, b in zip(kept, kept[1:], strict=False)) <= 16  # spread, not a gap
+    assert float(view.snapshot().samples[300].mean()) == 300.0  # each epoch its own batch
+    big = np.zeros((64, 3, 64, 64), dtype=np.float32)  # 3 MiB a batch: the byte limit decides
+    view = RunView(3)
+    for epoch in range(100):
+        view.add([{"type": "samples", "epoch": epoch, "kind": "images", "samples": big}])
+    held = sum(a.nbytes for a in view.snapshot().samples.values())
+    assert held <= live.MAX_SAMPLE_BYTES and 99 in view.snapshot().samples
 
 
 def test_error_and_stop_statuses():
