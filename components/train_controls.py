@@ -13,13 +13,24 @@ import streamlit as st
 
 from builder.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
 from builder.optim import DEFAULT_LR, OPTIMIZERS, SCHEDULES
+from builder.params import Param
 from builder.preflight import training_problems
-from builder.settings import TASKS, validate_training
+from builder.settings import (
+    OPTIMIZER_PARAMS,
+    SCHEDULE_PARAMS,
+    TASKS,
+    TRAINING_PARAMS,
+    validate_training,
+)
 from components import design_state as ds
 from components.data_picker import load_for, render_data_picker
 from components.ui_text import md_escape
 
 ERRORS = "nb_train_field_errors"
+# The declarations the number fields take their limits and help from.
+TRAINING = {p.name: p for p in TRAINING_PARAMS}
+OPTIMIZER = {p.name: p for p in OPTIMIZER_PARAMS}
+SCHEDULE = {p.name: p for p in SCHEDULE_PARAMS}
 TASK_HELP = {
     "classification": "predict a class: the last layer outputs one score per class",
     "regression": "predict numbers from features",
@@ -102,7 +113,24 @@ def _field_error(field: str) -> None:
         st.error(md_escape(reason), icon="⛔")
 
 
-def _number(label, field, value, *, lo, hi, step, fmt=None, help=None, callback=None, args=()):
+def _bounds(param: Param) -> tuple[float | None, float | None]:
+    """A number field's limits from its declaration; an exclusive bound is left to the check
+    that runs on change, which explains it at the field."""
+    return (
+        None if param.min_exclusive else param.min,
+        None if param.max_exclusive else param.max,
+    )
+
+
+def _number(label, field, value, *, param=None, lo=None, hi=None, step, fmt=None, help=None,
+            callback=None, args=()):  # fmt: skip
+    """A number field; with `param` (its declaration in builder.settings) its limits and help
+    come from there, so they are written once."""
+    if param is not None:
+        lo, hi = _bounds(param)
+        help = help or param.help
+        kind = int if param.type == "int" else float  # Streamlit wants one number type
+        lo, hi = (None if b is None else kind(b) for b in (lo, hi))
     key = _key(field)
     st.number_input(
         label,
@@ -164,23 +192,29 @@ def render_training_controls(design) -> dict[str, list[str]]:
     cols = st.columns(3)
     with cols[0]:
         _number(
-            "Batch size", "batch_size", int(training.get("batch_size", 64)), lo=1, hi=65536, step=1
+            "Batch size",
+            "batch_size",
+            int(training.get("batch_size", 64)),
+            param=TRAINING["batch_size"],
+            step=1,
         )
     with cols[1]:
-        _number("Epochs", "epochs", int(training.get("epochs", 10)), lo=1, hi=100000, step=1)
+        _number(
+            "Epochs", "epochs", int(training.get("epochs", 10)), param=TRAINING["epochs"], step=1
+        )
     with cols[2]:
-        _number("Seed", "seed", int(training.get("seed", 0)), lo=0, hi=2**31 - 1, step=1)
+        _number("Seed", "seed", int(training.get("seed", 0)), param=TRAINING["seed"], step=1)
     if task == "gan":
         cols = st.columns(2)
         with cols[0]:
             _number(
                 "Label smoothing", "label_smoothing", float(training.get("label_smoothing", 0.0)),
-                lo=0.0, hi=0.5, step=0.05, fmt="%g", help="real labels become 1 - this",
+                param=TRAINING["label_smoothing"], step=0.05, fmt="%g",
             )  # fmt: skip
         with cols[1]:
             _number(
                 "Fixed noise samples", "noise_samples", int(training.get("noise_samples", 64)),
-                lo=1, hi=1024, step=1, help="how many samples the grid shows each epoch",
+                param=TRAINING["noise_samples"], step=1,
             )  # fmt: skip
     _explain(problems.get("settings"))
     return problems
@@ -203,21 +237,22 @@ def render_optimizer(opt: dict) -> None:
     with cols[1]:
         lr = float(opt.get("lr") or DEFAULT_LR.get(kind, 0.001))
         _number(
-            "Learning rate", "lr", lr, lo=1e-8, hi=10.0, step=1e-4, fmt="%g",
+            "Learning rate", "lr", lr, param=OPTIMIZER["lr"], step=1e-4, fmt="%g",
             callback=_on_optimizer, args=(_key("lr"), "lr"),
         )  # fmt: skip
     cols = st.columns(2)
     with cols[0]:
         wd = float(opt.get("weight_decay") or 0.0)
         _number(
-            "Weight decay", "weight_decay", wd, lo=0.0, hi=1.0, step=1e-4, fmt="%g",
-            callback=_on_optimizer, args=(_key("weight_decay"), "weight_decay"),
+            "Weight decay", "weight_decay", wd, param=OPTIMIZER["weight_decay"], step=1e-4,
+            fmt="%g", callback=_on_optimizer, args=(_key("weight_decay"), "weight_decay"),
         )  # fmt: skip
     with cols[1]:
         if kind in ("sgd", "rmsprop"):
             _number(
-                "Momentum", "momentum", float(opt.get("momentum") or 0.0), lo=0.0, hi=0.999,
-                step=0.05, fmt="%g", callback=_on_optimizer, args=(_key("momentum"), "momentum"),
+                "Momentum", "momentum", float(opt.get("momentum") or 0.0),
+                param=OPTIMIZER["momentum"], step=0.05, fmt="%g", callback=_on_optimizer,
+                args=(_key("momentum"), "momentum"),
             )  # fmt: skip
     if kind == "sgd":
         key = _key("nesterov")
@@ -256,11 +291,12 @@ def render_schedule(sched: dict) -> None:
     if kind == "step":
         with cols[1]:
             _number(
-                "Every (epochs)", "step_size", int(sched.get("step_size") or 10), lo=1,
-                hi=100000, step=1, callback=_on_schedule, args=(_key("step_size"), "step_size"),
+                "Every (epochs)", "step_size", int(sched.get("step_size") or 10),
+                param=SCHEDULE["step_size"], step=1, callback=_on_schedule,
+                args=(_key("step_size"), "step_size"),
             )  # fmt: skip
         with cols[2]:
             _number(
-                "Gamma", "gamma", float(sched.get("gamma") or 0.1), lo=0.0001, hi=1.0,
+                "Gamma", "gamma", float(sched.get("gamma") or 0.1), param=SCHEDULE["gamma"],
                 step=0.05, fmt="%g", callback=_on_schedule, args=(_key("gamma"), "gamma"),
             )  # fmt: skip

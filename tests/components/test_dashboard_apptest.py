@@ -11,6 +11,7 @@ from builder.control import ThreadRun
 from builder.export_bundle import source_files
 from builder.presets import load_preset
 from builder.runs import RunStore
+from builder.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
 from components.runs_panel import filter_runs, table_rows
 
 TIMEOUT = 60
@@ -176,3 +177,15 @@ def test_runs_area_lists_recorded_runs(workspace):
     table = at.dataframe[0].value
     assert list(table["run"]) == [2, 1] and set(table["status"]) == {"finished"}
     assert "2 of 2 runs" in at.caption[0].value
+
+
+def test_number_fields_take_limits_and_help_from_the_declarations(workspace):
+    at = _app(_train_script)
+    declared = {p.name: p for p in TRAINING_PARAMS + OPTIMIZER_PARAMS}
+    batch = _by_label(at.number_input, "Batch size")
+    assert batch.proto.has_max and batch.proto.max == declared["batch_size"].max
+    assert batch.proto.help == declared["batch_size"].help
+    lr = _by_label(at.number_input, "Learning rate")
+    assert not lr.proto.has_min  # "greater than 0": explained at the field, not clamped
+    lr.set_value(0.0).run()
+    assert "lr" in _errors(at) and _design(at).training["optimizer"]["lr"] > 0
