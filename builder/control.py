@@ -194,7 +194,10 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
         if loop is None:
             loop = resolve_loop((design.training or {}).get("task", "classification"))
         if out_dir is not None:
+            from builder.samples_file import SAMPLES_FILE, SamplesFile
+
             control.keep_weights_with(periodic_saver(control, Path(out_dir) / "weights.pt"))
+            control.add_sink(SamplesFile(Path(out_dir) / SAMPLES_FILE))  # a GAN's, at its end
         result = loop(design, control, **kwargs)
         weights_path = None
         if out_dir is not None and result.weights:

@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -222,8 +223,12 @@ class RunView:
     # -- from the run store ------------------------------------------------------------------
     @classmethod
     def from_store(cls, run: dict, metrics: list[dict]) -> RunView:
-        """A view of a recorded run: its epochs and status (no step points, no samples)."""
+        """A view of a recorded run: its epochs, status and (a GAN's) samples; no step points."""
+        from builder.samples_file import SAMPLES_FILE, read_samples
+
         view = cls(run.get("id"))
+        if run.get("out_dir"):
+            view.samples, view.sample_kind = read_samples(Path(run["out_dir"]) / SAMPLES_FILE)
         training = (run.get("design") or {}).get("training") or {}
         last = metrics[-1] if metrics else {}
         view.start = {
