@@ -21,8 +21,9 @@ ENDED = ("finished", "stopped", "error", "interrupted")
 STEP_KEYS = ("loss", "d_loss", "g_loss")
 MAX_STEP_POINTS = 20_000  # older step points are thinned, never the newest ones
 MIN_RATE_SPAN_S = 1.0  # samples/s from step arrivals needs at least this much time between them
-# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that every
-# other older epoch is dropped; the untrained one (0) and the newest always stay.
+# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
+# multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
+# the untrained one (0) and the newest always stay.
 MAX_SAMPLE_EPOCHS = 50
 MAX_SAMPLE_BYTES = 64 * 2**20
 
