@@ -155,19 +155,24 @@ def save_weights(weights: dict, path: Path) -> Path:
     return path
 
 
-def periodic_saver(control: RunControl, path: Path, every_s: float = CHECKPOINT_EVERY_S):
+def periodic_saver(
+    control: RunControl, path: Path, every_s: float = CHECKPOINT_EVERY_S, max_share: float = 0.05
+):
     """A weight saver for `RunControl.keep_weights_with`: writes the weights to `path` at the
-    first epoch's end and then at most every `every_s` seconds (saving is not free for a large
-    model), and emits a `checkpoint` event naming the file."""
-    last: float | None = None
+    first epoch's end, then again after `every_s` seconds, or longer when saving is slow (a
+    large model): saves take at most `max_share` of the run's time. Each save emits a
+    `checkpoint` event naming the file."""
+    next_at: float | None = None
 
     def save(weights: Callable[[], dict]) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if last is not None and now - last < every_s:
+        nonlocal next_at
+        start = time.monotonic()
+        if next_at is not None and start < next_at:
             return
-        last = now
-        control.emit("checkpoint", weights_path=str(save_weights(weights(), path)))
+        saved = save_weights(weights(), path)
+        took = time.monotonic() - start
+        next_at = start + max(every_s, took / max_share)
+        control.emit("checkpoint", weights_path=str(saved))
 
     return save
 

@@ -166,7 +166,16 @@ def test_weights_are_saved_at_most_every_few_seconds(tmp_path):
     for _ in range(5):
         save(weights)
     assert len(made) == 1 and [e["type"] for e in events] == ["checkpoint"]  # the first only
-    often = periodic_saver(control, tmp_path / "often.pt", every_s=0)
+    often = periodic_saver(control, tmp_path / "often.pt", every_s=0, max_share=1.0)
     often(weights)
     often(weights)
     assert len(made) == 3 and (tmp_path / "often.pt").is_file()
+
+    def slow_weights():  # a large model: saving takes a while
+        time.sleep(0.2)
+        return weights()
+
+    slow = periodic_saver(control, tmp_path / "slow.pt", every_s=0, max_share=0.05)
+    slow(slow_weights)
+    slow(slow_weights)  # within 20 x 0.2 s of the first: skipped, saves stay <= 5% of the time
+    assert len(made) == 4
