@@ -40,8 +40,8 @@ def source_for(run: dict | None, design, training: bool = False) -> tuple[object
     if run and run.get("weights_path") and Path(run["weights_path"]).is_file():
         if training:
             label = (
-                f"weights of run #{run['id']} saved while training (the newest, saved at most "
-                f"{CHECKPOINT_EVERY_S:.0f} s apart)"
+                f"weights of run #{run['id']} saved while training (the newest; it saves them "
+                f"every {CHECKPOINT_EVERY_S:.0f} s, less often for a model slow to save)"
             )
         else:
             epochs = (run.get("final") or {}).get("epochs", "?")
