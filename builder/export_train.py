@@ -14,6 +14,7 @@ from string import Template
 
 from builder.data import readers, sources
 from builder.losses import DEFAULT_LOSS
+from builder.optim import DEFAULT_BETAS
 from builder.settings import resolved_training
 from builder.spec import load_design
 from builder.train_template import DATA_SECTION, SETUP_PROCESSES, SPLIT_FILE, TEMPLATE
@@ -64,7 +65,7 @@ def optimizer_source(cfg: dict, params: str = "params", lr: str = "lr") -> str:
     kind = cfg.get("type", "adam")
     wd = cfg.get("weight_decay")
     wd = float(wd) if wd is not None else (0.01 if kind == "adamw" else 0.0)
-    betas = tuple(cfg.get("betas") or (0.9, 0.999))
+    betas = tuple(cfg.get("betas") or DEFAULT_BETAS)
     momentum = float(cfg.get("momentum") or 0.0)
     if kind == "sgd":
         nesterov = bool(cfg.get("nesterov")) and momentum > 0

@@ -84,28 +84,46 @@ def validate_training(training: Any) -> list[Problem]:
             )
     _check_fields("training", training, TRAINING_PARAMS, found, allow_unknown=True)
     _check_dataset(training.get("dataset", "digits"), found)
-    _check_optimizer("training.optimizer", training.get("optimizer", {}), found)
-    if "schedule" in training:
-        _check_fields("training.schedule", training["schedule"], SCHEDULE_PARAMS, found)
+    found += optimizer_problems(training.get("optimizer", {}), "training.optimizer")
+    found += schedule_problems(training.get("schedule"), "training.schedule")
     overrides = training.get("optimizers", {})
     if not isinstance(overrides, dict) or set(overrides) - {"generator", "discriminator"}:
         found.append(Problem('"training.optimizers" may only hold "generator" and "discriminator"'))
     else:
         for model, opt in overrides.items():
-            _check_optimizer(f"training.optimizers.{model}", opt, found)
+            found += optimizer_problems(opt, f"training.optimizers.{model}")
     _check_combinations(training, found)
     return found
 
 
-def _check_optimizer(where: str, value: Any, found: list[Problem]) -> None:
+def optimizer_problems(value: Any, where: str = "training.optimizer") -> list[Problem]:
+    """Why these optimizer settings cannot be used (empty: they can), each naming `where`."""
+    found: list[Problem] = []
     _check_fields(where, value, OPTIMIZER_PARAMS, found)
-    betas = value.get("betas") if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return found
+    betas = value.get("betas")
     if betas is not None and not (
         isinstance(betas, list | tuple)
         and len(betas) == 2
-        and all(isinstance(b, int | float) and 0 <= b < 1 for b in betas)
+        and all(isinstance(b, int | float) and not isinstance(b, bool) for b in betas)
+        and all(0 <= b < 1 for b in betas)
     ):
         found.append(Problem(f"{where}.betas must be two numbers in [0, 1), got {betas!r}"))
+    if value.get("type", "adam") == "sgd" and value.get("nesterov") is True:
+        if not value.get("momentum"):
+            found.append(
+                Problem(f"{where}.nesterov needs momentum", fix="set momentum above 0, e.g. 0.9")
+            )
+    return found
+
+
+def schedule_problems(value: Any, where: str = "training.schedule") -> list[Problem]:
+    """Why this learning-rate schedule cannot be used (empty: it can, or there is none)."""
+    found: list[Problem] = []
+    if value is not None:
+        _check_fields(where, value, SCHEDULE_PARAMS, found)
+    return found
 
 
 def _check_fields(where, value, params, found, allow_unknown=False) -> None:
@@ -157,8 +175,7 @@ def _check_dataset(value: Any, found: list[Problem]) -> None:
 
 
 def _check_combinations(training: dict, found: list[Problem]) -> None:
-    """Settings that are each fine but do not go together: a loss for another task, nesterov
-    without momentum."""
+    """Settings that are each fine but do not go together: a loss for another task."""
     task, loss = training.get("task", "classification"), training.get("loss")
     if task in TASKS and loss in LOSSES:
         from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
@@ -173,15 +190,3 @@ def _check_combinations(training: dict, found: list[Problem]) -> None:
                     fix="use " + " or ".join(fits),
                 )
             )
-    opt = training.get("optimizer")
-    if (
-        isinstance(opt, dict)
-        and opt.get("type", "adam") == "sgd"
-        and opt.get("nesterov") is True
-        and not opt.get("momentum")
-    ):
-        found.append(
-            Problem(
-                "training.optimizer.nesterov needs momentum", fix="set momentum above 0, e.g. 0.9"
-            )
-        )

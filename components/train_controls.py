@@ -12,12 +12,14 @@ from dataclasses import replace
 import streamlit as st
 
 from builder.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
-from builder.optim import DEFAULT_LR, OPTIMIZERS, SCHEDULES
+from builder.optim import DEFAULT_BETAS, DEFAULT_LR
 from builder.params import Param
 from builder.preflight import training_problems
 from builder.settings import (
     OPTIMIZER_PARAMS,
+    OPTIMIZERS,
     SCHEDULE_PARAMS,
+    SCHEDULES,
     TASKS,
     TRAINING_PARAMS,
     validate_training,
@@ -87,7 +89,7 @@ def _on_optimizer(key: str, field: str) -> None:
             if keep in (training.get("optimizer") or {}):
                 opt[keep] = training["optimizer"][keep]
     elif field in ("beta1", "beta2"):
-        betas = list(opt.get("betas") or [0.9, 0.999])
+        betas = list(opt.get("betas") or DEFAULT_BETAS)
         betas[0 if field == "beta1" else 1] = float(value)
         opt["betas"] = betas
     else:
@@ -265,12 +267,12 @@ def render_optimizer(opt: dict) -> None:
         )
         _field_error("nesterov")
     if kind in ("adam", "adamw"):
-        betas = list(opt.get("betas") or [0.9, 0.999])
+        betas = list(opt.get("betas") or DEFAULT_BETAS)
         cols = st.columns(2)
         for i, (col, name) in enumerate(zip(cols, ("beta1", "beta2"), strict=True)):
             with col:
                 _number(
-                    f"β{i + 1}", name, float(betas[i]), lo=0.0, hi=0.9999, step=0.001, fmt="%g",
+                    f"β{i + 1}", name, float(betas[i]), lo=0.0, step=0.001, fmt="%g",  # < 1: checked
                     callback=_on_optimizer, args=(_key(name), name),
                 )  # fmt: skip
 

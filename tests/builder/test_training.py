@@ -9,8 +9,10 @@ import torch
 from builder import load_design
 from builder.control import RunControl, run_loop
 from builder.data import Dataset, check_dataset, load_dataset
+from builder.errors import GraphError
+from builder.gan import gan_problems
 from builder.presets import load_preset
-from builder.training import train_loop
+from builder.training import settings_for, train_loop
 from tests.builder.data_files import blobs_csv, image_zip, linear_csv, npz_bytes, one_torch_thread
 from tests.builder.helpers import chain_design
 
@@ -141,12 +143,14 @@ def test_same_seed_same_metrics_other_seed_other_metrics():
 
 
 def test_nan_loss_stops_with_the_step_and_a_lower_lr():
-    design = load_preset("mlp_moons").with_training(epochs=3, optimizer={"type": "sgd", "lr": 1e12})
+    # The largest learning rate the settings accept (10) with momentum makes the LSTM diverge.
+    optimizer = {"type": "sgd", "lr": 10.0, "momentum": 0.9}
+    design = load_preset("lstm_sine").with_training(epochs=2, optimizer=optimizer)
     _, events = train(design)
     error = events[-1]
     assert error["type"] == "error"
     assert error["step"] >= 1 and f"at step {error['step']}" in error["message"]
-    assert "learning rate" in error["message"] and "try 1e+11" in error["message"]
+    assert "learning rate" in error["message"] and "try 1)" in error["message"]
 
 
 def test_data_that_does_not_fit_the_design_is_refused_with_both_shapes():
@@ -187,3 +191,13 @@ def test_settings_refuse_a_loss_of_another_task_and_nesterov_without_momentum():
     assert any("nesterov needs momentum" in t for t in texts)
     assert resolved_training({"task": "regression"})["loss"] == "mse"
     assert validate_training({"task": "gan", "loss": "bce"}) == []
+
+
+def test_settings_outside_their_declared_bounds_are_refused_before_training():
+    design = load_preset("mlp_moons").with_training(optimizer={"type": "sgd", "lr": 1e12})
+    with pytest.raises(GraphError, match=r"training\.optimizer\.lr"):
+        settings_for(design)
+    gan = load_preset("gan_moons").with_training(
+        optimizers={"discriminator": {"type": "sgd", "nesterov": True}}
+    )
+    assert any("nesterov needs momentum" in str(p) for p in gan_problems(gan))
