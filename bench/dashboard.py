@@ -32,7 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from builder.presets import load_preset  # noqa: E402
 from builder.runs import RunStore  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    start_app,
+    stop_app,
+    wait_idle,
+)
 
 PRESET = "lenet_digits"
 
@@ -70,39 +77,19 @@ class App:
 
     def __init__(self, workspace: Path):
         self.workspace = workspace
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
-        self.log = open(workspace.parent / "streamlit.log", "w")  # noqa: SIM115
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.log = open(workspace.parent / "streamlit.log", "w+b")  # noqa: SIM115
+        self.server, self.url = start_app(workspace, self.log)
         from playwright.sync_api import sync_playwright
 
         self.pw = sync_playwright().start()
         self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         self.page = self.browser.new_page(viewport=VIEWPORT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.page.goto(self.url)
-                self.page.wait_for_selector("[data-palette-item=Input]", timeout=60_000)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        self.page.goto(self.url)
+        self.page.wait_for_selector("[data-palette-item=Input]", timeout=60_000)
         self.idle()
 
     def idle(self) -> None:
-        self.page.wait_for_timeout(150)
-        self.page.wait_for_selector(
-            "[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000
-        )
+        wait_idle(self.page, 60_000)
 
     def prepare(self, epochs: int) -> None:
         from tests.e2e.canvas_helpers import open_preset
@@ -162,8 +149,7 @@ class App:
     def close(self) -> None:
         self.browser.close()
         self.pw.stop()
-        self.server.terminate()
-        self.server.wait(10)
+        stop_app(self.server)
         self.log.close()
 
 

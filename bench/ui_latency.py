@@ -18,32 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from builder import analyze, load_design
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app, stop_app  # noqa: E402
+
 TARGET_MS = 300
-IDLE = (
-    "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
-)
 
 
 def emit(kind: str, **fields) -> None:
@@ -80,30 +68,6 @@ def chain_design(total: int) -> dict:
     layout["probe"] = [2200, 0]
     return {"version": 1, "name": "bench-chain", "models": {"model": {"nodes": nodes, "edges": edges}},
             "layout": layout}  # fmt: skip
-
-
-def start_server(workspace: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.25)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 # In-page timing: from the user's input event (Enter key / pointer release) to the moment
@@ -148,7 +112,7 @@ def bench_browser(url: str, rounds: int, design: dict) -> None:
 
     count = len(design["models"]["model"]["nodes"])
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
         page.goto(url)
         page.wait_for_selector("[data-node-id=in]", timeout=60_000)
@@ -211,14 +175,13 @@ def main() -> None:
     args = parser.parse_args()
     design = chain_design(args.nodes)
     bench_python(design, args.rounds)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as log:
         (Path(tmp) / "design.json").write_text(json.dumps(design))
-        proc, url = start_server(Path(tmp))
+        proc, url = start_app(Path(tmp), log)
         try:
             bench_browser(url, args.rounds, design)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_app(proc)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""Small builders of design dicts for tests."""
+"""Small builders of design dicts for tests, and a runner for exported training scripts."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 
 def chain_design(*layers, name="test", training=None):
@@ -29,3 +34,17 @@ def graph_design(nodes, edges, name="test"):
         "training": {},
         "layout": {},
     }
+
+
+def run_exported_train(folder: Path, epochs: int = 1) -> list[dict]:
+    """Run the exported `train.py` in `folder` as a user would; its metrics rows, one per epoch."""
+    result = subprocess.run(
+        [sys.executable, "train.py", "--epochs", str(epochs), "--out", "out"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (Path(folder) / "out" / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]

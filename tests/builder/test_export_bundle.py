@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-import subprocess
-import sys
 import zipfile
 from dataclasses import replace
 
@@ -19,6 +16,7 @@ from builder.export_bundle import bundle_files, bundle_zip, slug, source_files
 from builder.onnx_export import export_onnx
 from builder.presets import load_preset
 from builder.trained import trained_models
+from tests.builder.helpers import run_exported_train
 
 
 def _trained(tmp_path, preset="mlp_moons", **training):
@@ -51,17 +49,7 @@ def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
     assert (folder / "model.py").read_bytes() == files["model.py"]
     state = torch.load(folder / "weights.pt", weights_only=True)
     trained_models(design, state)  # loads into the model built from the same source
-    result = subprocess.run(
-        [sys.executable, "train.py", "--epochs", "1", "--out", "out"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    rows = [
-        json.loads(line) for line in (folder / "out" / "metrics.jsonl").read_text().splitlines()
-    ]
+    rows = run_exported_train(folder)
     assert rows[0]["epoch"] == 1 and "val_accuracy" in rows[0]
 
 

@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1100}
 START_TIMEOUT_S = 60
+IDLE = (  # the app is connected and no script run is in progress
+    "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
+)
 
 
 def _missing_browser(reason: str):
@@ -66,12 +69,11 @@ class AppServer:
                 child.unlink()
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("workspace")
+def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S):
+    """`streamlit run app.py` on a free local port, on `workspace`, its output to the binary
+    file `log`; returns (process, url) once the server answers its health check."""
     port = _free_port()
     env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -80,25 +82,39 @@ def app_server(tmp_path_factory):
     ]  # fmt: skip
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return process, url
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             log.seek(0)
-            pytest.fail("streamlit did not start:\n" + log.read().decode(errors="replace"))
+            raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
         time.sleep(0.25)
-    yield AppServer(url, workspace, process)
+
+
+def stop_app(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("workspace")
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
+    try:
+        process, url = start_app(workspace, log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield AppServer(url, workspace, process)
+    stop_app(process)
     log.close()
 
 
@@ -119,11 +135,7 @@ def browser():
 def wait_idle(page, timeout_ms: int = 30_000) -> None:
     """Wait until the app is connected and no script run is in progress."""
     page.wait_for_timeout(150)  # let a just-sent widget change start its run
-    page.wait_for_selector(
-        "[data-testid=stApp][data-test-script-state=notRunning]"
-        "[data-test-connection-state=CONNECTED]",
-        timeout=timeout_ms,
-    )
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
 @pytest.fixture

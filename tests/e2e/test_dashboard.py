@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import time
 import zipfile
 
 from builder.presets import load_preset
 from builder.runs import RunStore
+from tests.builder.helpers import run_exported_train
 from tests.e2e.canvas_helpers import open_preset
 from tests.e2e.conftest import ARTIFACTS, wait_idle
 from tests.e2e.dashboard_helpers import (
@@ -85,15 +84,7 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
     assert {p.name for p in folder.iterdir()} >= {
         "README.md", "model.py", "train.py", "design.json", "weights.pt"
     }  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "train.py", "--epochs", "1", "--out", "out"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    row = json.loads((folder / "out" / "metrics.jsonl").read_text().splitlines()[0])
+    row = run_exported_train(folder)[0]
     assert row["epoch"] == 1 and row["val_accuracy"] > 0.1
 
 
