@@ -62,7 +62,8 @@ def _body(run_id: int | None, current) -> None:
     design, weights, label = source_for(run, current, training)
     if training and weights:
         st.button("Look again with the newest weights", key="nb_fm_refresh")  # reruns this part
-    if not analyze(design).ok:
+    analysis = analyze(design)  # the run's own design, or the current one
+    if not analysis.ok:
         st.caption("Fix the design's problems to look inside it.")
         return
     dataset, error = load_for(design)
@@ -78,7 +79,6 @@ def _body(run_id: int | None, current) -> None:
         st.warning(md_escape(str(exc)))
         return
     st.caption(md_escape(f"Using the {label}."))
-    analysis = analyze(design)
     order = analysis.order[model]
     shapes = analysis.shapes[model]
     types = {n.id: n.type for n in design.models[model].nodes}
