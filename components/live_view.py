@@ -1,9 +1,12 @@
 """The live view of a run: buttons, progress, metrics, charts, epoch-end views, GAN samples.
 
-It is one `st.fragment` on a timer (twice a second), so these charts rerun, never the whole
-page, and a click on Train, Pause or Stop reruns only this fragment. The charts are live
-charts (`components.live_chart`): each redraw updates the drawn chart in place. When a run ends, the page
-reruns once, so the rest of it (feature maps from the saved weights) follows.
+It is one `st.fragment`, on a timer (twice a second) only while the watched run trains, so
+these charts rerun, never the whole page, and a click on Train, Pause or Stop reruns only this
+fragment. The charts are live charts (`components.live_chart`): each redraw updates the drawn
+chart in place. With no run training there is nothing to redraw, and a timer would still cost
+the browser a quarter of a core; so when a run starts, is paused or resumed, or ends, the page
+reruns once to set the fragment's timer (and, at the end, so the rest of the page, such as the
+feature maps from the saved weights, follows).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from components.run_controls import render_run_buttons
 from components.ui_text import md_escape
 
 REFRESH_S = 0.5
-LIVE_STATE = "nb_live_state"
+PAUSED_REFRESH_S = 2.0  # a paused run changes only on a click, which reruns the fragment anyway
 EPOCH_REDRAW_S = 1.0
 STATUS_TEXT = {
     "starting": "Starting the training process…",
@@ -35,12 +38,22 @@ STATUS_TEXT = {
 
 
 def render_live(problems: dict[str, list[str]], task: str = "classification") -> None:
-    """The run buttons and the watched run, redrawn twice a second (before the first run, the
-    empty charts of `task`, so they already stand in the page when Train is pressed)."""
-    st.fragment(run_every=REFRESH_S)(_live)(problems, task)
+    """The run buttons and the watched run, redrawn twice a second while it trains (before the
+    first run, the empty charts of `task`, so they already stand in the page when Train is
+    pressed)."""
+    run_id = rs.watched()
+    every = refresh_interval(run_id)
+    st.fragment(run_every=every)(_live)(problems, task, every)
 
 
-def _live(problems: dict[str, list[str]], task: str) -> None:
+def refresh_interval(run_id: int | None) -> float | None:
+    """Seconds between redraws of the live view of `run_id`: none unless it is training."""
+    if not rs.is_active(run_id):
+        return None
+    return PAUSED_REFRESH_S if rs.is_paused(run_id) else REFRESH_S
+
+
+def _live(problems: dict[str, list[str]], task: str, every: float | None) -> None:
     run_id = rs.watched()
     active = rs.is_active(run_id)
     render_run_buttons(problems, run_id, active)
@@ -48,10 +61,10 @@ def _live(problems: dict[str, list[str]], task: str) -> None:
         _draw(run_id, task)
     except Exception as exc:  # a drawing bug must not put a traceback on the page
         st.error(md_escape(f"The live view of run #{run_id} failed: {type(exc).__name__}: {exc}"))
-    before = st.session_state.get(LIVE_STATE)
-    st.session_state[LIVE_STATE] = (run_id, active)
-    if before == (run_id, True) and not active:
-        st.rerun()  # the run ended: the rest of the page (feature maps, weights) follows once
+    if refresh_interval(run_id) != every:
+        # A run started, paused, resumed or ended: the page reruns once, which sets this
+        # fragment's timer anew (and, after a run, brings the feature maps up to date).
+        st.rerun()
 
 
 def empty_snapshot(task: str) -> Snapshot:

@@ -189,3 +189,35 @@ def test_number_fields_take_limits_and_help_from_the_declarations(workspace):
     assert not lr.proto.has_min  # "greater than 0": explained at the field, not clamped
     lr.set_value(0.0).run()
     assert "lr" in _errors(at) and _design(at).training["optimizer"]["lr"] > 0
+
+
+def _interval_script():
+    import streamlit as st
+
+    from builder.presets import load_preset
+    from components import design_state as ds
+    from components import run_session as rs
+    from components.live_view import refresh_interval
+    from components.train_area import render_train_area
+
+    if "seeded" not in st.session_state:
+        st.session_state.seeded = True
+        ds.replace_design(load_preset("lenet_digits").with_training(epochs=500))
+    render_train_area()
+    st.session_state.interval = refresh_interval(rs.watched())
+
+
+def test_the_live_view_redraws_on_a_timer_only_while_a_run_trains(workspace):
+    from components.live_view import PAUSED_REFRESH_S, REFRESH_S
+
+    at = _app(_interval_script)
+    assert at.session_state.interval is None  # nothing to redraw: no timer, no browser work
+    _train_button(at).click().run()
+    assert not at.exception and at.session_state.interval == REFRESH_S
+    next(b for b in at.button if b.label == "Pause").click().run()
+    assert at.session_state.interval == PAUSED_REFRESH_S
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert at.session_state.interval == REFRESH_S
+    next(b for b in at.button if b.label == "Stop").click().run()
+    assert at.session_state.interval is None
+    assert any("Stopped" in _plain(p.proto.text) for p in at.get("progress"))
