@@ -25,7 +25,11 @@ COLORS = {
     "d": "#d62728",
     "g": "#1f77b4",
 }
-AXIS = {"gridcolor": "#e6eaf1", "zeroline": False, "automargin": True}
+# Fixed margins for number axes: automargin measures the tick labels and lays the chart out
+# again on every redraw (the loss chart's redraw took 25 ms with it, 15 ms without); category
+# axes (class names of any length) and titled axes keep it.
+AXIS = {"gridcolor": "#e6eaf1", "zeroline": False, "automargin": False}
+CATEGORY_AXIS = {"type": "category", "automargin": True}
 BLUES = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]]  # light to dark, spelled out: a
 # colour scale's name means light-to-dark in Plotly for Python but dark-to-light in plotly.js
 FONT = {"family": '"Source Sans", "Source Sans Pro", sans-serif', "color": "#31333F"}
@@ -55,7 +59,12 @@ def _figure(
                 "xanchor": "right",
             },
             "xaxis": {**AXIS, "title": {"text": x_title}, **(xaxis or {})},
-            "yaxis": {**AXIS, "title": {"text": y_title or ""}, **(yaxis or {})},
+            "yaxis": {
+                **AXIS,
+                "title": {"text": y_title or ""},
+                "automargin": bool(y_title),  # room for a title beside the tick labels
+                **(yaxis or {}),
+            },
             "font": FONT,
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
@@ -165,8 +174,8 @@ def confusion_figure(matrix, class_names: list[str] | None, epoch: int | None) -
         "Confusion matrix" + (f" (epoch {epoch})" if epoch else ""),
         x_title="predicted",
         y_title="true",
-        xaxis={"type": "category"},
-        yaxis={"type": "category", "autorange": "reversed"},
+        xaxis=CATEGORY_AXIS,
+        yaxis={**CATEGORY_AXIS, "autorange": "reversed"},
         height=max(HEIGHT, 24 * len(names) + 90),
     )
 
@@ -249,7 +258,7 @@ def probability_figure(probabilities, class_names: list[str] | None) -> dict:
     }
     return _figure(
         [bars], "Predicted probabilities", x_title="class",
-        xaxis={"type": "category"}, yaxis={"range": [0, 1.02], "tickformat": ".0%"},
+        xaxis=CATEGORY_AXIS, yaxis={"range": [0, 1.02], "tickformat": ".0%"},
     )  # fmt: skip
 
 
