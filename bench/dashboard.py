@@ -93,11 +93,11 @@ class App:
 
     def prepare(self, epochs: int) -> None:
         from tests.e2e.canvas_helpers import open_preset
-        from tests.e2e.dashboard_helpers import open_tab, set_number
+        from tests.e2e.dashboard_helpers import open_area, set_number
 
-        open_tab(self.page, "Design")
+        open_area(self.page, "Design")
         open_preset(self.page, PRESET)
-        open_tab(self.page, "Train")
+        open_area(self.page, "Train")
         set_number(self.page, "Epochs", epochs)
 
     def points(self, run: int | None = None) -> int:
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument(
-        "--settle", type=float, default=2.0, help="seconds on the Train tab before pressing Train"
+        "--settle", type=float, default=2.0, help="seconds on the Train area before pressing Train"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

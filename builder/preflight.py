@@ -55,7 +55,7 @@ def training_problems(
         count = len(analysis.problems)
         add(
             "design",
-            f"the design has {count} problem{'s' if count != 1 else ''} (see the Design tab); "
+            f"the design has {count} problem{'s' if count != 1 else ''} (see Design); "
             f"first: {analysis.problems[0]}",
         )
     if task == "gan" and not design.is_gan:

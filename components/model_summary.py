@@ -42,4 +42,4 @@ def render_model_summary(design: Design, analysis: Analysis) -> None:
         )
         st.markdown(f"**Total: {analysis.total_params:,} trainable parameters**")
         if analysis.problems:
-            st.caption("Shapes marked ? depend on problems shown on the Design tab.")
+            st.caption("Shapes marked ? depend on problems shown under Design.")

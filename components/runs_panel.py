@@ -1,5 +1,5 @@
 """Run history from the SQLite store: filter, tick runs to compare their curves, open a run's
-design on the canvas, watch it on the Train tab, delete it (after asking)."""
+design on the canvas, watch it under Train, delete it (after asking)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from builder import DesignError, load_design
 from components import charts
 from components import design_state as ds
 from components import run_session as rs
+from components.navigation import go_to
 from components.ui_text import md_escape
 
 CHART_CONFIG = {"displaylogo": False}
@@ -72,11 +73,13 @@ def _open_design(run_id: int) -> None:
     ds.notify(
         "success", f"Opened the design of run #{run_id} on the canvas (undo brings back yours)."
     )
+    go_to("Design")
 
 
 def _watch(run_id: int) -> None:
     rs.watch(run_id)
-    ds.notify("info", f"The Train tab now shows run #{run_id}.")
+    ds.notify("info", f"Showing run #{run_id}.")
+    go_to("Train")
 
 
 @st.dialog("Delete runs?")
@@ -104,7 +107,7 @@ def render_runs_area() -> None:
         getattr(st, level)(md_escape(text))
     runs = rs.store().list_runs()
     if not runs:
-        st.info("No runs yet: train a design on the Train tab and it is recorded here.")
+        st.info("No runs yet: train a design under Train and it is recorded here.")
         return
     cols = st.columns([2, 1, 1])
     text = cols[0].text_input("Filter by name or data set", key="nb_runs_filter")
@@ -141,7 +144,7 @@ def render_runs_area() -> None:
             icon=":material/open_in_new:",
         )
         st.button(
-            "Show on the Train tab",
+            "Show in Train",
             key="nb_runs_watch",
             on_click=_watch,
             args=(picked[0],),

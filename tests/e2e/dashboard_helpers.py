@@ -9,8 +9,9 @@ from tests.e2e.conftest import wait_idle
 TRAIN_TIMEOUT_S = 180
 
 
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
+def open_area(page, name: str) -> None:
+    """Show the page's area `name` (Design, Train, Runs or Export)."""
+    page.locator(".st-key-nb_area").get_by_role("radio", name=name, exact=True).click()
     wait_idle(page)
 
 

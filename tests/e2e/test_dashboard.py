@@ -18,7 +18,7 @@ from tests.e2e.dashboard_helpers import (
     choose,
     click,
     image_src,
-    open_tab,
+    open_area,
     progress,
     set_number,
     wait_for_status,
@@ -28,7 +28,7 @@ from tests.e2e.dashboard_helpers import (
 
 def _start(page, preset: str, epochs: int, batch_size: int | None = None) -> None:
     open_preset(page, preset)
-    open_tab(page, "Train")
+    open_area(page, "Train")
     set_number(page, "Epochs", epochs)
     if batch_size:  # small batches: more steps, so a quiet machine still takes seconds
         set_number(page, "Batch size", batch_size)
@@ -70,7 +70,7 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
     page.locator(".st-key-nb_fm_output").scroll_into_view_if_needed()
     shot("feature-maps")
 
-    open_tab(page, "Export")
+    open_area(page, "Export")
     source = page.locator("[data-testid=stSelectbox]").filter(has_text="Export").first
     assert "Run #1" in source.locator("input").input_value()
     shot("export")
@@ -168,7 +168,7 @@ def test_broken_csv_upload_changes_nothing(page, shot, app_server):
     store.finish_run(earlier, "finished", final={"val_loss": 0.4})
     runs_before = store.list_runs()
     open_preset(page, "mlp_moons")
-    open_tab(page, "Train")
+    open_area(page, "Train")
     design_before = (app_server.workspace / "design.json").read_text()
     choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP)…")
     upload = page.locator("[data-testid=stFileUploaderDropzoneInput]")
@@ -214,19 +214,31 @@ def test_runs_compare_open_and_delete(page, shot, app_server):
                 run_id, epoch, {"epoch": epoch, "train_loss": loss / epoch, "val_loss": loss}
             )
         store.finish_run(run_id, "finished", final={"val_loss": loss})
-    open_tab(page, "Runs")
     grid = page.locator("[data-testid=stDataFrame] canvas").first
-    grid.wait_for()
-    page.wait_for_timeout(500)  # the grid draws its rows after it appears
-    grid.click(position={"x": 15, "y": 54}, force=True)  # tick the first row (run #2)
-    wait_idle(page)
+
+    def tick(*rows: int) -> None:
+        """On a freshly opened Runs area, tick these rows (1 is the newest run)."""
+        grid.wait_for()
+        page.wait_for_timeout(500)  # the grid draws its rows after it appears
+        for row in rows:
+            grid.click(position={"x": 15, "y": 18 + 36 * row}, force=True)
+            wait_idle(page)
+
+    open_area(page, "Runs")
+    tick(1)  # run #2
     page.locator(".st-key-nb_runs_overlay .js-plotly-plot").first.wait_for()
     assert chart_points(page, "nb_runs_overlay") == 2
-    click(page, "nb_runs_open")
+    click(page, "nb_runs_watch")  # goes to Train, which now shows that run
+    wait_until(lambda: "Run #2 · Finished" in progress(page), 30)
+    open_area(page, "Runs")
+    tick(1)
+    click(page, "nb_runs_open")  # goes to Design, with the run's design on the canvas
     wait_idle(page)
     assert '"name": "lstm_sine"' in (app_server.workspace / "design.json").read_text()
-    grid.click(position={"x": 15, "y": 90}, force=True)  # tick run #1 too
-    wait_idle(page)
+    page.get_by_text("Opened the design of run #2").wait_for()
+    page.locator("[data-palette-item=Input]").first.wait_for()
+    open_area(page, "Runs")
+    tick(1, 2)  # run #1 too
     assert chart_points(page, "nb_runs_overlay") == 4
     shot("two-runs-compared")
     click(page, "nb_runs_delete")
