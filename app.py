@@ -20,7 +20,7 @@ AREAS = [
 ]
 
 # A segmented control, not st.tabs: only the chosen area runs, and the live view's redraws,
-# twice a second while training, cost Chromium 0.44 core here instead of 0.48-0.59 inside a tab
+# twice a second while training, cost Chromium 0.38-0.44 core here, 0.47-0.59 inside a tab
 # (a fragment rerun re-renders the tab bar around it), CPU the training process needs.
 area = st.segmented_control(
     "Area",

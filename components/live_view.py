@@ -4,7 +4,7 @@ It is one `st.fragment`, on a timer (twice a second) only while the watched run 
 these charts rerun, never the whole page, and a click on Train, Pause or Stop reruns only this
 fragment. The charts are live charts (`components.live_chart`): each redraw updates the drawn
 chart in place. With no run training there is nothing to redraw, and a timer would still cost
-the browser a quarter of a core; so when a run starts, is paused or resumed, or ends, the page
+the browser up to a quarter of a core; so when a run starts, is paused or resumed, or ends, the page
 reruns once to set the fragment's timer (and, at the end, so the rest of the page, such as the
 feature maps from the saved weights, follows).
 """
