@@ -25,6 +25,7 @@ from components.ui_text import md_escape
 
 REFRESH_S = 0.5
 PAUSED_REFRESH_S = 2.0  # a paused run changes only on a click, which reruns the fragment anyway
+PAUSE_SETTLE_S = 3.0  # steps taken before the pause arrived are still drawn at REFRESH_S
 EPOCH_REDRAW_S = 1.0
 STATUS_TEXT = {
     "starting": "Starting the training process…",
@@ -50,7 +51,10 @@ def refresh_interval(run_id: int | None) -> float | None:
     """Seconds between redraws of the live view of `run_id`: none unless it is training."""
     if not rs.is_active(run_id):
         return None
-    return PAUSED_REFRESH_S if rs.is_paused(run_id) else REFRESH_S
+    if not rs.is_paused(run_id):
+        return REFRESH_S
+    just_paused = (rs.seconds_paused(run_id) or PAUSE_SETTLE_S) < PAUSE_SETTLE_S
+    return REFRESH_S if just_paused else PAUSED_REFRESH_S
 
 
 def _live(problems: dict[str, list[str]], task: str, every: float | None) -> None:

@@ -8,6 +8,7 @@ timer asks (`refresh`).  A run started before a restart is rebuilt from the SQLi
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -18,7 +19,7 @@ from builder.worker import get_handle
 from builder.workspace import workspace_dir
 
 WATCHED = "nb_watched_run"
-PAUSED = "nb_paused_runs"
+PAUSED = "nb_paused_runs"  # run id -> time.monotonic() when this page paused it
 STEP_EVERY = 5
 
 _VIEWS: dict[tuple[str, int], RunView] = {}
@@ -47,7 +48,7 @@ def start(design) -> int:
     with _LOCK:
         _VIEWS[_key(handle.run_id)] = RunView(handle.run_id)
     st.session_state[WATCHED] = handle.run_id
-    st.session_state.setdefault(PAUSED, set()).discard(handle.run_id)
+    st.session_state.setdefault(PAUSED, {}).pop(handle.run_id, None)
     return handle.run_id
 
 
@@ -130,7 +131,13 @@ def is_paused(run_id: int | None) -> bool:
         return False
     current = view(run_id) if get_handle(run_id) is not None else None
     reported = current is not None and current.status == "paused"
-    return run_id in st.session_state.get(PAUSED, set()) or reported
+    return run_id in st.session_state.get(PAUSED, {}) or reported
+
+
+def seconds_paused(run_id: int | None) -> float | None:
+    """How long ago this page paused the run (None if it did not, or the run is not paused)."""
+    paused_at = st.session_state.get(PAUSED, {}).get(run_id)
+    return None if paused_at is None else time.monotonic() - paused_at
 
 
 def _set_status(run_id: int, status: str) -> None:
@@ -143,7 +150,7 @@ def pause(run_id: int) -> None:
     handle = get_handle(run_id)
     if handle is not None:
         handle.pause()
-        st.session_state.setdefault(PAUSED, set()).add(run_id)
+        st.session_state.setdefault(PAUSED, {})[run_id] = time.monotonic()
         _set_status(run_id, "paused")
 
 
@@ -152,7 +159,7 @@ def resume(run_id: int) -> None:
     if handle is not None:
         handle.resume()
         _set_status(run_id, "running")
-    st.session_state.setdefault(PAUSED, set()).discard(run_id)
+    st.session_state.setdefault(PAUSED, {}).pop(run_id, None)
 
 
 def stop(run_id: int) -> None:
@@ -163,7 +170,7 @@ def stop(run_id: int) -> None:
         current = view(run_id)
         if current is not None:
             current.add(handle.poll())
-    st.session_state.setdefault(PAUSED, set()).discard(run_id)
+    st.session_state.setdefault(PAUSED, {}).pop(run_id, None)
 
 
 def forget(run_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -208,13 +209,16 @@ def _interval_script():
 
 
 def test_the_live_view_redraws_on_a_timer_only_while_a_run_trains(workspace):
-    from components.live_view import PAUSED_REFRESH_S, REFRESH_S
+    from components.live_view import PAUSE_SETTLE_S, PAUSED_REFRESH_S, REFRESH_S
 
     at = _app(_interval_script)
     assert at.session_state.interval is None  # nothing to redraw: no timer, no browser work
     _train_button(at).click().run()
     assert not at.exception and at.session_state.interval == REFRESH_S
     next(b for b in at.button if b.label == "Pause").click().run()
+    assert at.session_state.interval == REFRESH_S  # steps from before the pause still arrive
+    time.sleep(PAUSE_SETTLE_S)
+    at.run()
     assert at.session_state.interval == PAUSED_REFRESH_S
     next(b for b in at.button if b.label == "Resume").click().run()
     assert at.session_state.interval == REFRESH_S
