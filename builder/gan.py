@@ -34,7 +34,7 @@ from builder.optim import check_optimizer, make_optimizer, make_scheduler
 from builder.registry import fmt_shape
 from builder.shapes import infer_shapes
 from builder.spec import load_design
-from builder.training import DEVICE_DATA_LIMIT, checked_inputs, pick_device
+from builder.training import DEVICE_DATA_LIMIT, checked_inputs, cpu_state_dict, pick_device
 
 MODELS = ("generator", "discriminator")
 REAL_POINTS = 1000
@@ -270,10 +270,7 @@ def train_gan(
 
 def _weights(gen: torch.nn.Module, disc: torch.nn.Module) -> dict:
     """Both models' state_dicts on the CPU, by model name: what is saved and exported."""
-    return {
-        name: {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        for name, model in (("generator", gen), ("discriminator", disc))
-    }
+    return {"generator": cpu_state_dict(gen), "discriminator": cpu_state_dict(disc)}
 
 
 @torch.no_grad()

@@ -209,7 +209,7 @@ def train_loop(
         if classify and (best is None or metrics["val_accuracy"] > best[1]):
             best = (epoch, metrics["val_accuracy"])
         control.emit("epoch", **history)
-        control.epoch_weights(lambda: _weights(model))
+        control.epoch_weights(lambda: cpu_state_dict(model))
     final = {"epochs": history["epoch"] if history else 0, "steps": step}
     if history:
         final.update({k: history[k] for k in ("train_loss", "val_loss")})
@@ -217,10 +217,10 @@ def train_loop(
             final["val_accuracy"] = history["val_accuracy"]
             final["best_val_accuracy"], final["best_epoch"] = best[1], best[0]
     final["seconds"] = time.perf_counter() - start
-    return LoopResult(final=final, weights=_weights(model))
+    return LoopResult(final=final, weights=cpu_state_dict(model))
 
 
-def _weights(model: torch.nn.Module) -> dict:
+def cpu_state_dict(model: torch.nn.Module) -> dict:
     """The model's state_dict on the CPU, detached: what is saved and exported."""
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 

@@ -53,8 +53,9 @@ def refresh_interval(run_id: int | None) -> float | None:
         return None
     if not rs.is_paused(run_id):
         return REFRESH_S
-    just_paused = (rs.seconds_paused(run_id) or PAUSE_SETTLE_S) < PAUSE_SETTLE_S
-    return REFRESH_S if just_paused else PAUSED_REFRESH_S
+    paused_for = rs.seconds_paused(run_id)
+    settling = paused_for is not None and paused_for < PAUSE_SETTLE_S
+    return REFRESH_S if settling else PAUSED_REFRESH_S
 
 
 def _live(problems: dict[str, list[str]], task: str, every: float | None) -> None:
