@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 import builder
-from builder.presets import load_preset
+from builder.design.presets import load_preset
 
 
 def chain(n: int) -> dict:

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from builder.presets import load_preset  # noqa: E402
-from builder.runs import RunStore  # noqa: E402
+from builder.design.presets import load_preset  # noqa: E402
+from builder.runs.store import RunStore  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from builder.control import RunControl, run_loop  # noqa: E402
-from builder.presets import load_preset  # noqa: E402
-from builder.runs import RunStore  # noqa: E402
-from builder.training import train_loop  # noqa: E402
+from builder.design.presets import load_preset  # noqa: E402
+from builder.runs.store import RunStore  # noqa: E402
+from builder.training.control import RunControl, run_loop  # noqa: E402
+from builder.training.supervised import train_loop  # noqa: E402
 
 HANDWRITTEN = """
 import json, sys, time
@@ -220,7 +220,7 @@ def bench_events(device, reps, epochs=10):
 
 
 def bench_stop(reps):
-    from builder.worker import start_run
+    from builder.runs.worker import start_run
 
     tmp = Path(tempfile.mkdtemp())
     stops, pauses = [], []

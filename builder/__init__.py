@@ -1,10 +1,10 @@
 """netbuilder's library: design files, layer registry, shape inference and the one-path compiler."""
 
-from .codegen import build_model, generate_code
-from .errors import DesignError, GraphError, Problem
-from .registry import layer_kinds, validate_param
-from .shapes import Analysis, analyze, count_params, infer_shapes
-from .spec import CURRENT_VERSION, Design, Graph, Node, load_design, upgrade
+from builder.codegen.model_source import build_model, generate_code
+from builder.design.shapes import Analysis, analyze, count_params, infer_shapes
+from builder.design.spec import CURRENT_VERSION, Design, Graph, Node, load_design, upgrade
+from builder.errors import DesignError, GraphError, Problem
+from builder.layers.registry import layer_kinds, validate_param
 
 __all__ = [
     "CURRENT_VERSION",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from builder.live import curve, downsample
+from builder.runs.live import curve, downsample
 
 HEIGHT = 260
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")

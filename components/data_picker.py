@@ -17,8 +17,8 @@ import streamlit as st
 from builder.data import BUILTIN, DataError, Dataset, load_dataset
 from builder.data.check import data_model, model_io
 from builder.data.datasets import dataset_label
-from builder.registry import fmt_shape
-from builder.uploads import csv_columns, dataset_setting, read_upload, save_upload
+from builder.data.uploads import csv_columns, dataset_setting, read_upload, save_upload
+from builder.layers.registry import fmt_shape
 from components import charts
 from components import design_state as ds
 from components.images import samples_mosaic

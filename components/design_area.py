@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from builder import Analysis, Design
-from builder.registry import fmt_shape
+from builder.layers.registry import fmt_shape
 from components import design_state as ds
 from components.canvas import canvas
 from components.canvas.bridge import apply_canvas_graph, canvas_data, with_positions

@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 from builder import Design, DesignError, load_design
-from builder.spec import MAX_FILE_BYTES, parse_json
+from builder.design.spec import MAX_FILE_BYTES, parse_json
 from components import design_state as ds
 from components.ui_text import md_escape
 

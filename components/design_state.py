@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from builder import Analysis, Design, DesignError, Graph, Problem, analyze, load_design
-from builder.settings import training_defaults
-from builder.workspace import workspace_dir
+from builder.design.settings import training_defaults
+from builder.runs.workspace import workspace_dir
 from components.canvas.bridge import with_positions
 
 DESIGN = "nb_design"

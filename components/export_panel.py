@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from builder import DesignError, load_design
-from builder.export_bundle import bundle_files, bundle_zip, slug, source_files
-from builder.onnx_export import export_onnx, onnx_missing
+from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
+from builder.export.onnx import export_onnx, onnx_missing
 from components import design_state as ds
 from components import run_session as rs
 from components.runs_panel import result_text

@@ -13,11 +13,11 @@ import streamlit as st
 import torch
 
 from builder import DesignError, analyze, load_design
-from builder.control import CHECKPOINT_EVERY_S
 from builder.data.check import data_model
-from builder.inspection import capture
-from builder.registry import fmt_shape
-from builder.trained import trained_models
+from builder.introspect.capture import capture
+from builder.introspect.trained import trained_models
+from builder.layers.registry import fmt_shape
+from builder.training.control import CHECKPOINT_EVERY_S
 from components import charts
 from components import run_session as rs
 from components.data_picker import load_for

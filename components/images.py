@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from builder.tiling import tile_channels, tile_samples
+from builder.introspect.tiling import tile_channels, tile_samples
 
 
 def enlarge(image, target: int = 360) -> np.ndarray:

@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from builder.live import Progress, Snapshot
+from builder.runs.live import Progress, Snapshot
 from components import charts
 from components import run_session as rs
 from components.images import samples_mosaic

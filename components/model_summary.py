@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from builder import Analysis, Design
-from builder.registry import fmt_shape
+from builder.layers.registry import fmt_shape
 
 
 def summary_rows(design: Design, analysis: Analysis) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from builder.presets import list_presets, load_preset
+from builder.design.presets import list_presets, load_preset
 from components import design_state as ds
 from components.ui_text import md_escape
 

@@ -12,11 +12,11 @@ import time
 
 import streamlit as st
 
-from builder.live import ENDED, RunView, Snapshot
-from builder.runs import RunStore
-from builder.warm_worker import prestart, start_run
-from builder.worker import get_handle
-from builder.workspace import workspace_dir
+from builder.runs.live import ENDED, RunView, Snapshot
+from builder.runs.store import RunStore
+from builder.runs.warm_worker import prestart, start_run
+from builder.runs.worker import get_handle
+from builder.runs.workspace import workspace_dir
 
 WATCHED = "nb_watched_run"
 PAUSED = "nb_paused_runs"  # run id -> time.monotonic() when this page paused it

@@ -11,11 +11,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from builder.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
-from builder.optim import DEFAULT_BETAS, DEFAULT_LR
-from builder.params import Param
-from builder.preflight import training_problems
-from builder.settings import (
+from builder.design.settings import (
     OPTIMIZER_PARAMS,
     OPTIMIZERS,
     SCHEDULE_PARAMS,
@@ -24,6 +20,10 @@ from builder.settings import (
     TRAINING_PARAMS,
     validate_training,
 )
+from builder.params import Param
+from builder.recipes.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
+from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR
+from builder.training.preflight import training_problems
 from components import design_state as ds
 from components.data_picker import load_for, render_data_picker
 from components.ui_text import md_escape

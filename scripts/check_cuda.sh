@@ -17,7 +17,7 @@ PY
 
 for preset in lenet_digits dcgan_digits; do
     echo "== builder train $preset"
-    $py -m builder train "builder/presets/$preset.json" --epochs 3 --out "$out/$preset" \
+    $py -m builder train "builder/design/presets/$preset.json" --epochs 3 --out "$out/$preset" \
         2> "$out/$preset.log" | tail -n 1
     grep -m 1 "on cuda" "$out/$preset.log"  # the trainer picked the GPU by itself
 done
@@ -37,7 +37,7 @@ assert next(model.parameters()).is_cuda
 PY
 
 echo "== exported train.py, alone and under torchrun"
-$py -m builder export builder/presets/lenet_digits.json -o "$out/export" > /dev/null
+$py -m builder export builder/design/presets/lenet_digits.json -o "$out/export" > /dev/null
 (cd "$out/export" && $py train.py --epochs 2 --out run1 | tail -n 2)
 (cd "$out/export" && $py -m torch.distributed.run --nproc_per_node=1 train.py --epochs 1 --out run2 | tail -n 2)
 echo "CUDA checks passed"

@@ -1,5 +1,6 @@
 """Data sets: built-in ones by name, user CSV/NPZ/image-ZIP files, splits and design checks."""
 
+from builder.data.catalog import BUILTIN, FILE_TYPES
 from builder.data.check import (
     check_dataset,
     data_model,
@@ -8,8 +9,6 @@ from builder.data.check import (
     model_io,
 )
 from builder.data.datasets import (
-    BUILTIN,
-    FILE_TYPES,
     Dataset,
     dataset_from_bytes,
     load_dataset,

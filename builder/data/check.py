@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from builder.data.datasets import BUILTIN, Dataset, dataset_label, load_dataset
+from builder.data.catalog import BUILTIN
+from builder.data.datasets import Dataset, dataset_label, load_dataset
 from builder.data.sources import DataError
 from builder.errors import Problem
-from builder.losses import DEFAULT_LOSS, check_loss
+from builder.recipes.losses import DEFAULT_LOSS, check_loss
 
 
 def _fmt(shape) -> str:
@@ -50,14 +51,12 @@ def load_for_design(design, *, max_bytes: int | None = None) -> Dataset:
     return load_dataset(design.training or {}, io["input_shape"], max_bytes=max_bytes)
 
 
-def check_dataset(dataset: Dataset, design, shapes: dict | None = None) -> list[Problem]:
-    """Every way the data set and the design disagree, each naming both shapes."""
+def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:
+    """Every way the data set and the design disagree, each naming both shapes.
+
+    `shapes` is `infer_shapes(design)`."""
     task = (design.training or {}).get("task", "classification")
     model = data_model(design)
-    if shapes is None:
-        from builder.shapes import infer_shapes
-
-        shapes = infer_shapes(design)
     io = model_io(design, model, shapes)
     label = dataset_label((design.training or {}).get("dataset"))
     problems = []

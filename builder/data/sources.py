@@ -1,7 +1,7 @@
 """Where the numbers come from: the built-in data sets and the seeded splits.
 
 This module and `readers.py` are self-contained on purpose (numpy and the standard library):
-`builder.export_train` copies their functions verbatim into the exported `train.py`, so the
+`builder.codegen.training_source` copies their functions verbatim into the exported `train.py`, so the
 exported script loads exactly the data the app trained on.
 """
 
@@ -15,7 +15,9 @@ class DataError(ValueError):
 
 
 def digits_data(gan=False):
-    """sklearn's bundled 8x8 digits (1,797 images), as [N, 1, 8, 8] in [0, 1] ([-1, 1] for a GAN)."""
+    """8x8 handwritten digits (1,797 images), [1, 8, 8], 10 classes
+
+    sklearn's bundled file, scaled to [0, 1] ([-1, 1] for a GAN)."""
     from importlib.util import find_spec
     from pathlib import Path
 
@@ -32,7 +34,7 @@ def digits_data(gan=False):
 
 
 def moons_data(n=1000, noise=0.1, seed=0):
-    """Two interleaving half circles, [2] points, 2 classes."""
+    """two interleaving half circles, [2] points, 2 classes"""
     rng = np.random.default_rng(seed)
     n_out, n_in = n // 2, n - n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
@@ -45,7 +47,7 @@ def moons_data(n=1000, noise=0.1, seed=0):
 
 
 def circles_data(n=1000, noise=0.08, factor=0.5, seed=0):
-    """A small circle inside a large one, [2] points, 2 classes."""
+    """a circle inside a circle, [2] points, 2 classes"""
     rng = np.random.default_rng(seed)
     n_out, n_in = n // 2, n - n // 2
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
@@ -59,7 +61,7 @@ def circles_data(n=1000, noise=0.08, factor=0.5, seed=0):
 
 
 def spirals_data(n_per_arm=300, noise=0.2, seed=0):
-    """Three interleaved spiral arms, [2] points, 3 classes."""
+    """three interleaved spiral arms, [2] points, 3 classes"""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for arm in range(3):
@@ -73,7 +75,9 @@ def spirals_data(n_per_arm=300, noise=0.2, seed=0):
 
 
 def sine_data(n_train=4000, n_val=1000, steps=32, noise=0.05, seed=0):
-    """Forecasting: `steps` values [T, 1] of a sum of 1-3 sine waves in [-1, 1] plus noise -> next value [1]."""
+    """forecasting: 32 steps of summed sine waves [32, 1] -> next value [1]
+
+    `steps` values [T, 1] of a sum of 1-3 sine waves in [-1, 1] plus noise."""
     rng = np.random.default_rng(seed)
     n = n_train + n_val
     t = np.arange(steps + 1, dtype=np.float64)
@@ -91,7 +95,7 @@ def sine_data(n_train=4000, n_val=1000, steps=32, noise=0.05, seed=0):
 
 
 def waves_data(n_train=3000, n_val=600, steps=32, noise=0.1, seed=0):
-    """Sequence classification: [T, 1] of a sine, square or sawtooth wave (3 classes)."""
+    """sequence classification: sine, square or sawtooth [32, 1], 3 classes"""
     rng = np.random.default_rng(seed)
     n = n_train + n_val
     y = np.arange(n) % 3

@@ -1,3 +1,3 @@
 """Built-in layer kinds; importing this package registers them all, in palette order."""
 
-from . import conv, core, merge, norm, recurrent  # noqa: F401
+from builder.layers import conv, core, merge, norm, recurrent  # noqa: F401

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ShapeError
-from ..params import Param
-from ..registry import LayerKind, expect_rank, register
+from builder.errors import ShapeError
+from builder.layers.registry import LayerKind, expect_rank, register
+from builder.params import Param
 
 IMAGE = "[C, H, W]"
 TO_IMAGE = "insert Reshape to [C, H, W] before it"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ShapeError
-from ..params import ACTIVATIONS, Param
-from ..registry import LayerKind, expect_rank, fmt_shape, register
-from .activations import activation_source
+from builder.errors import ShapeError
+from builder.layers.activations import activation_source
+from builder.layers.registry import LayerKind, expect_rank, fmt_shape, register
+from builder.params import ACTIVATIONS, Param
 
 register(
     LayerKind(

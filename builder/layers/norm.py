@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ShapeError
-from ..params import Param
-from ..registry import LayerKind, fmt_shape, register
+from builder.errors import ShapeError
+from builder.layers.registry import LayerKind, fmt_shape, register
+from builder.params import Param
 
 
 def _batchnorm_shape(inputs, p):

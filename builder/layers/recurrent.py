@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..params import Param
-from ..registry import LayerKind, expect_rank, register
+from builder.layers.registry import LayerKind, expect_rank, register
+from builder.params import Param
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 HELP = {

@@ -14,7 +14,7 @@ from functools import cache
 import networkx as nx
 
 from builder import Analysis, Design, Graph, Node, layer_kinds
-from builder.registry import fmt_shape
+from builder.layers.registry import fmt_shape
 
 X_STEP, Y_STEP = 220, 130
 SUMMARY_ITEMS = 4

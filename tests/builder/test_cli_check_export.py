@@ -6,9 +6,8 @@ import json
 import subprocess
 import sys
 
-from builder.presets import load_preset
-
-from .helpers import chain_design
+from builder.design.presets import load_preset
+from tests.builder.helpers import chain_design
 
 
 def run(*args, cwd=None):

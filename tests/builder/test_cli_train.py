@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 
 from builder import build_model, load_design
-from builder.cli import main
-from builder.presets import load_preset
-from builder.runs import RunStore
+from builder.cli.main import main
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
 from tests.builder.data_files import linear_csv
 from tests.builder.helpers import chain_design
 

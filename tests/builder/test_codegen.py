@@ -10,10 +10,9 @@ import torch
 from torch import nn
 
 import builder
-from builder.export import export_design
-from builder.presets import load_preset
-
-from .helpers import chain_design, graph_design
+from builder.design.presets import load_preset
+from builder.export.files import export_design
+from tests.builder.helpers import chain_design, graph_design
 
 
 def same_outputs(compiled: nn.Module, hand: nn.Module, x: torch.Tensor) -> None:

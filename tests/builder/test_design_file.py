@@ -8,9 +8,8 @@ import pytest
 
 import builder
 from builder import DesignError, GraphError
-from builder.presets import list_presets, load_preset
-
-from .helpers import chain_design
+from builder.design.presets import list_presets, load_preset
+from tests.builder.helpers import chain_design
 
 LENET = chain_design(
     ("in", "Input", {"shape": [1, 8, 8]}),

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from builder import DesignError
-from builder.control import ThreadRun
-from builder.export import export_files
-from builder.export_bundle import bundle_files, bundle_zip, slug, source_files
-from builder.onnx_export import export_onnx
-from builder.presets import load_preset
-from builder.trained import trained_models
+from builder.design.presets import load_preset
+from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
+from builder.export.files import export_files
+from builder.export.onnx import export_onnx
+from builder.introspect.trained import trained_models
+from builder.training.control import ThreadRun
 from tests.builder.helpers import run_exported_train
 
 

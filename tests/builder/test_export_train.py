@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from builder import build_model, generate_code, load_design
+from builder.codegen.training_source import generate_train_script
 from builder.data import load_for_design
-from builder.export_train import generate_train_script
-from builder.presets import list_presets, load_preset
+from builder.design.presets import list_presets, load_preset
 from tests.builder.data_files import blobs_csv
 from tests.builder.helpers import chain_design
 

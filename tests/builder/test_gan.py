@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from builder import GraphError, infer_shapes, load_design
-from builder.cli import main
-from builder.control import RunControl, TrainingError, run_loop
+from builder.cli.main import main
 from builder.data import Dataset, load_for_design
-from builder.gan import gan_problems, optimizer_settings, sample_kind, train_gan
-from builder.presets import load_preset
-from builder.trained import trained_models
+from builder.design.presets import load_preset
+from builder.introspect.trained import trained_models
+from builder.training.control import RunControl, TrainingError, run_loop
+from builder.training.gan import gan_problems, optimizer_settings, sample_kind, train_gan
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -295,8 +295,8 @@ def test_cli_train_writes_both_state_dicts_and_metrics(tmp_path, capfd):
 
 
 def test_the_app_worker_runs_a_gan_and_sends_samples_as_arrays(tmp_path):
-    from builder.runs import RunStore
-    from builder.worker import start_run
+    from builder.runs.store import RunStore
+    from builder.runs.worker import start_run
 
     handle = start_run(load_preset("gan_moons"), tmp_path, epochs=2, threads=1)
     events, deadline = [], time.monotonic() + 120

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from builder import DesignError, build_model, infer_shapes, load_design
-from builder.inspection import capture, class_probabilities
-from builder.presets import list_presets, load_preset
+from builder.design.presets import list_presets, load_preset
+from builder.introspect.capture import capture, class_probabilities
 from tests.builder.helpers import chain_design
 
 CASES = [(p["name"], model) for p in list_presets() for model in load_preset(p["name"]).models]

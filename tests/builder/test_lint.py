@@ -6,8 +6,7 @@ import pytest
 
 import builder
 from builder import GraphError
-
-from .helpers import chain_design, graph_design
+from tests.builder.helpers import chain_design, graph_design
 
 
 def problems_of(design):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from builder import live
-from builder.control import ThreadRun
-from builder.live import RunView, curve, downsample
-from builder.presets import load_preset
-from builder.runs import RunStore
+from builder.design.presets import load_preset
+from builder.runs import live
+from builder.runs.live import RunView, curve, downsample
+from builder.runs.store import RunStore
+from builder.training.control import ThreadRun
 
 
 def _small_mlp():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from builder.data import DataError, load_for_design
-from builder.preflight import training_problems
-from builder.presets import load_preset
-from builder.uploads import dataset_setting, read_upload, save_upload, upload_kind
+from builder.data.uploads import dataset_setting, read_upload, save_upload, upload_kind
+from builder.design.presets import load_preset
+from builder.training.preflight import training_problems
 
 
 def _problems(design):

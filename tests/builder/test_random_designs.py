@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 import builder
 from builder import GraphError
-
-from .helpers import graph_design
+from tests.builder.helpers import graph_design
 
 SAMPLE_SHAPES = ([2, 6, 6], [5, 3], [7])
 LAYERS = [

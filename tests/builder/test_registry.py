@@ -9,9 +9,8 @@ import pytest
 import torch
 
 import builder
-from builder.registry import get_kind, kind_names
-
-from .helpers import graph_design
+from builder.layers.registry import get_kind, kind_names
+from tests.builder.helpers import graph_design
 
 CANDIDATE_INPUTS = ([3, 12, 12], [10, 6], [24], [2, 5, 7])
 

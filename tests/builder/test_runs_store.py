@@ -10,16 +10,16 @@ import sys
 import textwrap
 from pathlib import Path
 
-from builder.presets import load_preset
-from builder.runs import RunStore
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from builder.presets import load_preset
-    from builder.runs import RunStore
+    from builder.design.presets import load_preset
+    from builder.runs.store import RunStore
     store = RunStore(sys.argv[1])
     run = store.create_run(load_preset("mlp_moons"))
     epochs, hang = int(sys.argv[2]), sys.argv[3] == "hang"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from builder.tiling import grid_size, tile_channels, tile_samples
+from builder.introspect.tiling import grid_size, tile_channels, tile_samples
 
 
 @pytest.mark.parametrize(

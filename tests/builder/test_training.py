@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from builder import load_design
-from builder.control import RunControl, run_loop
+from builder import infer_shapes, load_design
 from builder.data import Dataset, check_dataset, load_dataset
+from builder.design.presets import load_preset
 from builder.errors import GraphError
-from builder.gan import gan_problems
-from builder.presets import load_preset
-from builder.training import settings_for, train_loop
+from builder.training.control import RunControl, run_loop
+from builder.training.gan import gan_problems
+from builder.training.supervised import settings_for, train_loop
 from tests.builder.data_files import blobs_csv, image_zip, linear_csv, npz_bytes, one_torch_thread
 from tests.builder.helpers import chain_design
 
@@ -156,7 +156,7 @@ def test_nan_loss_stops_with_the_step_and_a_lower_lr():
 def test_data_that_does_not_fit_the_design_is_refused_with_both_shapes():
     design = mlp([4], 10, {"dataset": "moons"})
     ds = load_dataset({"dataset": "moons"})
-    problems = check_dataset(ds, design)
+    problems = check_dataset(ds, design, infer_shapes(design))
     texts = [str(p) for p in problems]
     assert any("samples of shape [2], but the Input expects [4]" in t for t in texts)
     assert any("output shape is [10] but the data set has 2 classes" in t for t in texts)
@@ -177,7 +177,7 @@ def test_wrong_loss_for_the_task_is_refused():
 
 
 def test_settings_refuse_a_loss_of_another_task_and_nesterov_without_momentum():
-    from builder.settings import resolved_training, validate_training
+    from builder.design.settings import resolved_training, validate_training
 
     texts = [
         str(p)

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from builder.control import (
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
+from builder.training.control import (
     LoopResult,
     RunControl,
     ThreadRun,
@@ -19,8 +21,6 @@ from builder.control import (
     periodic_saver,
     run_loop,
 )
-from builder.presets import load_preset
-from builder.runs import RunStore
 from tests.builder.data_files import one_torch_thread
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)
@@ -147,7 +147,7 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
 
 
 def run_loop_weights_keys(design) -> list[str]:
-    from builder.codegen import build_model
+    from builder.codegen.model_source import build_model
 
     return list(build_model(design).state_dict())
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from builder import warm_worker
-from builder.presets import load_preset
-from builder.runs import RunStore
+from builder.design.presets import load_preset
+from builder.runs import warm_worker
+from builder.runs.store import RunStore
 
 
 def _train(tmp_path):

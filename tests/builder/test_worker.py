@@ -6,9 +6,9 @@ import time
 
 import torch
 
-from builder.presets import load_preset
-from builder.runs import RunStore
-from builder.worker import get_handle, start_run
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
+from builder.runs.worker import get_handle, start_run
 
 
 def drain(handle, until, timeout=120.0):

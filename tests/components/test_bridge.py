@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from builder import Graph, Node, analyze, layer_kinds, load_design
-from builder.presets import list_presets, load_preset
+from builder.design.presets import list_presets, load_preset
 from components.canvas.bridge import (
     apply_canvas_graph,
     auto_positions,

@@ -8,11 +8,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builder.control import ThreadRun
-from builder.export_bundle import source_files
-from builder.presets import load_preset
-from builder.runs import RunStore
-from builder.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
+from builder.design.presets import load_preset
+from builder.design.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
+from builder.export.bundle import source_files
+from builder.runs.store import RunStore
+from builder.training.control import ThreadRun
 from components.runs_panel import filter_runs, table_rows
 
 TIMEOUT = 60
@@ -21,7 +21,7 @@ TIMEOUT = 60
 def _train_script():
     import streamlit as st
 
-    from builder.presets import load_preset
+    from builder.design.presets import load_preset
     from components import design_state as ds
     from components.train_area import render_train_area
 
@@ -34,7 +34,7 @@ def _train_script():
 def _area_script():
     import streamlit as st
 
-    from builder.presets import load_preset
+    from builder.design.presets import load_preset
     from components import design_state as ds
     from components.export_panel import render_export_area
     from components.runs_panel import render_runs_area
@@ -195,7 +195,7 @@ def test_number_fields_take_limits_and_help_from_the_declarations(workspace):
 def _interval_script():
     import streamlit as st
 
-    from builder.presets import load_preset
+    from builder.design.presets import load_preset
     from components import design_state as ds
     from components import run_session as rs
     from components.live_view import refresh_interval

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from builder import load_design
-from builder.presets import load_preset
+from builder.design.presets import load_preset
 from components import design_state as ds
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

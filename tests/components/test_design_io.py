@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from builder.presets import load_preset
+from builder.design.presets import load_preset
 from components.design_io import file_name, read_design
 
 

@@ -6,7 +6,7 @@ import json
 import re
 
 from builder import layer_kinds, load_design
-from builder.presets import list_presets, load_preset
+from builder.design.presets import list_presets, load_preset
 from tests.e2e.canvas_helpers import (
     connect,
     drop,

@@ -8,8 +8,8 @@ import re
 import time
 import zipfile
 
-from builder.presets import load_preset
-from builder.runs import RunStore
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
 from tests.builder.helpers import run_exported_train
 from tests.e2e.canvas_helpers import open_preset
 from tests.e2e.conftest import ARTIFACTS, wait_idle

@@ -1,0 +1,208 @@
+"""`python -m builder train DESIGN`: train headless, with a progress bar on stderr.
+
+Writes OUT/metrics.jsonl (one object per epoch) and OUT/weights.pt, records the run in the
+workspace's SQLite store, and prints one JSON object with the final metrics as the last line of
+stdout (also when the run fails: then it holds "status": "error" and the message).
+Exit codes: 0 finished or stopped, 1 the design/data/training failed, 2 unreadable design file,
+130 stopped with Ctrl-C (the weights trained so far are saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+EXIT_FAILED = 1
+EXIT_UNREADABLE = 2
+EXIT_INTERRUPTED = 130
+BAR_WIDTH = 24
+
+
+def _scalar_fields(event: dict) -> dict:
+    return {
+        k: v
+        for k, v in event.items()
+        if k != "type" and isinstance(v, int | float | str | bool | type(None))
+    }
+
+
+class Progress:
+    """Draws a bar per epoch on a terminal, and one line per epoch everywhere."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False):
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.epochs = 0
+
+    def __call__(self, event: dict) -> None:
+        if self.quiet:
+            return
+        kind = event["type"]
+        if kind == "start":
+            self.epochs = event.get("epochs", 0)
+            self._line(
+                f"training {event.get('params', 0):,} parameters on {event.get('dataset')} "
+                f"({event.get('n_train')} train / {event.get('n_val')} validation) "
+                f"on {event.get('device')}"
+            )
+        elif kind == "step" and self.tty:
+            done = event["batch"] / max(event["batches"], 1)
+            fill = int(done * BAR_WIDTH)
+            bar = "#" * fill + "." * (BAR_WIDTH - fill)
+            losses = "  ".join(
+                f"{k} {event[k]:.4f}" for k in ("loss", "d_loss", "g_loss") if k in event
+            )
+            self.stream.write(f"\repoch {event['epoch']}/{self.epochs} [{bar}] {losses}")
+            self.stream.flush()
+        elif kind == "epoch":
+            self._line(self._epoch_text(event))
+        elif kind == "status":
+            self._line(f"run {event.get('status')}")
+
+    def _epoch_text(self, e: dict) -> str:
+        parts = [f"epoch {e['epoch']}/{e.get('epochs', self.epochs)}"]
+        for key in ("train_loss", "val_loss", "d_loss", "g_loss"):
+            if isinstance(e.get(key), float):
+                parts.append(f"{key} {e[key]:.4f}")
+        if isinstance(e.get("val_accuracy"), float):
+            parts.append(f"val_accuracy {e['val_accuracy']:.2%}")
+        if e.get("samples_per_sec"):
+            parts.append(f"{e['samples_per_sec']:,.0f} samples/s")
+        return "  ".join(parts)
+
+    def _line(self, text: str) -> None:
+        clear = "\r\033[K" if self.tty else ""
+        self.stream.write(f"{clear}{text}\n")
+        self.stream.flush()
+
+
+class MetricsFile:
+    """OUT/metrics.jsonl: one line per finished epoch, flushed as it happens."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = path.open("w", encoding="utf-8")
+
+    def __call__(self, event: dict) -> None:
+        if event["type"] == "epoch":
+            self.handle.write(json.dumps(_scalar_fields(event)) + "\n")
+            self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def train_command(args) -> int:
+    from builder.design.spec import load_design
+    from builder.errors import DesignError
+    from builder.runs.store import RunStore
+    from builder.training.control import RunControl, run_loop
+
+    started = time.perf_counter()
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        design = load_design(args.design)
+    except DesignError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(json.dumps({"status": "error", "error": str(exc)}))
+        return EXIT_UNREADABLE
+    store = RunStore(args.workspace)
+    run_id = store.create_run(design, out_dir=args.out)
+    out = Path(args.out) if args.out else store.run_dir(run_id)
+    metrics = MetricsFile(out / "metrics.jsonl")
+    ended: dict = {}
+    control = RunControl(
+        [store.sink(run_id), metrics, Progress(quiet=args.quiet), ended.update],
+        step_every=5,
+    )
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        if interrupted:  # a second Ctrl-C: leave now
+            raise KeyboardInterrupt
+        interrupted.append(True)
+        print("\nstopping after this step (Ctrl-C again to quit at once)", file=sys.stderr)
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        run_loop(
+            None,
+            design,
+            control,
+            out_dir=out,
+            epochs=args.epochs,
+            seed=args.seed,
+            device=args.device,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        metrics.close()
+    summary = {"status": ended.get("status", "error"), "run_id": run_id, "out": str(out)}
+    if ended.get("type") == "error":
+        print(f"error: {ended.get('message')}", file=sys.stderr)
+        summary["error"] = ended.get("message")
+        print(json.dumps(summary))
+        return EXIT_FAILED
+    final = {k: _clean(v) for k, v in (ended.get("final") or {}).items()}
+    summary.update(final)
+    summary["weights"] = ended.get("weights_path")
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    print(json.dumps(summary))
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+def add_train_command(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a design on its data set, headless",
+        description=__doc__,
+    )
+    p.add_argument("design", help="design JSON file")
+    p.add_argument("--epochs", type=_int_at_least(1), default=None, help="override training.epochs")
+    p.add_argument("--seed", type=_int_at_least(0), default=None, help="override training.seed")
+    p.add_argument("--out", default=None, help="output folder (default: WORKSPACE/runs/<run id>)")
+    p.add_argument(
+        "--workspace",
+        default=None,
+        help="workspace folder (default: $NETBUILDER_WORKSPACE or ./workspace)",
+    )
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        default=None,
+        help="torch CPU threads (default: torch's)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=train_command)
+
+
+def _int_at_least(low: int):
+    """An argparse type: a whole number >= low, with a readable complaint."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+
+    return parse

@@ -1,0 +1,128 @@
+"""From a data-set setting to split arrays: the one way data is loaded, in the app and in train.py.
+
+Self-contained on purpose (numpy, the standard library, and the functions of `sources.py` and
+`readers.py`): `builder.codegen.training_source` copies these functions verbatim into the
+exported `train.py`, so the script loads exactly the arrays the app trained on.
+"""
+
+from __future__ import annotations
+
+import os
+
+from builder.data.readers import read_csv_table, read_image_zip, read_npz
+from builder.data.sources import (
+    DataError,
+    circles_data,
+    digits_data,
+    moons_data,
+    random_split,
+    sine_data,
+    spirals_data,
+    standardize,
+    stratified_split,
+    waves_data,
+)
+
+BUILTIN_DATA = {
+    "digits": digits_data,
+    "moons": moons_data,
+    "circles": circles_data,
+    "spirals": spirals_data,
+    "sine": sine_data,
+    "waves": waves_data,
+}
+
+
+def builtin_arrays(name, task, seed):
+    """A built-in data set by name, split with `seed`: a dict of x/y train/val and classes."""
+    if name not in BUILTIN_DATA:
+        raise DataError(
+            f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN_DATA)} "
+            '(or a file: {"type": "csv" | "npz" | "images", "path": ...})'
+        )
+    classes = None
+    if name == "sine":  # sine and waves come with their own validation part
+        x_train, y_train, x_val, y_val = sine_data()
+    elif name == "waves":
+        x_train, y_train, x_val, y_val, classes = waves_data()
+    else:
+        make = BUILTIN_DATA[name]
+        x, y, classes = make(gan=task == "gan") if name == "digits" else make()
+        train, val = stratified_split(y, seed)
+        x_train, y_train, x_val, y_val = x[train], y[train], x[val], y[val]
+    return {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_val": x_val,
+        "y_val": y_val,
+        "classes": classes,
+        "features": None,
+    }
+
+
+def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max_unpacked=1 << 30):
+    """A data file's bytes (csv, npz or images), read and split with `seed`, like builtin_arrays."""
+    features = None
+    if kind == "csv":
+        x, y, classes, features = read_csv_table(data, name, target, task)
+    elif kind == "npz":
+        x, y, classes = read_npz(data, name, task, max_unpacked=max_unpacked)
+    elif kind == "images":
+        if input_shape is None or len(input_shape) != 3:
+            shown = list(input_shape) if input_shape is not None else "none"
+            raise DataError(
+                f"{name}: an image data set needs an Input of shape [C, H, W], got {shown}"
+            )
+        shape = tuple(int(v) for v in input_shape)
+        x, y, classes = read_image_zip(data, name, shape, task == "gan", max_unpacked)
+    else:
+        raise DataError(f"data file type must be one of csv, npz, images, got {kind!r}")
+    if task == "classification":
+        if len(classes) < 2:
+            raise DataError(
+                f"{name}: found 1 class ({classes[0]}); classification needs at least 2"
+            )
+        train, val = stratified_split(y, seed)
+    else:
+        train, val = random_split(len(x), seed)
+    if len(val) == 0 or len(train) == 0:
+        raise DataError(
+            f"{name}: {len(x)} samples are too few to split into training and validation"
+        )
+    x_train, x_val = x[train], x[val]
+    if kind == "csv":
+        x_train, x_val = standardize(x_train, x_val)
+    return {
+        "x_train": x_train,
+        "y_train": None if y is None else y[train],
+        "x_val": x_val,
+        "y_val": None if y is None else y[val],
+        "classes": classes,
+        "features": features,
+    }
+
+
+FILE_KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images"}
+
+
+def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, max_bytes=None):
+    """A built-in name or a file path (its kind given, or told by its extension), as arrays.
+
+    Files over `max_bytes` are refused before they are read; an archive may unpack to 8x that.
+    """
+    kind = kind or FILE_KINDS.get(os.path.splitext(str(source))[1].lower())
+    if kind is None:
+        return builtin_arrays(source, task, seed)
+    name = os.path.basename(str(source))
+    if not os.path.isfile(source):
+        raise DataError(f"{name or source}: no such file ({source})")
+    size = os.path.getsize(source)
+    if max_bytes is not None and size > max_bytes:
+        raise DataError(
+            f"{name}: {size / 2**20:.1f} MB is more than the limit of {max_bytes / 2**20:.1f} MB "
+            "(set NETBUILDER_MAX_DATA_MB to raise it)"
+        )
+    with open(source, "rb") as handle:
+        data = handle.read()
+    unpacked = 1 << 30 if max_bytes is None else max_bytes * 8
+    return file_arrays(data, name, kind, task, seed, input_shape, target, unpacked)

@@ -1,0 +1,79 @@
+"""Data files a user uploads: checked from their bytes first, then kept in the workspace.
+
+A file is read with the trainer's own readers (`builder.data.dataset_from_bytes`) before it is
+written anywhere, so a broken file changes nothing; a good one is stored under
+`WORKSPACE/data/` with a content hash in its name (two uploads never overwrite each other) and
+the design's `training.dataset` refers to it by path.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+from pathlib import Path
+
+from builder.data import DataError, Dataset, dataset_from_bytes
+from builder.runs.workspace import workspace_dir
+
+KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images"}
+
+
+def upload_kind(name: str) -> str:
+    """csv, npz or images (a ZIP of class folders), from the file name; DataError otherwise."""
+    kind = KINDS.get(Path(name).suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"{name}: unsupported file type; upload a .csv (with a header row), an .npz "
+            "(arrays X and y) or a .zip of image folders (one folder per class)"
+        )
+    return kind
+
+
+def read_upload(
+    name: str,
+    data: bytes,
+    *,
+    task: str = "classification",
+    seed: int = 0,
+    input_shape=None,
+    target: str | None = None,
+) -> Dataset:
+    """The uploaded bytes as a split data set, or DataError naming what is wrong."""
+    return dataset_from_bytes(upload_kind(name), data, name, task, seed, input_shape, target)
+
+
+def save_upload(name: str, data: bytes, workspace=None) -> Path:
+    """Write an uploaded file into WORKSPACE/data/ (atomically); returns its path."""
+    folder = workspace_dir(workspace) / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._")[:60] or "data"
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    path = folder / f"{stem}-{digest}{Path(name).suffix.lower()}"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return path
+
+
+def dataset_setting(name: str, path: Path, target: str | None = None) -> dict:
+    """The value of `training.dataset` for a stored upload."""
+    setting = {"type": upload_kind(name), "path": str(path)}
+    if target is not None:
+        setting["target"] = target
+    return setting
+
+
+def csv_columns(path) -> list[str]:
+    """The header of a stored CSV (the column names a target can be picked from)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        head = handle.read(65536)
+    try:
+        dialect = csv.Sniffer().sniff(head[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    row = next(csv.reader(io.StringIO(head), dialect), [])
+    return [cell.strip() for cell in row]

@@ -1,0 +1,157 @@
+"""Shape inference and parameter counts, pinned per node; nothing is allocated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from builder.design.lint import lint_graph
+from builder.design.spec import declaration_problems, load_design
+from builder.errors import GraphError, Problem, ShapeError
+from builder.layers.registry import fmt_shape, get_kind
+
+DEFAULT_PARAM_LIMIT = 100_000_000
+
+
+@dataclass
+class Analysis:
+    """What the canvas shows after every edit: partial shapes and counts, and every problem."""
+
+    shapes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    params: dict[str, dict[str, int]] = field(default_factory=dict)
+    order: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def total_params(self) -> int:
+        return sum(sum(counts.values()) for counts in self.params.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def analyze(design, param_limit: int | None = None) -> Analysis:
+    """Lint and infer every model of the design; never raises for problems in the graph."""
+    design = load_design(design)
+    result = Analysis()
+    for model, graph in design.models.items():
+        problems, order = lint_graph(model, graph)
+        for node in graph.nodes:
+            problems.extend(declaration_problems(model, node))
+        shapes, counts = _infer(model, graph, order, problems)
+        result.shapes[model] = {k: list(v) for k, v in shapes.items()}
+        result.params[model] = counts
+        result.order[model] = order
+        result.problems.extend(problems)
+    if design.is_gan and not result.problems:
+        result.problems.extend(gan_contract_problems(result.shapes))
+    limit = DEFAULT_PARAM_LIMIT if param_limit is None else param_limit
+    if result.total_params > limit:
+        model, node_id = max(
+            ((m, n) for m, counts in result.params.items() for n in counts),
+            key=lambda mn: result.params[mn[0]][mn[1]],
+        )
+        result.problems.append(
+            Problem(
+                f"the design has {result.total_params:,} parameters, over the limit of {limit:,}; "
+                f"this node alone has {result.params[model][node_id]:,}",
+                node_id,
+                model,
+                design.models[model].node(node_id).type,
+                "make layers smaller, or pool/stride before dense layers",
+            )
+        )
+    return result
+
+
+def infer_shapes(design, param_limit: int | None = None) -> dict[str, dict[str, list[int]]]:
+    """Output shape of every node of every model (batch excluded), or GraphError with every problem."""
+    result = analyze(design, param_limit)
+    if result.problems:
+        raise GraphError(result.problems)
+    return result.shapes
+
+
+def count_params(design, param_limit: int | None = None) -> dict[str, dict[str, int]]:
+    result = analyze(design, param_limit)
+    if result.problems:
+        raise GraphError(result.problems)
+    return result.params
+
+
+def _infer(model, graph, order, problems):
+    bad = {p.node_id for p in problems if p.node_id is not None}
+    inbound: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
+    for source, target in graph.edges:
+        if target in inbound and source in inbound:
+            inbound[target].append(source)
+    nodes = {n.id: n for n in graph.nodes}
+    shapes: dict[str, tuple[int, ...]] = {}
+    counts: dict[str, int] = {}
+    for node_id in order:
+        node = nodes[node_id]
+        kind = get_kind(node.type)
+        sources = inbound[node_id]
+        if kind is None or node_id in bad or any(s not in shapes for s in sources):
+            continue  # its own problem is already reported, or an upstream one is
+        params = kind.resolve(node.params)
+        in_shapes = [shapes[s] for s in sources]
+        try:
+            shapes[node_id] = tuple(kind.shape(in_shapes, params))
+        except ShapeError as exc:
+            message = exc.message
+            if len(sources) > 1:
+                message += " (from " + ", ".join(repr(s) for s in sources) + ")"
+            problems.append(Problem(message, node_id, model, node.type, exc.fix))
+            continue
+        if any(size < 1 for size in shapes[node_id]):
+            problems.append(
+                Problem(
+                    f"output would be {fmt_shape(shapes.pop(node_id))}",
+                    node_id,
+                    model,
+                    node.type,
+                    "the input is too small for this layer: lower kernel or stride",
+                )
+            )
+            continue
+        counts[node_id] = int(kind.count(in_shapes, params))
+    return shapes, counts
+
+
+def gan_contract_problems(shapes: dict[str, dict[str, list[int]]]) -> list[Problem]:
+    """Generator output == discriminator input; discriminator outputs one logit."""
+    found = []
+    gen, disc = shapes.get("generator", {}), shapes.get("discriminator", {})
+    gen_out = _sink_shape(gen)
+    disc_in = _input_shape(disc)
+    if gen_out and disc_in and gen_out[1] != disc_in[1]:
+        found.append(
+            Problem(
+                f"generator output {fmt_shape(gen_out[1])} does not match the discriminator's "
+                f"Input {fmt_shape(disc_in[1])}",
+                gen_out[0],
+                "generator",
+                fix=f"make the generator end in {fmt_shape(disc_in[1])}",
+            )
+        )
+    disc_out = _sink_shape(disc)
+    if disc_out and disc_out[1] != [1]:
+        found.append(
+            Problem(
+                f"the discriminator must output one logit [1], got {fmt_shape(disc_out[1])}",
+                disc_out[0],
+                "discriminator",
+                fix="end with Dense(out_features=1) and no activation",
+            )
+        )
+    return found
+
+
+def _sink_shape(shapes: dict) -> tuple[str, list[int]] | None:
+    # Shapes are inserted in evaluation order, so the last one is the output.
+    return list(shapes.items())[-1] if shapes else None
+
+
+def _input_shape(shapes: dict) -> tuple[str, list[int]] | None:
+    return next(iter(shapes.items()), None)

@@ -1,0 +1,128 @@
+"""The layer registry: every layer kind is one declaration, registered once under an explicit key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from builder.errors import ShapeError
+from builder.params import Param, activation_param
+
+Shape = tuple[int, ...]
+
+GROUPS = ("Input/Output", "Core", "Convolution", "Pooling", "Recurrent", "Merge", "Regularization")
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """Everything about one kind of layer, side by side.
+
+    shape:  pure rule, (input shapes, full params) -> output shape, or raises ShapeError.
+    build:  (input shapes, full params) -> constructor sources of the node's modules, applied in order;
+            the last one's output is the node's output. Empty for Input.
+    count:  (input shapes, full params) -> number of trainable parameters, computed without tensors.
+    """
+
+    type: str
+    group: str
+    help: str
+    params: tuple[Param, ...]
+    shape: Callable[[list[Shape], dict], Shape]
+    build: Callable[[list[Shape], dict], list[str]]
+    count: Callable[[list[Shape], dict], int] = lambda inputs, p: 0
+    inputs: str = "one"  # "none" | "one" | "many"
+    activation: bool = False  # carries the shared `activation` param
+    helpers: tuple[str, ...] = field(default=())  # helper classes its modules need in emitted code
+
+    @cached_property
+    def all_params(self) -> tuple[Param, ...]:
+        return self.params + ((activation_param(),) if self.activation else ())
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.all_params if p.name == name), None)
+
+    def resolve(self, params: dict) -> dict:
+        """Params with defaults filled in (the design file keeps only what the user set)."""
+        return {p.name: params.get(p.name, p.default) for p in self.all_params}
+
+    def schema(self) -> dict:
+        return {
+            "type": self.type,
+            "group": self.group,
+            "help": self.help,
+            "inputs": self.inputs,
+            "params": [p.schema() for p in self.all_params],
+        }
+
+
+_KINDS: dict[str, LayerKind] = {}
+
+
+def register(kind: LayerKind) -> LayerKind:
+    if kind.type in _KINDS:
+        raise ValueError(f"layer kind {kind.type!r} is registered twice")
+    if kind.group not in GROUPS:
+        raise ValueError(f"layer kind {kind.type!r} has unknown group {kind.group!r}")
+    _KINDS[kind.type] = kind
+    return kind
+
+
+def get_kind(type_name: str) -> LayerKind | None:
+    _load_builtin_kinds()
+    return _KINDS.get(type_name)
+
+
+def kind_names() -> list[str]:
+    _load_builtin_kinds()
+    return list(_KINDS)
+
+
+def layer_kinds() -> list[dict]:
+    """Every kind with its param schema: the canvas builds its palette and forms from this."""
+    _load_builtin_kinds()
+    ordered = sorted(_KINDS.values(), key=lambda kind: GROUPS.index(kind.group))
+    return [kind.schema() for kind in ordered]
+
+
+def validate_param(type_name: str, name: str, value) -> str | None:
+    """Why `value` is not acceptable for param `name` of kind `type_name`, or None."""
+    kind = get_kind(type_name)
+    if kind is None:
+        return f"unknown layer type {type_name!r}"
+    param = kind.param(name)
+    if param is None:
+        known = ", ".join(p.name for p in kind.all_params) or "none"
+        return f"{type_name} has no param {name!r} (known: {known})"
+    return param.check(value)
+
+
+def _load_builtin_kinds() -> None:
+    # Importing the layer modules registers their kinds; done lazily to avoid import cycles.
+    from builder import layers  # noqa: F401
+
+
+def expect_rank(inputs: list[Shape], ranks: tuple[int, ...], names: str, fix: str | None) -> Shape:
+    """The single input's shape, or a ShapeError saying what rank was expected."""
+    shape = inputs[0]
+    if len(shape) not in ranks:
+        raise ShapeError(f"expects {names}, got {fmt_shape(shape)}", fix)
+    return shape
+
+
+def fmt_shape(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+__all__ = [
+    "GROUPS",
+    "LayerKind",
+    "Shape",
+    "expect_rank",
+    "fmt_shape",
+    "get_kind",
+    "kind_names",
+    "layer_kinds",
+    "register",
+    "validate_param",
+]

@@ -1,0 +1,222 @@
+"""Run history: every run, its design, status, metrics and weights, in one SQLite file.
+
+WAL mode lets the page read while a worker writes; each write is one short transaction, so two
+runs writing at once corrupt nothing and a killed process leaves its finished epochs readable.
+A run left "running" by a process that no longer exists reads back as "interrupted".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import time
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+DB_NAME = "runs.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    task TEXT,
+    dataset TEXT,
+    design TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    weights_path TEXT,
+    out_dir TEXT,
+    final TEXT,
+    error TEXT,
+    pid INTEGER,
+    host TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+STATUSES = ("running", "finished", "stopped", "error", "interrupted")
+RUN_FIELDS = (
+    "id, name, task, dataset, status, started_at, ended_at, weights_path, out_dir, final, error, "
+    "pid, host"
+)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunStore:
+    """The runs database in a workspace folder (`workspace/runs.sqlite`)."""
+
+    def __init__(self, workspace: str | os.PathLike | None = None):
+        from builder.runs.workspace import workspace_dir
+
+        self.root = workspace_dir(workspace)
+        self.path = self.root / DB_NAME
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self):
+        with closing(sqlite3.connect(self.path, timeout=30.0)) as db:
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            with db:  # one transaction: commit on success, roll back on error
+                yield db
+
+    def run_dir(self, run_id: int) -> Path:
+        return self.root / "runs" / str(run_id)
+
+    def create_run(self, design, *, out_dir=None, pid: int | None = None) -> int:
+        """Record a new run as running; returns its id."""
+        from builder.data.datasets import dataset_label
+
+        data = design.to_dict() if hasattr(design, "to_dict") else dict(design)
+        training = data.get("training") or {}
+        with self._connect() as db:
+            cur = db.execute(
+                "INSERT INTO runs (name, task, dataset, design, status, started_at, out_dir, pid,"
+                " host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (
+                    data.get("name", "design"),
+                    training.get("task", "classification"),
+                    dataset_label(training.get("dataset", "")),
+                    json.dumps(data),
+                    time.time(),
+                    None if out_dir is None else str(out_dir),
+                    os.getpid() if pid is None else pid,
+                    socket.gethostname(),
+                ),
+            )
+            run_id = int(cur.lastrowid)
+            if out_dir is None:
+                db.execute(
+                    "UPDATE runs SET out_dir = ? WHERE id = ?", (str(self.run_dir(run_id)), run_id)
+                )
+        return run_id
+
+    def set_pid(self, run_id: int, pid: int) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE runs SET pid = ? WHERE id = ?", (pid, run_id))
+
+    def add_metrics(self, run_id: int, epoch: int, metrics: dict) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO metrics (run_id, epoch, data) VALUES (?, ?, ?)",
+                (run_id, int(epoch), json.dumps(metrics)),
+            )
+
+    def set_weights(self, run_id: int, weights_path) -> None:
+        """Where the run's latest saved weights are (while it trains, and after)."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET weights_path = ? WHERE id = ?", (str(weights_path), run_id))
+
+    def finish_run(self, run_id, status, *, final=None, error=None, weights_path=None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        with self._connect() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, ended_at = ?, final = ?, error = ?,"
+                " weights_path = COALESCE(?, weights_path) WHERE id = ?",
+                (
+                    status,
+                    time.time(),
+                    None if final is None else json.dumps(final),
+                    error,
+                    None if weights_path is None else str(weights_path),
+                    run_id,
+                ),
+            )
+
+    def _row(self, row) -> dict:
+        run = dict(row)
+        run["final"] = json.loads(run["final"]) if run.get("final") else None
+        if "design" in run:
+            run["design"] = json.loads(run["design"])
+        if (
+            run["status"] == "running"
+            and run.get("host") == socket.gethostname()
+            and not _pid_alive(run.get("pid"))
+        ):
+            run["status"] = "interrupted"
+        return run
+
+    def list_runs(self, limit: int | None = None) -> list[dict]:
+        """Newest first: id, name, task, dataset, status, times, weights, final metrics, epochs."""
+        sql = (
+            f"SELECT {RUN_FIELDS}, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = runs.id)"
+            " AS epochs_done FROM runs ORDER BY id DESC"
+        )
+        with self._connect() as db:
+            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+            return [self._row(r) for r in rows.fetchall()]
+
+    def get_run(self, run_id: int) -> dict | None:
+        """One run with its design (as a dict), or None."""
+        with self._connect() as db:
+            row = db.execute(f"SELECT {RUN_FIELDS}, design FROM runs WHERE id = ?", (run_id,))
+            row = row.fetchone()
+        return None if row is None else self._row(row)
+
+    def metrics(self, run_id: int, since_epoch: int = 0) -> list[dict]:
+        """Per-epoch metrics in order (only epochs after `since_epoch`, for cheap polling)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT data FROM metrics WHERE run_id = ? AND epoch > ? ORDER BY epoch",
+                (run_id, since_epoch),
+            ).fetchall()
+        return [json.loads(r["data"]) for r in rows]
+
+    def delete_run(self, run_id: int) -> bool:
+        """Delete a run, its metrics and its folder under the workspace; False if unknown."""
+        run = self.get_run(run_id)
+        if run is None:
+            return False
+        with self._connect() as db:
+            db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        folder = self.run_dir(run_id)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        return True
+
+    def sink(self, run_id: int):
+        """An event sink that records `epoch` metrics, saved weights and the run's end."""
+
+        def record(event: dict) -> None:
+            kind = event.get("type")
+            if kind == "epoch":
+                self.add_metrics(
+                    run_id, event["epoch"], {k: v for k, v in event.items() if k != "type"}
+                )
+            elif kind == "checkpoint":
+                self.set_weights(run_id, event["weights_path"])
+            elif kind == "done":
+                self.finish_run(
+                    run_id,
+                    event.get("status", "finished"),
+                    final=event.get("final"),
+                    weights_path=event.get("weights_path"),
+                )
+            elif kind == "error":
+                self.finish_run(run_id, "error", error=event.get("message"))
+
+        return record

@@ -1,0 +1,84 @@
+"""A training process started ahead of time, so the first loss shows moments after Train.
+
+Starting a worker costs seconds before its first step: Python, then torch and the training
+modules.  `prestart()` starts one spare `python -m builder.warm_worker`, which imports all of
+that and then waits, in `builder.worker`'s own child loop, for its job; `start_run()` hands the
+job to the spare when there is a live one, and otherwise starts a worker as usual.  A spare whose
+parent goes away sees its stdin close and exits, so none is ever left behind.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+_SPARE: subprocess.Popen | None = None
+_LOCK = threading.Lock()
+
+
+def prestart() -> None:
+    """Start the spare worker unless one is already waiting."""
+    global _SPARE
+    from builder.runs.worker import spawn_worker
+
+    with _LOCK:
+        if _SPARE is not None and _SPARE.poll() is None:
+            return
+        log = Path(tempfile.gettempdir()) / "netbuilder-spare-worker.log"
+        _SPARE = spawn_worker(log, module="builder.runs.warm_worker")
+
+
+def take() -> subprocess.Popen | None:
+    """The waiting spare (now the caller's), or None when there is none alive."""
+    global _SPARE
+    with _LOCK:
+        spare, _SPARE = _SPARE, None
+    if spare is not None and spare.poll() is None:
+        return spare
+    return None
+
+
+def start_run(design, workspace=None, **options):
+    """`builder.worker.start_run`, on the spare worker when one is waiting."""
+    from builder.runs.worker import start_run as start
+
+    return start(design, workspace, process=take(), **options)
+
+
+def stop_spare() -> None:
+    """End the spare (closing its stdin makes it exit)."""
+    spare = take()
+    if spare is not None:
+        spare.stdin.close()
+        spare.wait(10)
+
+
+def _warm_up() -> None:
+    """Everything slow that every run does once, done before the job arrives."""
+    import torch
+
+    import builder.data  # noqa: F401
+    import builder.runs.store  # noqa: F401
+    import builder.training.control  # noqa: F401
+    import builder.training.gan  # noqa: F401
+    import builder.training.supervised  # noqa: F401
+
+    # The first optimizer imports torch._dynamo (seconds); a first backward pass sets up autograd.
+    weight = torch.zeros(4, 4, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=1e-3)
+    torch.nn.functional.conv2d(torch.ones(1, 1, 6, 6), weight[None, None]).sum().backward()
+    optimizer.step()
+
+
+def _warm_main() -> int:
+    from builder.runs.worker import _child_main
+
+    _warm_up()
+    return _child_main()
+
+
+if __name__ == "__main__":
+    sys.exit(_warm_main())

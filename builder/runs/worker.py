@@ -1,0 +1,285 @@
+"""Training in its own process, for the app: start a run, poll its events, pause/resume/stop it.
+
+The parent starts `python -m builder.worker` with a job on stdin (one JSON line), then sends
+`pause` / `resume` / `stop` lines the same way; the child writes one JSON event per line on its
+stdout and records the run in the workspace's SQLite store.  Closing the child's stdin stops it,
+so an orphaned run does not train forever.  Any loop from `builder.control.LOOPS` runs here,
+picked by the design's task (GAN designs included), or one named as "module:function".
+
+    handle = start_run(design, workspace)
+    handle.poll()   # -> list of event dicts, never blocks
+    handle.pause(); handle.resume(); handle.stop()
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from builder.training.control import decode_event, drain, encode_event
+
+_ACTIVE: dict[int, RunHandle] = {}
+_LOCK = threading.Lock()
+STOP_GRACE_S = 1.5
+
+
+class RunHandle:
+    """A training run in a child process; cheap to poll from a page's timer."""
+
+    def __init__(self, run_id: int, process: subprocess.Popen, workspace: Path, out_dir: Path):
+        self.run_id = run_id
+        self.process = process
+        self.workspace = workspace
+        self.out_dir = out_dir
+        self.status = "starting"
+        self.last_error: str | None = None
+        self._queue: queue.Queue = queue.Queue()
+        self._ended = False
+        self._stop_requested = False
+        self._reader = threading.Thread(target=self._read, name=f"run-{run_id}-events", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                event = decode_event(line)
+            except ValueError:
+                continue
+            self._track(event)
+            self._queue.put(event)
+        code = self.process.wait()
+        if not self._ended:
+            from builder.runs.store import RunStore
+
+            if self._stop_requested:  # ended by Stop before it could save (still starting up)
+                status, message = "stopped", "stopped before its first saved weights"
+                event = {"type": "done", "status": "stopped", "note": message}
+            else:
+                status = "error"
+                message = f"the training process ended unexpectedly (exit code {code})"
+                tail = _tail(self.out_dir / "log.txt")
+                if tail:
+                    message += f": {tail}"
+                event = {"type": "error", "message": message, "step": None, "epoch": None}
+            try:
+                RunStore(self.workspace).finish_run(
+                    self.run_id, status, error=message if status == "error" else None
+                )
+            except Exception:  # the store may be unreachable; the event still reaches the page
+                pass
+            self._track(event)
+            self._queue.put(event)
+
+    def _track(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "start":
+            self.status = "running"
+        elif kind == "status":
+            self.status = event.get("status", self.status)
+        elif kind == "done":
+            self.status, self._ended = event.get("status", "finished"), True
+        elif kind == "error":
+            self.status, self._ended = "error", True
+            self.last_error = event.get("message")
+
+    def poll(self) -> list[dict]:
+        """Every event since the last poll, oldest first."""
+        return drain(self._queue)
+
+    def _send(self, command: str) -> bool:
+        try:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def stop(self, timeout: float = STOP_GRACE_S) -> None:
+        """Ask the run to stop (it saves its weights); kill it if it has not ended in `timeout`
+        (a process still starting up, importing torch, reads no command before it trains)."""
+        self._stop_requested = True
+        self._send("stop")
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self._reader.join(2.0)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._reader.join(timeout)
+        return code
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def _tail(path: Path, chars: int = 400) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    return text[-chars:]
+
+
+def spawn_worker(log_path, module: str = "builder.runs.worker") -> subprocess.Popen:
+    """A worker process: its job and commands on stdin, events on stdout, stderr to `log_path`."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
+
+
+def start_run(
+    design,
+    workspace=None,
+    *,
+    epochs: int | None = None,
+    seed: int | None = None,
+    loop: str | None = None,
+    step_every: int = 10,
+    threads: int | None = None,
+    process: subprocess.Popen | None = None,
+) -> RunHandle:
+    """Record a run in the workspace's store and start training it in a child process.
+
+    `threads`: torch threads in the child; default all cores but one, which is left to the page.
+    `process`: a worker started ahead of time and waiting for its job (builder.warm_worker).
+    """
+    from builder.design.spec import load_design
+    from builder.runs.store import RunStore
+
+    design = load_design(design)
+    store = RunStore(workspace)
+    run_id = store.create_run(design)
+    out_dir = store.run_dir(run_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    job = {
+        "design": design.to_dict(),
+        "workspace": str(store.root),
+        "run_id": run_id,
+        "out_dir": str(out_dir),
+        "epochs": epochs,
+        "seed": seed,
+        "loop": loop,
+        "step_every": step_every,
+        "threads": threads or max(1, (os.cpu_count() or 2) - 1),
+    }
+    if process is None:
+        process = spawn_worker(out_dir / "log.txt")
+    store.set_pid(run_id, process.pid)
+    handle = RunHandle(run_id, process, store.root, out_dir)
+    handle._send(encode_event(job))
+    with _LOCK:
+        for old in [k for k, h in _ACTIVE.items() if not h.alive and h._queue.empty()]:
+            _ACTIVE.pop(old, None)
+        _ACTIVE[run_id] = handle
+    return handle
+
+
+def get_handle(run_id: int) -> RunHandle | None:
+    """The handle of a run started by this process (e.g. after the page was refreshed)."""
+    with _LOCK:
+        return _ACTIVE.get(run_id)
+
+
+def active_runs() -> list[RunHandle]:
+    with _LOCK:
+        return [h for h in _ACTIVE.values() if h.alive]
+
+
+def _child_main() -> int:
+    """Inside the child: read the job, train, write events to stdout, obey stdin commands."""
+    events_out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
+    sys.stdout = sys.stderr  # stray prints must not corrupt the event stream
+    first = sys.stdin.readline()
+    if not first.strip():
+        return 2
+    job = decode_event(first)
+
+    from builder.design.spec import load_design
+    from builder.runs.store import RunStore
+    from builder.training.control import RunControl, load_loop, run_loop
+
+    if job.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(job["threads"]))
+    lock = threading.Lock()
+
+    def send(event: dict) -> None:
+        line = encode_event(event)
+        with lock:
+            try:
+                events_out.write(line + "\n")
+            except (BrokenPipeError, OSError):
+                control.stop()  # nobody is listening any more
+
+    store = RunStore(job["workspace"])
+    run_id = int(job["run_id"])
+    control = RunControl([store.sink(run_id), send], step_every=job.get("step_every") or 10)
+
+    def listen() -> None:
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "pause":
+                control.pause()
+            elif command == "resume":
+                control.resume()
+            elif command == "stop":
+                control.stop()
+        control.stop()  # the parent went away
+
+    threading.Thread(target=listen, name="commands", daemon=True).start()
+    try:
+        design = load_design(job["design"])
+        loop = load_loop(job["loop"]) if job.get("loop") else None
+    except Exception as exc:  # a bad job still ends with one error event
+        from builder.training.control import error_message
+
+        store.finish_run(run_id, "error", error=error_message(exc))
+        send({"type": "error", "message": error_message(exc), "step": None, "epoch": None})
+        return 1
+    result = run_loop(
+        loop,
+        design,
+        control,
+        out_dir=job["out_dir"],
+        epochs=job.get("epochs"),
+        seed=job.get("seed"),
+    )
+    events_out.flush()
+    sys.stderr.flush()
+    os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())
