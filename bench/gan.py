@@ -22,13 +22,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from builder.training.gan import optimizer_settings, prepare_gan, train_gan
 
 from builder.codegen.model_source import build_model
 from builder.data.sources import digits_data, stratified_split
 from builder.design.presets import load_preset
 from builder.recipes.optimizers import make_optimizer
 from builder.training.control import RunControl, run_loop
-from builder.training.gan import optimizer_settings, prepare_gan, train_gan
 
 
 def emit(kind: str, **fields) -> None:

@@ -26,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from builder.training.supervised import train_loop  # noqa: E402
+
 from builder.design.presets import load_preset  # noqa: E402
 from builder.runs.store import RunStore  # noqa: E402
 from builder.training.control import RunControl, run_loop  # noqa: E402
-from builder.training.supervised import train_loop  # noqa: E402
 
 HANDWRITTEN = """
 import json, sys, time

@@ -21,8 +21,9 @@ from builder.design.settings import (
     validate_training,
 )
 from builder.params import Param
-from builder.recipes.losses import DEFAULT_LOSS, LOSS_HELP, LOSSES, check_loss
+from builder.recipes.losses import LOSS_HELP, LOSSES, check_loss
 from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR
+from builder.recipes.tasks import DEFAULT_LOSS
 from builder.training.preflight import training_problems
 from components import design_state as ds
 from components.data_picker import load_for, render_data_picker

@@ -10,6 +10,7 @@ from builder.codegen.names import literal
 from builder.design.shapes import analyze
 from builder.design.spec import load_design
 from builder.errors import DesignError, GraphError
+from builder.export.files import export_design
 from builder.layers.registry import fmt_shape
 
 EXIT_PROBLEMS = 1
@@ -55,8 +56,6 @@ def check_command(args) -> int:
 
 
 def export_command(args) -> int:
-    from builder.export.files import export_design
-
     for path in export_design(load_design(args.design), args.out):
         print(path)
     return 0

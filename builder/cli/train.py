@@ -17,6 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
+from builder.design.spec import load_design
+from builder.errors import DesignError
+from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
+from builder.runs.store import RunStore
+from builder.training.control import RunControl
+from builder.training.runner import run_loop
+
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 EXIT_INTERRUPTED = 130
@@ -105,15 +114,8 @@ def _clean(value):
 
 
 def train_command(args) -> int:
-    from builder.design.spec import load_design
-    from builder.errors import DesignError
-    from builder.runs.store import RunStore
-    from builder.training.control import RunControl, run_loop
-
     started = time.perf_counter()
     if getattr(args, "threads", None):
-        import torch
-
         torch.set_num_threads(args.threads)
     try:
         design = load_design(args.design)
@@ -130,6 +132,7 @@ def train_command(args) -> int:
         [store.sink(run_id), metrics, Progress(quiet=args.quiet), ended.update],
         step_every=5,
     )
+    control.add_sink(SamplesFile(out / SAMPLES_FILE))  # a GAN's, at its end
     interrupted = []
 
     def on_sigint(signum, frame):

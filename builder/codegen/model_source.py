@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import linecache
-
 import torch.nn as nn
 
+from builder.codegen.execute import run_source
 from builder.codegen.names import IdentifierTable, literal
 from builder.design.shapes import analyze
 from builder.design.spec import Design, load_design
@@ -161,10 +160,10 @@ def build_model(design, name: str = "model") -> nn.Module:
     design = load_design(design)
     if name not in design.models:
         raise DesignError(f"the design has no model {name!r} (it has {', '.join(design.models)})")
+    return model_module(design).__dict__[CLASS_NAMES[name]]()
+
+
+def model_module(design):
+    """model.py of the design, executed: a module holding its classes."""
     source = generate_code(design)
-    filename = f"<netbuilder {design.name[:40]!r}>"
-    # Registered so tracebacks and inspect show the generated lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict = {"__name__": "netbuilder_generated"}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace[CLASS_NAMES[name]]()
+    return run_source(source, f"<netbuilder model.py {design.name[:40]!r}>", "netbuilder_model")

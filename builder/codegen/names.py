@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 
@@ -27,12 +26,26 @@ RESERVED = {
 
 
 def literal(text: str) -> str:
-    """A Python string literal for any text: ASCII only, every control character escaped.
+    """A Python string literal for any text: ASCII only, every other character escaped.
 
-    JSON's escaping is a subset of Python's, so the result is both valid JSON and valid Python, and it
-    can sit in a comment without ever ending the line.
+    It is the one way user text (names, ids, paths, column and class names) enters generated
+    files. It evaluates back to exactly `text` (astral and lone surrogate characters included),
+    and it can sit in a comment or a Markdown line without ever ending the line.
     """
-    return json.dumps(text, ensure_ascii=True)
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= code < 127:
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 class IdentifierTable:

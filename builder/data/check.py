@@ -8,7 +8,8 @@ from builder.data.catalog import BUILTIN
 from builder.data.datasets import Dataset, dataset_label, load_dataset
 from builder.data.sources import DataError
 from builder.errors import Problem
-from builder.recipes.losses import DEFAULT_LOSS, check_loss
+from builder.recipes.losses import check_loss
+from builder.recipes.tasks import DEFAULT_LOSS
 
 
 def _fmt(shape) -> str:

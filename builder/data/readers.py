@@ -196,7 +196,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".
 
 def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000):
     """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN)."""
-    from PIL import Image
+    from PIL import Image  # deferred on purpose: only image data sets need Pillow
 
     channels, height, width = shape
     modes = {1: "L", 3: "RGB", 4: "RGBA"}

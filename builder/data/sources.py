@@ -7,6 +7,9 @@ exported script loads exactly the data the app trained on.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+from pathlib import Path
+
 import numpy as np
 
 
@@ -18,9 +21,6 @@ def digits_data(gan=False):
     """8x8 handwritten digits (1,797 images), [1, 8, 8], 10 classes
 
     sklearn's bundled file, scaled to [0, 1] ([-1, 1] for a GAN)."""
-    from importlib.util import find_spec
-    from pathlib import Path
-
     spec = find_spec("sklearn")
     if spec is None or spec.origin is None:
         raise DataError("the digits data set needs scikit-learn: pip install scikit-learn")

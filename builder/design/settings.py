@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from builder.data.catalog import BUILTIN, FILE_TYPES
 from builder.errors import Problem
 from builder.params import Param
+from builder.recipes.losses import LOSSES, losses_for
+from builder.recipes.optimizers import DEFAULT_LR, DEFAULT_OPTIMIZER, OPTIMIZERS
+from builder.recipes.schedules import SCHEDULES
+from builder.recipes.tasks import DEFAULT_LOSS, TASKS
 
-TASKS = ("classification", "regression", "forecasting", "gan")
-LOSSES = ("cross_entropy", "nll", "bce", "mse", "l1", "huber", "kl_div")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-SCHEDULES = ("none", "step", "cosine")
-BUILTIN_DATASETS = ("digits", "moons", "circles", "spirals", "sine", "waves")
-FILE_DATASETS = ("csv", "npz", "images")
+BUILTIN_DATASETS = tuple(BUILTIN)
 
 TRAINING_PARAMS = (
     Param("task", "choice", "classification", "What the model learns", choices=TASKS),
@@ -31,8 +31,17 @@ TRAINING_PARAMS = (
     ),
 )
 OPTIMIZER_PARAMS = (
-    Param("type", "choice", "adam", "Optimizer", choices=OPTIMIZERS),
-    Param("lr", "float", 0.001, "Learning rate", min=0, max=10, min_exclusive=True),
+    Param("type", "choice", DEFAULT_OPTIMIZER, "Optimizer", choices=OPTIMIZERS),
+    Param(
+        "lr",
+        "float",
+        None,
+        "Learning rate (none: the optimizer's own default)",
+        min=0,
+        max=10,
+        min_exclusive=True,
+        nullable=True,
+    ),
     Param("momentum", "float", 0.0, "SGD/RMSprop momentum", min=0, max=1, max_exclusive=True),
     Param("nesterov", "bool", False, "SGD: Nesterov momentum"),
     Param("weight_decay", "float", 0.0, "L2 penalty", min=0, max=1),
@@ -43,19 +52,13 @@ SCHEDULE_PARAMS = (
     Param("step_size", "int", 10, "Step: epochs between decays", min=1, max=100000),
     Param("gamma", "float", 0.1, "Step: decay factor", min=0, max=1, min_exclusive=True),
 )
-DEFAULT_LOSS = {
-    "classification": "cross_entropy",
-    "regression": "mse",
-    "forecasting": "mse",
-    "gan": "bce",
-}
 KNOWN = {p.name for p in TRAINING_PARAMS} | {"dataset", "optimizer", "schedule", "optimizers"}
 
 
 def training_defaults() -> dict[str, Any]:
     values = {p.name: p.default for p in TRAINING_PARAMS}
     values["dataset"] = "digits"
-    values["optimizer"] = {"type": "adam", "lr": 0.001}
+    values["optimizer"] = {"type": DEFAULT_OPTIMIZER, "lr": DEFAULT_LR[DEFAULT_OPTIMIZER]}
     values["schedule"] = {"type": "none"}
     return values
 
@@ -65,9 +68,10 @@ def resolved_training(training: dict) -> dict[str, Any]:
     values = training_defaults()
     values["loss"] = DEFAULT_LOSS.get(training.get("task", "classification"), "cross_entropy")
     values.update(training)
-    values["optimizer"] = {p.name: p.default for p in OPTIMIZER_PARAMS} | training.get(
-        "optimizer", {}
-    )
+    optimizer = {p.name: p.default for p in OPTIMIZER_PARAMS} | training.get("optimizer", {})
+    if optimizer.get("lr") is None:
+        optimizer["lr"] = DEFAULT_LR.get(optimizer["type"], DEFAULT_LR[DEFAULT_OPTIMIZER])
+    values["optimizer"] = optimizer
     values["schedule"] = {p.name: p.default for p in SCHEDULE_PARAMS} | training.get("schedule", {})
     return values
 
@@ -160,7 +164,7 @@ def _check_dataset(value: Any, found: list[Problem]) -> None:
         return
     if (
         not isinstance(value, dict)
-        or value.get("type") not in FILE_DATASETS
+        or value.get("type") not in FILE_TYPES
         or not isinstance(value.get("path"), str)
     ):
         found.append(
@@ -178,11 +182,7 @@ def _check_combinations(training: dict, found: list[Problem]) -> None:
     """Settings that are each fine but do not go together: a loss for another task."""
     task, loss = training.get("task", "classification"), training.get("loss")
     if task in TASKS and loss in LOSSES:
-        from builder.recipes.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
-
-        fits = {"classification": CLASSIFICATION_LOSSES, "gan": ("bce",)}.get(
-            task, REGRESSION_LOSSES
-        )
+        fits = losses_for(task)
         if loss not in fits:
             found.append(
                 Problem(

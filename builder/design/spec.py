@@ -9,7 +9,7 @@ from typing import Any
 
 from builder.design.settings import validate_training
 from builder.errors import DesignError, GraphError, Problem
-from builder.layers.registry import get_kind
+from builder.layers.registry import get_kind, kind_names
 
 CURRENT_VERSION = 1
 MODEL_SETS = ({"model"}, {"generator", "discriminator"})
@@ -213,8 +213,6 @@ def declaration_problems(model: str, node: Node) -> list[Problem]:
     """Unknown type, unknown params and out-of-bounds values of one node."""
     kind = get_kind(node.type)
     if kind is None:
-        from builder.layers.registry import kind_names
-
         return [
             Problem(
                 f"unknown layer type {node.type!r}",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 import time
 import zipfile
 from pathlib import Path
 
+from builder.codegen.names import literal
 from builder.design.spec import load_design
 from builder.export.files import export_files
 
@@ -28,13 +30,6 @@ def source_files(design) -> tuple[dict[str, str], dict[str, str]]:
     design = load_design(design)
     files = dict(export_files(design))
     missing: dict[str, str] = {}
-    if "train.py" not in files:
-        try:
-            from builder.codegen.training_source import generate_train_script
-
-            files["train.py"] = generate_train_script(design)
-        except Exception as exc:  # e.g. a task whose script is not written yet
-            missing["train.py"] = f"train.py cannot be written for this design: {exc}"
     first = [k for k in ("model.py", "train.py", "design.json") if k in files]
     rest = sorted(k for k in files if k not in first)
     return {k: files[k] for k in first + rest}, missing
@@ -58,7 +53,7 @@ def readme_text(
     gan = design.is_gan
     classes = "`Generator` and `Discriminator`" if gan else "`Model`"
     lines = [
-        f"# {design.name}",
+        f"# Design {literal(design.name)}",
         "",
         "Exported from netbuilder: `model.py` is the exact source the app built and trained.",
         "",
@@ -80,8 +75,8 @@ def readme_text(
         if name.endswith(".onnx"):
             lines.append(f"- `{name}`: the trained model in ONNX (input `input`, output `output`).")
     if data:
-        lines.append(f"- `{data}`: the data set the design trains on.")
-    data_flag = f" --data {data}" if data else ""
+        lines.append(f"- {literal(data)}: the data set the design trains on.")
+    data_flag = f" --data {shlex.quote(data)}" if data else ""
     lines += [
         "",
         "## Run",

@@ -95,7 +95,7 @@ def export_onnx(design, weights=None, *, seed: int = 0) -> OnnxResult:
             "exported, but not checked: onnxruntime is not installed "
             '(pip install "netbuilder[onnx]")',
         )
-    import onnxruntime
+    import onnxruntime  # deferred on purpose: an optional extra, and slow to import
 
     try:
         session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])

@@ -69,18 +69,15 @@ def register(kind: LayerKind) -> LayerKind:
 
 
 def get_kind(type_name: str) -> LayerKind | None:
-    _load_builtin_kinds()
     return _KINDS.get(type_name)
 
 
 def kind_names() -> list[str]:
-    _load_builtin_kinds()
     return list(_KINDS)
 
 
 def layer_kinds() -> list[dict]:
     """Every kind with its param schema: the canvas builds its palette and forms from this."""
-    _load_builtin_kinds()
     ordered = sorted(_KINDS.values(), key=lambda kind: GROUPS.index(kind.group))
     return [kind.schema() for kind in ordered]
 
@@ -95,11 +92,6 @@ def validate_param(type_name: str, name: str, value) -> str | None:
         known = ", ".join(p.name for p in kind.all_params) or "none"
         return f"{type_name} has no param {name!r} (known: {known})"
     return param.check(value)
-
-
-def _load_builtin_kinds() -> None:
-    # Importing the layer modules registers their kinds; done lazily to avoid import cycles.
-    from builder import layers  # noqa: F401
 
 
 def expect_rank(inputs: list[Shape], ranks: tuple[int, ...], names: str, fix: str | None) -> Shape:

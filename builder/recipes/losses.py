@@ -1,29 +1,87 @@
-"""Losses by name, and the check that a loss fits the task and the model's output shape."""
+"""Losses by name: what each fits, its source in train.py, and the check that it fits a design.
+
+The source is an expression over `output` (the model's batch of outputs) and `target` (the
+batch of targets as the data sets give them: class indices, or values of the target shape).
+"""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from dataclasses import dataclass
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "nll", "bce", "kl_div")
-REGRESSION_LOSSES = ("mse", "l1", "huber")
-LOSSES = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
-TASKS = ("classification", "regression", "forecasting", "gan")
-DEFAULT_LOSS = {
-    "classification": "cross_entropy",
-    "regression": "mse",
-    "forecasting": "mse",
-    "gan": "bce",
-}
-LOSS_HELP = {
-    "cross_entropy": "classification; the model outputs one raw score (logit) per class",
-    "nll": "classification; the model outputs log-probabilities (end with log-softmax)",
-    "bce": "binary classification with one logit, or one logit per class (one-hot targets)",
-    "kl_div": "classification against one-hot targets; the model outputs one logit per class",
-    "mse": "regression/forecasting: mean squared error",
-    "l1": "regression/forecasting: mean absolute error",
-    "huber": "regression/forecasting: squared near zero, absolute far away (robust to outliers)",
-}
+from builder.recipes.tasks import TASKS
+
+CLASSIFY = ("classification",)
+NUMERIC = ("regression", "forecasting")
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    tasks: tuple[str, ...]
+    help: str
+    source: str
+    one_logit_source: str | None = None  # for a single output logit [1], where it differs
+
+    def code(self, output_shape) -> str:
+        """The loss expression for a model whose output has this shape."""
+        if self.one_logit_source and list(output_shape) == [1]:
+            return self.one_logit_source
+        return self.source
+
+
+_LOSSES = (
+    Loss(
+        "cross_entropy",
+        CLASSIFY,
+        "classification; the model outputs one raw score (logit) per class",
+        "F.cross_entropy(output, target)",
+    ),
+    Loss(
+        "nll",
+        CLASSIFY,
+        "classification; the model outputs log-probabilities (end with log-softmax)",
+        "F.nll_loss(output, target)",
+    ),
+    Loss(
+        "bce",
+        CLASSIFY + ("gan",),
+        "binary classification with one logit, or one logit per class (one-hot targets)",
+        "F.binary_cross_entropy_with_logits(output, F.one_hot(target, output.shape[1]).to(output.dtype))",
+        "F.binary_cross_entropy_with_logits(output[:, 0], target.to(output.dtype))",
+    ),
+    Loss(
+        "kl_div",
+        CLASSIFY,
+        "classification against one-hot targets; the model outputs one logit per class",
+        "F.kl_div(F.log_softmax(output, dim=1), "
+        'F.one_hot(target, output.shape[1]).to(output.dtype), reduction="batchmean")',
+    ),
+    Loss(
+        "mse",
+        NUMERIC,
+        "regression/forecasting: mean squared error",
+        "F.mse_loss(output, target.view_as(output))",
+    ),
+    Loss(
+        "l1",
+        NUMERIC,
+        "regression/forecasting: mean absolute error",
+        "F.l1_loss(output, target.view_as(output))",
+    ),
+    Loss(
+        "huber",
+        NUMERIC,
+        "regression/forecasting: squared near zero, absolute far away (robust to outliers)",
+        "F.huber_loss(output, target.view_as(output))",
+    ),
+)
+LOSS_RECIPES = {loss.name: loss for loss in _LOSSES}
+LOSSES = tuple(LOSS_RECIPES)
+LOSS_HELP = {loss.name: loss.help for loss in _LOSSES}
+
+
+def losses_for(task: str) -> tuple[str, ...]:
+    return tuple(loss.name for loss in _LOSSES if task in loss.tasks)
 
 
 def _fmt(shape) -> str:
@@ -34,18 +92,19 @@ def check_loss(task, loss, output_shape, num_classes=None, target_shape=None) ->
     """Why `loss` cannot train a model with `output_shape` on this task and data (empty: it can)."""
     if task not in TASKS:
         return [f"task must be one of {', '.join(TASKS)}, got {task!r}"]
-    if loss not in LOSSES:
+    if loss not in LOSS_RECIPES:
         return [f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"]
-    out = list(output_shape) if output_shape is not None else None
-    if task == "gan":
-        return [] if loss == "bce" else [f"a GAN trains with bce, got loss {loss!r}"]
+    fits = losses_for(task)
+    if loss not in fits:
+        if task == "gan":
+            return [f"a GAN trains with bce, got loss {loss!r}"]
+        other = "numeric targets" if task == "classification" else "classes"
+        return [f"loss {loss!r} is for {other}, but the task is {task}: use {', '.join(fits)}"]
+    if task == "gan" or output_shape is None:
+        return []
+    out = list(output_shape)
     if task == "classification":
-        if loss not in CLASSIFICATION_LOSSES:
-            return [
-                f"loss {loss!r} is for numeric targets, but the task is classification: "
-                f"use {', '.join(CLASSIFICATION_LOSSES)}"
-            ]
-        if out is None or num_classes is None:
+        if num_classes is None:
             return []
         if loss == "bce" and out == [1]:
             if num_classes != 2:
@@ -61,45 +120,9 @@ def check_loss(task, loss, output_shape, num_classes=None, target_shape=None) ->
                 f"the last layer must output [{num_classes}]{hint}"
             ]
         return []
-    if loss not in REGRESSION_LOSSES:
-        return [
-            f"loss {loss!r} is for classes, but the task is {task}: "
-            f"use {', '.join(REGRESSION_LOSSES)}"
-        ]
-    if out is not None and target_shape is not None and out != list(target_shape):
+    if target_shape is not None and out != list(target_shape):
         return [
             f"the output shape is {_fmt(out)} but the targets have shape {_fmt(target_shape)}: "
             f"the last layer must output {_fmt(target_shape)}"
         ]
     return []
-
-
-def make_loss(task, loss, output_shape=None, num_classes=None):
-    """A function (output, target) -> scalar loss, for targets as the data sets give them."""
-    if loss in REGRESSION_LOSSES:
-        fn = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}[loss]
-        return lambda out, y: fn(out, y.view_as(out))
-    if loss == "cross_entropy":
-        return F.cross_entropy
-    if loss == "nll":
-        return F.nll_loss
-    if loss == "bce":
-        if output_shape is not None and list(output_shape) == [1]:
-            return lambda out, y: F.binary_cross_entropy_with_logits(out[:, 0], y.to(out.dtype))
-        return lambda out, y: F.binary_cross_entropy_with_logits(
-            out, F.one_hot(y, out.shape[1]).to(out.dtype)
-        )
-    if loss == "kl_div":
-        return lambda out, y: F.kl_div(
-            F.log_softmax(out, dim=1),
-            F.one_hot(y, out.shape[1]).to(out.dtype),
-            reduction="batchmean",
-        )
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-
-
-def predict_classes(out: torch.Tensor) -> torch.Tensor:
-    """Class indices from a batch of outputs: argmax, or logit > 0 for a single output."""
-    if out.dim() == 2 and out.shape[1] == 1:
-        return (out[:, 0] > 0).long()
-    return out.argmax(dim=1)

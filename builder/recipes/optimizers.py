@@ -1,54 +1,75 @@
-"""Optimizers and learning-rate schedules from the design's settings."""
+"""Optimizers by name: the torch class, its defaults and the arguments it takes, side by side.
+
+`source` writes the constructor call that train.py runs; `build` makes the same object here
+from the same arguments (a test holds the two to each other).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from builder.design.settings import OPTIMIZERS, optimizer_problems, schedule_problems
-
-DEFAULT_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001, "adagrad": 0.01}
 DEFAULT_BETAS = (0.9, 0.999)
 
 
-def check_optimizer(cfg, where="optimizer") -> list[str]:
-    """Why these optimizer settings cannot be used (empty: they can): the declarations in
-    builder.settings, read out as sentences."""
-    return [str(p) for p in optimizer_problems(cfg, where)]
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    cls: type[torch.optim.Optimizer]
+    lr: float  # the learning rate when the design names none
+    takes: tuple[str, ...]  # which of momentum, nesterov, betas it takes
+    weight_decay: float = 0.0
+
+    def arguments(self, cfg: dict | None) -> dict:
+        """Keyword arguments besides the learning rate, from the design's optimizer settings."""
+        cfg = cfg or {}
+        wd = cfg.get("weight_decay")
+        args: dict = {}
+        momentum = float(cfg.get("momentum") or 0.0)
+        if "momentum" in self.takes:
+            args["momentum"] = momentum
+        if "nesterov" in self.takes:
+            args["nesterov"] = bool(cfg.get("nesterov")) and momentum > 0
+        if "betas" in self.takes:
+            args["betas"] = tuple(float(b) for b in (cfg.get("betas") or DEFAULT_BETAS))
+        args["weight_decay"] = float(wd) if wd is not None else self.weight_decay
+        return args
+
+    def learning_rate(self, cfg: dict | None) -> float:
+        return float((cfg or {}).get("lr") or self.lr)
+
+    def source(self, cfg: dict | None, params: str = "params", lr: str = "lr") -> str:
+        """The constructor as one expression over `params`, with the learning rate `lr`."""
+        args = "".join(f", {k}={v!r}" for k, v in self.arguments(cfg).items())
+        return f"torch.optim.{self.cls.__name__}({params}, lr={lr}{args})"
+
+    def build(self, params, cfg: dict | None) -> torch.optim.Optimizer:
+        return self.cls(params, lr=self.learning_rate(cfg), **self.arguments(cfg))
 
 
-def check_schedule(cfg, where="schedule") -> list[str]:
-    return [str(p) for p in schedule_problems(cfg, where)]
+_OPTIMIZERS = (
+    Optimizer("sgd", torch.optim.SGD, 0.01, ("momentum", "nesterov")),
+    Optimizer("adam", torch.optim.Adam, 0.001, ("betas",)),
+    Optimizer("adamw", torch.optim.AdamW, 0.001, ("betas",), weight_decay=0.01),
+    Optimizer("rmsprop", torch.optim.RMSprop, 0.001, ("momentum",)),
+    Optimizer("adagrad", torch.optim.Adagrad, 0.01, ()),
+)
+OPTIMIZER_RECIPES = {opt.name: opt for opt in _OPTIMIZERS}
+OPTIMIZERS = tuple(OPTIMIZER_RECIPES)
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_LR = {opt.name: opt.lr for opt in _OPTIMIZERS}
 
 
-def make_optimizer(params, cfg: dict | None) -> torch.optim.Optimizer:
-    cfg = dict(cfg or {})
-    kind = cfg.get("type", "adam")
-    lr = float(cfg.get("lr") or DEFAULT_LR.get(kind, 0.001))
-    wd = cfg.get("weight_decay")
-    wd = float(wd) if wd is not None else (0.01 if kind == "adamw" else 0.0)
-    betas = tuple(cfg["betas"]) if cfg.get("betas") else DEFAULT_BETAS
-    momentum = float(cfg.get("momentum") or 0.0)
-    if kind == "sgd":
-        nesterov = bool(cfg.get("nesterov")) and momentum > 0
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=wd)
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=wd)
-    if kind == "adamw":
-        return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=wd)
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=wd)
-    if kind == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
-    raise ValueError(f"optimizer type must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
+def optimizer_recipe(cfg: dict | None) -> Optimizer:
+    kind = (cfg or {}).get("type") or DEFAULT_OPTIMIZER
+    if kind not in OPTIMIZER_RECIPES:
+        raise ValueError(f"optimizer type must be one of {', '.join(OPTIMIZERS)}, got {kind!r}")
+    return OPTIMIZER_RECIPES[kind]
 
 
-def make_scheduler(optimizer, cfg: dict | None, epochs: int):
-    """A per-epoch scheduler, or None for a constant learning rate."""
-    cfg = dict(cfg or {})
-    kind = cfg.get("type", "none")
-    if kind == "step":
-        step = int(cfg.get("step_size") or max(1, epochs // 3))
-        return torch.optim.lr_scheduler.StepLR(optimizer, step, gamma=float(cfg.get("gamma", 0.1)))
-    if kind == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
-    return None
+def model_optimizer(settings: dict, model: str) -> dict:
+    """One model's optimizer settings: the design's optimizer, with its per-model override on top
+    (a GAN's generator and discriminator may each have their own)."""
+    override = (settings.get("optimizers") or {}).get(model) or {}
+    return {**(settings.get("optimizer") or {}), **override}

@@ -17,15 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.runs.samples_file import SAMPLES_FILE, read_samples, thin_samples
+
 ENDED = ("finished", "stopped", "error", "interrupted")
 STEP_KEYS = ("loss", "d_loss", "g_loss")
 MAX_STEP_POINTS = 20_000  # older step points are thinned, never the newest ones
 MIN_RATE_SPAN_S = 1.0  # samples/s from step arrivals needs at least this much time between them
-# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
-# multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
-# the untrained one (0) and the newest always stay.
-MAX_SAMPLE_EPOCHS = 50
-MAX_SAMPLE_BYTES = 64 * 2**20
 
 
 def downsample(xs, ys, max_points: int = 400):
@@ -136,7 +133,7 @@ class RunView:
             self.epochs = [e for e in self.epochs if e["epoch"] != row["epoch"]] + [row]
         elif kind == "samples":
             self.samples[int(event["epoch"])] = np.asarray(event["samples"])
-            self._thin_samples()
+            self._sample_stride = thin_samples(self.samples, self._sample_stride)
             self.sample_kind = event.get("kind", self.sample_kind)
         elif kind == "status":
             self.status = event.get("status", self.status)
@@ -147,19 +144,6 @@ class RunView:
         else:
             return False
         return True
-
-    def _thin_samples(self) -> None:
-        """Keep the epochs that are multiples of a stride (doubled whenever too many are kept),
-        and the newest: evenly spread over the whole run, and bounded."""
-        size = max(1, max(a.nbytes for a in self.samples.values()))
-        limit = max(3, min(MAX_SAMPLE_EPOCHS, MAX_SAMPLE_BYTES // size))
-        newest = max(self.samples)
-        while True:
-            for epoch in [e for e in self.samples if e % self._sample_stride and e != newest]:
-                del self.samples[epoch]
-            if len(self.samples) <= limit:
-                return
-            self._sample_stride *= 2
 
     # -- reading -----------------------------------------------------------------------------
     def progress(self) -> Progress:
@@ -225,8 +209,6 @@ class RunView:
     @classmethod
     def from_store(cls, run: dict, metrics: list[dict]) -> RunView:
         """A view of a recorded run: its epochs, status and (a GAN's) samples; no step points."""
-        from builder.runs.samples_file import SAMPLES_FILE, read_samples
-
         view = cls(run.get("id"))
         if run.get("out_dir"):
             view.samples, view.sample_kind = read_samples(Path(run["out_dir"]) / SAMPLES_FILE)

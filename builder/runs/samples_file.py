@@ -12,9 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.runs.live import RunView
-
 SAMPLES_FILE = "samples.npz"
+# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
+# multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
+# the untrained one (0) and the newest always stay.
+MAX_SAMPLE_EPOCHS = 50
+MAX_SAMPLE_BYTES = 64 * 2**20
 _EPOCH = re.compile(r"epoch_(\d{1,9})")
 
 
@@ -24,14 +27,32 @@ class SamplesFile:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._view = RunView()
+        self.samples: dict[int, np.ndarray] = {}
+        self.kind: str | None = None
+        self._stride = 1
 
     def __call__(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "samples":
-            self._view.add([event])
-        elif kind in ("done", "error") and self._view.samples:
-            write_samples(self.path, self._view.samples, self._view.sample_kind)
+            self.samples[int(event["epoch"])] = np.asarray(event["samples"])
+            self.kind = event.get("kind", self.kind)
+            self._stride = thin_samples(self.samples, self._stride)
+        elif kind in ("done", "error") and self.samples:
+            write_samples(self.path, self.samples, self.kind)
+
+
+def thin_samples(samples: dict[int, np.ndarray], stride: int) -> int:
+    """Keep the epochs that are multiples of a stride (doubled whenever too many are kept), and
+    the newest: evenly spread over the whole run, and bounded. Returns the stride now."""
+    size = max(1, max(a.nbytes for a in samples.values()))
+    limit = max(3, min(MAX_SAMPLE_EPOCHS, MAX_SAMPLE_BYTES // size))
+    newest = max(samples)
+    while True:
+        for epoch in [e for e in samples if e % stride and e != newest]:
+            del samples[epoch]
+        if len(samples) <= limit:
+            return stride
+        stride *= 2
 
 
 def write_samples(path: Path, samples: dict[int, np.ndarray], kind: str | None) -> Path:

@@ -16,6 +16,9 @@ import time
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from builder.data.datasets import dataset_label
+from builder.runs.workspace import workspace_dir
+
 DB_NAME = "runs.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,8 +67,6 @@ class RunStore:
     """The runs database in a workspace folder (`workspace/runs.sqlite`)."""
 
     def __init__(self, workspace: str | os.PathLike | None = None):
-        from builder.runs.workspace import workspace_dir
-
         self.root = workspace_dir(workspace)
         self.path = self.root / DB_NAME
         with self._connect() as db:
@@ -87,8 +88,6 @@ class RunStore:
 
     def create_run(self, design, *, out_dir=None, pid: int | None = None) -> int:
         """Record a new run as running; returns its id."""
-        from builder.data.datasets import dataset_label
-
         data = design.to_dict() if hasattr(design, "to_dict") else dict(design)
         training = data.get("training") or {}
         with self._connect() as db:

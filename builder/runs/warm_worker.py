@@ -1,8 +1,8 @@
 """A training process started ahead of time, so the first loss shows moments after Train.
 
 Starting a worker costs seconds before its first step: Python, then torch and the training
-modules.  `prestart()` starts one spare `python -m builder.warm_worker`, which imports all of
-that and then waits, in `builder.worker`'s own child loop, for its job; `start_run()` hands the
+modules.  `prestart()` starts one spare `python -m builder.runs.warm_worker`, which imports all of
+that (builder.runs.worker brings the whole training path) and then waits, in `builder.runs.worker`'s own child loop, for its job; `start_run()` hands the
 job to the spare when there is a live one, and otherwise starts a worker as usual.  A spare whose
 parent goes away sees its stdin close and exits, so none is ever left behind.
 """
@@ -15,6 +15,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+import torch
+
+from builder.runs import worker
+
 _SPARE: subprocess.Popen | None = None
 _LOCK = threading.Lock()
 
@@ -22,13 +26,11 @@ _LOCK = threading.Lock()
 def prestart() -> None:
     """Start the spare worker unless one is already waiting."""
     global _SPARE
-    from builder.runs.worker import spawn_worker
-
     with _LOCK:
         if _SPARE is not None and _SPARE.poll() is None:
             return
         log = Path(tempfile.gettempdir()) / "netbuilder-spare-worker.log"
-        _SPARE = spawn_worker(log, module="builder.runs.warm_worker")
+        _SPARE = worker.spawn_worker(log, module="builder.runs.warm_worker")
 
 
 def take() -> subprocess.Popen | None:
@@ -42,10 +44,8 @@ def take() -> subprocess.Popen | None:
 
 
 def start_run(design, workspace=None, **options):
-    """`builder.worker.start_run`, on the spare worker when one is waiting."""
-    from builder.runs.worker import start_run as start
-
-    return start(design, workspace, process=take(), **options)
+    """`builder.runs.worker.start_run`, on the spare worker when one is waiting."""
+    return worker.start_run(design, workspace, process=take(), **options)
 
 
 def stop_spare() -> None:
@@ -58,14 +58,6 @@ def stop_spare() -> None:
 
 def _warm_up() -> None:
     """Everything slow that every run does once, done before the job arrives."""
-    import torch
-
-    import builder.data  # noqa: F401
-    import builder.runs.store  # noqa: F401
-    import builder.training.control  # noqa: F401
-    import builder.training.gan  # noqa: F401
-    import builder.training.supervised  # noqa: F401
-
     # The first optimizer imports torch._dynamo (seconds); a first backward pass sets up autograd.
     weight = torch.zeros(4, 4, requires_grad=True)
     optimizer = torch.optim.Adam([weight], lr=1e-3)
@@ -74,10 +66,8 @@ def _warm_up() -> None:
 
 
 def _warm_main() -> int:
-    from builder.runs.worker import _child_main
-
     _warm_up()
-    return _child_main()
+    return worker._child_main()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 The parent starts `python -m builder.worker` with a job on stdin (one JSON line), then sends
 `pause` / `resume` / `stop` lines the same way; the child writes one JSON event per line on its
 stdout and records the run in the workspace's SQLite store.  Closing the child's stdin stops it,
-so an orphaned run does not train forever.  Any loop from `builder.control.LOOPS` runs here,
-picked by the design's task (GAN designs included), or one named as "module:function".
+so an orphaned run does not train forever.  The design trains with its own train.py
+(builder.training.runner), GANs included, or with a loop named as "module:function".
 
     handle = start_run(design, workspace)
     handle.poll()   # -> list of event dicts, never blocks
@@ -20,7 +20,14 @@ import sys
 import threading
 from pathlib import Path
 
-from builder.training.control import decode_event, drain, encode_event
+import torch
+
+from builder.design.spec import load_design
+from builder.runs.events import decode_event, drain, encode_event
+from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
+from builder.runs.store import RunStore
+from builder.training.control import RunControl, error_message, load_loop
+from builder.training.runner import run_loop
 
 _ACTIVE: dict[int, RunHandle] = {}
 _LOCK = threading.Lock()
@@ -56,8 +63,6 @@ class RunHandle:
             self._queue.put(event)
         code = self.process.wait()
         if not self._ended:
-            from builder.runs.store import RunStore
-
             if self._stop_requested:  # ended by Stop before it could save (still starting up)
                 status, message = "stopped", "stopped before its first saved weights"
                 event = {"type": "done", "status": "stopped", "note": message}
@@ -174,9 +179,6 @@ def start_run(
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
     `process`: a worker started ahead of time and waiting for its job (builder.warm_worker).
     """
-    from builder.design.spec import load_design
-    from builder.runs.store import RunStore
-
     design = load_design(design)
     store = RunStore(workspace)
     run_id = store.create_run(design)
@@ -225,13 +227,7 @@ def _child_main() -> int:
         return 2
     job = decode_event(first)
 
-    from builder.design.spec import load_design
-    from builder.runs.store import RunStore
-    from builder.training.control import RunControl, load_loop, run_loop
-
     if job.get("threads"):
-        import torch
-
         torch.set_num_threads(int(job["threads"]))
     lock = threading.Lock()
 
@@ -246,6 +242,7 @@ def _child_main() -> int:
     store = RunStore(job["workspace"])
     run_id = int(job["run_id"])
     control = RunControl([store.sink(run_id), send], step_every=job.get("step_every") or 10)
+    control.add_sink(SamplesFile(Path(job["out_dir"]) / SAMPLES_FILE))  # a GAN's, at its end
 
     def listen() -> None:
         for line in sys.stdin:
@@ -263,8 +260,6 @@ def _child_main() -> int:
         design = load_design(job["design"])
         loop = load_loop(job["loop"]) if job.get("loop") else None
     except Exception as exc:  # a bad job still ends with one error event
-        from builder.training.control import error_message
-
         store.finish_run(run_id, "error", error=error_message(exc))
         send({"type": "error", "message": error_message(exc), "step": None, "epoch": None})
         return 1

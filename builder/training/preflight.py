@@ -3,18 +3,19 @@
 The page shows each list next to its control (task, data set, loss, optimizer, schedule) and
 keeps Train disabled while any is non-empty.  The checks are the trainer's own (settings,
 losses, optimizers, data against design, GAN contract), so what passes here also passes
-`builder.training.prepare`.
+`builder.training.checks.checked_inputs`.
 """
 
 from __future__ import annotations
 
 from builder.data import Dataset, check_dataset
 from builder.data.check import data_model, model_io
-from builder.design.settings import validate_training
+from builder.design.settings import optimizer_problems, schedule_problems, validate_training
 from builder.design.shapes import analyze
 from builder.design.spec import load_design
-from builder.recipes.losses import DEFAULT_LOSS, check_loss
-from builder.recipes.optimizers import check_optimizer, check_schedule
+from builder.recipes.losses import check_loss
+from builder.recipes.tasks import DEFAULT_LOSS
+from builder.training.checks import gan_problems
 
 SECTIONS = ("design", "task", "dataset", "loss", "optimizer", "schedule", "settings")
 
@@ -65,15 +66,15 @@ def training_problems(
             "task",
             f'this design is a GAN (generator and discriminator); task {task!r} needs one "model"',
         )
-    for message in check_optimizer(training.get("optimizer", {}), "optimizer"):
+    for message in map(str, optimizer_problems(training.get("optimizer", {}), "optimizer")):
         add("optimizer", message)
     for model in ("generator", "discriminator") if design.is_gan else ():
         override = (training.get("optimizers") or {}).get(model)
         if override:
             cfg = {**training.get("optimizer", {}), **override}
-            for message in check_optimizer(cfg, f"{model} optimizer"):
+            for message in map(str, optimizer_problems(cfg, f"{model} optimizer")):
                 add("optimizer", message)
-    for message in check_schedule(training.get("schedule"), "schedule"):
+    for message in map(str, schedule_problems(training.get("schedule"), "schedule")):
         add("schedule", message)
     loss = training.get("loss") or DEFAULT_LOSS.get(task, "cross_entropy")
     output_shape = None
@@ -95,7 +96,5 @@ def training_problems(
 
 def _data_problems(design, dataset: Dataset, shapes) -> list[str]:
     if design.is_gan:
-        from builder.training.gan import gan_problems
-
         return [str(p) for p in gan_problems(design, dataset, shapes) if p.node_id is not None]
     return [str(p) for p in check_dataset(dataset, design, shapes)]

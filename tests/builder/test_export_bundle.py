@@ -15,7 +15,7 @@ from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
 from builder.export.files import export_files
 from builder.export.onnx import export_onnx
 from builder.introspect.trained import trained_models
-from builder.training.control import ThreadRun
+from builder.runs.thread import ThreadRun
 from tests.builder.helpers import run_exported_train
 
 

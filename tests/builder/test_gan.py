@@ -13,11 +13,14 @@ import torch
 
 from builder import GraphError, infer_shapes, load_design
 from builder.cli.main import main
+from builder.codegen.program import training_program
 from builder.data import Dataset, load_for_design
 from builder.design.presets import load_preset
 from builder.introspect.trained import trained_models
-from builder.training.control import RunControl, TrainingError, run_loop
-from builder.training.gan import gan_problems, optimizer_settings, sample_kind, train_gan
+from builder.recipes.optimizers import model_optimizer
+from builder.training.checks import gan_problems
+from builder.training.control import RunControl, TrainingError
+from builder.training.runner import run_loop, train_loop
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -37,7 +40,7 @@ def digits_subset(design, count=192):
 
 def run(design, **kwargs):
     events: list[dict] = []
-    result = run_loop(train_gan, design, RunControl([events.append], step_every=3), **kwargs)
+    result = run_loop(train_loop, design, RunControl([events.append], step_every=3), **kwargs)
     return result, events
 
 
@@ -105,7 +108,7 @@ def test_data_that_does_not_fit_names_both_models_nodes_and_shapes():
 def test_a_single_model_design_is_not_a_gan():
     design = load_preset("mlp_moons").with_training(task="gan")
     with pytest.raises(TrainingError, match='"generator" and "discriminator"'):
-        train_gan(design, RunControl())
+        train_loop(design, RunControl())
 
 
 def test_per_model_optimizer_override_goes_on_top_of_the_shared_one():
@@ -113,12 +116,13 @@ def test_per_model_optimizer_override_goes_on_top_of_the_shared_one():
         "optimizer": {"type": "adam", "lr": 0.001, "betas": [0.5, 0.999]},
         "optimizers": {"discriminator": {"lr": 0.0004}},
     }
-    assert optimizer_settings(settings, "generator")["lr"] == 0.001
-    disc = optimizer_settings(settings, "discriminator")
+    assert model_optimizer(settings, "generator")["lr"] == 0.001
+    disc = model_optimizer(settings, "discriminator")
     assert disc["lr"] == 0.0004 and disc["betas"] == [0.5, 0.999]
 
 
 def test_sample_kinds():
+    sample_kind = training_program(load_design(gan_dict())).sample_kind
     assert sample_kind([1, 8, 8]) == "images" and sample_kind([3, 32, 32]) == "images"
     assert sample_kind([2]) == "points" and sample_kind([5]) == "arrays"
 
@@ -267,7 +271,7 @@ def test_stop_keeps_the_weights_trained_so_far():
             control.stop()
 
     control.add_sink(stop_after_two_steps)
-    result = run_loop(train_gan, design, control, epochs=5)
+    result = run_loop(train_loop, design, control, epochs=5)
     assert of(events, "done")[0]["status"] == "stopped"
     assert max(e["step"] for e in of(events, "step")) == 2
     assert set(result.weights) == {"generator", "discriminator"}

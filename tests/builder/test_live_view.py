@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from builder.design.presets import load_preset
-from builder.runs import live
+from builder.runs import samples_file
 from builder.runs.live import RunView, curve, downsample
 from builder.runs.store import RunStore
-from builder.training.control import ThreadRun
+from builder.runs.thread import ThreadRun
 
 
 def _small_mlp():
@@ -67,7 +67,7 @@ def test_a_long_gan_run_keeps_a_bounded_spread_of_sample_epochs():
     for epoch in range(301):
         view.add([{"type": "samples", "epoch": epoch, "kind": "images", "samples": small + epoch}])
     kept = sorted(view.snapshot().samples)
-    assert len(kept) <= live.MAX_SAMPLE_EPOCHS and kept[0] == 0 and kept[-1] == 300
+    assert len(kept) <= samples_file.MAX_SAMPLE_EPOCHS and kept[0] == 0 and kept[-1] == 300
     assert max(b - a for a, b in zip(kept, kept[1:], strict=False)) <= 16  # spread, not a gap
     assert float(view.snapshot().samples[300].mean()) == 300.0  # each epoch its own batch
     big = np.zeros((64, 3, 64, 64), dtype=np.float32)  # 3 MiB a batch: the byte limit decides
@@ -75,7 +75,7 @@ def test_a_long_gan_run_keeps_a_bounded_spread_of_sample_epochs():
     for epoch in range(100):
         view.add([{"type": "samples", "epoch": epoch, "kind": "images", "samples": big}])
     held = sum(a.nbytes for a in view.snapshot().samples.values())
-    assert held <= live.MAX_SAMPLE_BYTES and 99 in view.snapshot().samples
+    assert held <= samples_file.MAX_SAMPLE_BYTES and 99 in view.snapshot().samples
 
 
 def test_error_and_stop_statuses():

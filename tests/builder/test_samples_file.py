@@ -8,7 +8,7 @@ from builder.design.presets import load_preset
 from builder.runs.live import RunView
 from builder.runs.samples_file import SAMPLES_FILE, read_samples, write_samples
 from builder.runs.store import RunStore
-from builder.training.control import ThreadRun
+from builder.runs.thread import ThreadRun
 
 
 def test_a_finished_gan_run_shows_the_same_samples_from_the_store(tmp_path):

@@ -10,9 +10,9 @@ from builder import infer_shapes, load_design
 from builder.data import Dataset, check_dataset, load_dataset
 from builder.design.presets import load_preset
 from builder.errors import GraphError
-from builder.training.control import RunControl, run_loop
-from builder.training.gan import gan_problems
-from builder.training.supervised import settings_for, train_loop
+from builder.training.checks import gan_problems, settings_for
+from builder.training.control import RunControl
+from builder.training.runner import run_loop, train_loop
 from tests.builder.data_files import blobs_csv, image_zip, linear_csv, npz_bytes, one_torch_thread
 from tests.builder.helpers import chain_design
 

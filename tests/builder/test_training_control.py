@@ -10,17 +10,11 @@ import pytest
 import torch
 
 from builder.design.presets import load_preset
+from builder.runs.events import decode_event, encode_event
 from builder.runs.store import RunStore
-from builder.training.control import (
-    LoopResult,
-    RunControl,
-    ThreadRun,
-    TrainingError,
-    decode_event,
-    encode_event,
-    periodic_saver,
-    run_loop,
-)
+from builder.runs.thread import ThreadRun
+from builder.training.control import LoopResult, RunControl, TrainingError, periodic_saver
+from builder.training.runner import run_loop
 from tests.builder.data_files import one_torch_thread
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)

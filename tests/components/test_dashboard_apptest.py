@@ -12,7 +12,7 @@ from builder.design.presets import load_preset
 from builder.design.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
 from builder.export.bundle import source_files
 from builder.runs.store import RunStore
-from builder.training.control import ThreadRun
+from builder.runs.thread import ThreadRun
 from components.runs_panel import filter_runs, table_rows
 
 TIMEOUT = 60

@@ -1,0 +1,179 @@
+"""What every train.py shares: errors, processes (one, or several under torchrun), hooks, main."""
+
+import argparse
+import gc
+import json
+import math
+import os
+
+import torch
+import torch.distributed as dist
+
+# ---- train.py ----
+# What every training shares.
+
+
+class TrainingError(Exception):
+    """A run that cannot go on; the message says why and what to change."""
+
+    def __init__(self, message, step=None, epoch=None):
+        super().__init__(message)
+        self.step = step
+        self.epoch = epoch
+
+
+def diverged(value, step, epoch, lr, what="loss"):
+    """The error for a non-finite loss, naming the step and suggesting a lower learning rate."""
+    kind = "NaN" if math.isnan(value) else "infinite"
+    hint = (
+        f"lower the learning rate (now {lr:g}; try {lr / 10:g})"
+        if lr
+        else "lower the learning rate"
+    )
+    return TrainingError(
+        f"the {what} became {kind} at step {step} (epoch {epoch}): training diverged; {hint}",
+        step=step,
+        epoch=epoch,
+    )
+
+
+def setup_processes(device=None):
+    """(rank, world size, device): one process, or one of several under torchrun."""
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    if device is None:
+        # One GPU per process on this machine, else every process on the CPU.
+        use_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= local_processes
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device("cuda", local) if use_cuda else torch.device("cpu")
+    else:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise TrainingError(f"unknown device {device!r}; use cpu or cuda") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise TrainingError("CUDA is not available on this machine; use the cpu device")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1, device
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def finish_processes():
+    """End a torchrun process cleanly: every rank waits for the others (rank 0 saves last),
+    then the DDP wrappers are freed before the process group closes; a rank that exits while
+    another still talks to it is aborted by the communication library."""
+    if dist.is_initialized():
+        dist.barrier()
+        gc.collect()
+        dist.destroy_process_group()
+
+
+def shard(indices, rank, world):
+    """This process's equal share of a shuffled epoch (all of it in a single process)."""
+    per_process = len(indices) // world
+    return indices[rank::world][:per_process]
+
+
+def on_device(arrays, device):
+    """Tensors from numpy arrays, on `device` when they all fit in DEVICE_DATA_LIMIT bytes."""
+    fits = sum(a.nbytes for a in arrays) <= DEVICE_DATA_LIMIT
+    where = device if fits else torch.device("cpu")
+    return [torch.from_numpy(a).to(where) for a in arrays], fits
+
+
+def cpu_weights(model):
+    """The model's state_dict on the CPU, detached: what is saved and exported."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+class ScriptHooks:
+    """What this script does as it trains: prints each epoch and writes OUT/metrics.jsonl.
+
+    The app calls train() with hooks of its own instead (events to the page, pause and stop,
+    weight snapshots); the training itself is this file, unchanged."""
+
+    step_every = 1000
+    stopped = False
+
+    def __init__(self, out=None):
+        self.samples = None
+        self.log = None
+        if out is not None:
+            os.makedirs(out, exist_ok=True)
+            self.log = open(os.path.join(out, "metrics.jsonl"), "w")
+
+    def checkpoint(self):
+        return True  # a script is never paused
+
+    def epoch_weights(self, weights):
+        pass  # saved once, at the end
+
+    def emit(self, event, /, **fields):
+        if self.log is None:
+            return
+        if event == "start":
+            shown = f"{fields['n_train']} samples, {fields['processes']} process(es)"
+            print(f"training on {shown}, {fields['device']}", flush=True)
+        elif event == "epoch":
+            row = {}
+            for key, value in fields.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    value = None  # JSON has no NaN or Infinity
+                if value is None or isinstance(value, int | float | str | bool):
+                    row[key] = value
+            line = json.dumps(row)
+            self.log.write(line + "\n")
+            self.log.flush()
+            print(line, flush=True)
+        elif event == "samples":
+            self.samples = fields["samples"]
+
+    def close(self):
+        if self.log is not None:
+            self.log.close()
+
+
+def load_data(source, seed):
+    """The arrays to train on: the design's data set, or another file (--data PATH)."""
+    kind = DATA_KIND if source == DATA else None
+    return load_arrays(source, TASK, seed, INPUT_SHAPE, TARGET, kind)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: design's)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="per process")
+    parser.add_argument("--data", default=DATA, help="data set (default: the design's)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--out", default=".", help="folder for what the training writes")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
+    args = parser.parse_args()
+
+    try:
+        rank, _, device = setup_processes(args.device)
+        hooks = ScriptHooks(args.out if rank == 0 else None)
+        try:
+            data = load_data(args.data, args.seed)
+            result = train(
+                hooks,
+                data,
+                source=args.data,
+                epochs=args.epochs,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                device=device,
+            )
+        finally:
+            hooks.close()
+    except (DataError, TrainingError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    if rank == 0:
+        save_results(result, hooks, args.out)
+    finish_processes()

@@ -1,0 +1,174 @@
+"""The loop of a classification, regression or forecasting train.py."""
+
+import math
+import os
+import time
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+# ---- train.py ----
+# The training loop.
+
+EVAL_BATCH = 1024
+PREDICTION_POINTS = 100  # true-vs-predicted values kept per epoch, for a plot
+DEVICE_DATA_LIMIT = 512 * 2**20  # data sets up to this size live on the device
+
+
+def predict(output):
+    """Class indices from a batch of outputs: argmax, or logit > 0 for a single output."""
+    if output.dim() == 2 and output.shape[1] == 1:
+        return (output[:, 0] > 0).long()
+    return output.argmax(dim=1)
+
+
+@torch.no_grad()
+def evaluate(model, x_val, y_val, num_classes, device):
+    """Validation loss, plus accuracy and a confusion matrix, or a few true-vs-predicted values."""
+    model.eval()
+    total, confusion = 0.0, None
+    truth, preds = [], []
+    for i in range(0, len(x_val), EVAL_BATCH):
+        x = x_val[i : i + EVAL_BATCH].to(device)
+        y = y_val[i : i + EVAL_BATCH].to(device)
+        output = model(x)
+        total += compute_loss(output, y).item() * len(x)
+        if CLASSIFICATION:
+            cells = torch.bincount(y * num_classes + predict(output), minlength=num_classes**2)
+            confusion = cells if confusion is None else confusion + cells
+        elif not truth:  # the first batch holds enough points to plot
+            truth.append(y.reshape(len(y), -1)[:, 0])
+            preds.append(output.reshape(len(output), -1)[:, 0])
+    metrics = {"val_loss": total / max(len(x_val), 1)}
+    if CLASSIFICATION:
+        matrix = confusion.view(num_classes, num_classes)
+        metrics["val_accuracy"] = matrix.diag().sum().item() / max(len(x_val), 1)
+        metrics["confusion"] = matrix.tolist()
+    else:
+        metrics["predictions"] = {
+            "true": torch.cat(truth)[:PREDICTION_POINTS].tolist(),
+            "pred": torch.cat(preds)[:PREDICTION_POINTS].tolist(),
+        }
+    return metrics
+
+
+def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
+          device=None):  # fmt: skip
+    """Train Model on `data` (load_data's arrays), telling `hooks` as it goes.
+
+    Returns {"final": last metrics, "weights": the state_dict}. `hooks` has `emit(kind, **fields)`
+    for the start, step and epoch events, `checkpoint()` once per step (False: stop now),
+    `epoch_weights(get)` after each epoch, `step_every` and `stopped`.
+    """
+    rank, world, device = setup_processes(device)
+    lr = lr or LR
+    classes = data["classes"] if CLASSIFICATION else None
+    num_classes = len(classes) if classes else 0
+    torch.manual_seed(seed)  # the same initial weights in every process
+    model = Model().to(device)
+    trained = model
+    if world > 1:
+        ids = [device] if device.type == "cuda" else None
+        trained = DistributedDataParallel(model, device_ids=ids)
+    optimizer = make_optimizer(trained.parameters(), lr)
+    schedule = make_schedule(optimizer, epochs)
+    arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
+    (x_train, y_train, x_val, y_val), whole = on_device(arrays, device)
+    n = len(x_train)
+    steps_per_epoch = math.ceil((n // world) / batch_size)
+    shuffle = torch.Generator().manual_seed(seed)
+    sync_each_step = device.type == "cpu"  # .item() is free on the CPU, a sync on a GPU
+    every = hooks.step_every
+    emit = hooks.emit if rank == 0 else (lambda event, /, **fields: None)
+    emit(
+        "start",
+        task=TASK,
+        dataset=os.path.basename(str(source)),
+        n_train=n,
+        n_val=len(x_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
+        device=str(device),
+        processes=world,
+        params=sum(p.numel() for p in model.parameters()),
+        seed=seed,
+        class_names=classes,
+    )
+    start = time.perf_counter()
+    step, history, best = 0, None, None
+    for epoch in range(1, epochs + 1):
+        trained.train()
+        order = shard(torch.randperm(n, generator=shuffle), rank, world)
+        if whole:
+            order = order.to(device)
+        lr_now = optimizer.param_groups[0]["lr"]
+        total, total_t, seen = 0.0, None, 0
+        t0 = time.perf_counter()
+        for batch, i in enumerate(range(0, len(order), batch_size), start=1):
+            if not hooks.checkpoint():
+                break
+            idx = order[i : i + batch_size]
+            x, y = x_train[idx], y_train[idx]
+            if not whole:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            loss = compute_loss(trained(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            seen += len(idx)
+            if sync_each_step or step % every == 0:
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise diverged(value, step, epoch, lr_now)
+            if sync_each_step:
+                total += value * len(idx)
+            else:
+                part = loss.detach() * len(idx)
+                total_t = part if total_t is None else total_t + part
+            if step % every == 0:
+                emit("step", step=step, epoch=epoch, batch=batch, batches=steps_per_epoch,
+                     loss=value)  # fmt: skip
+        if hooks.stopped:
+            break
+        train_seconds = time.perf_counter() - t0
+        if total_t is not None:
+            total = total_t.item()
+        if world > 1:  # every process saw its own share of the data
+            sums = torch.tensor([total, seen], dtype=torch.float64, device=device)
+            dist.all_reduce(sums)
+            total, seen = sums.tolist()
+        if not math.isfinite(total):
+            raise diverged(total, step, epoch, lr_now)
+        if schedule is not None:
+            schedule.step()
+        if rank != 0:
+            continue
+        metrics = evaluate(model, x_val, y_val, num_classes, device)
+        history = {
+            "epoch": epoch,
+            "epochs": epochs,
+            "step": step,
+            "train_loss": total / max(seen, 1),
+            **metrics,
+            "lr": lr_now,
+            "samples_per_sec": seen / max(train_seconds, 1e-9),
+            "seconds": time.perf_counter() - start,
+        }
+        if CLASSIFICATION and (best is None or metrics["val_accuracy"] > best[1]):
+            best = (epoch, metrics["val_accuracy"])
+        emit("epoch", **history)
+        hooks.epoch_weights(lambda: cpu_weights(model))
+    final = {"epochs": history["epoch"] if history else 0, "steps": step}
+    if history:
+        final.update({k: history[k] for k in ("train_loss", "val_loss")})
+        if CLASSIFICATION:
+            final["val_accuracy"] = history["val_accuracy"]
+            final["best_val_accuracy"], final["best_epoch"] = best[1], best[0]
+    final["seconds"] = time.perf_counter() - start
+    return {"final": final, "weights": cpu_weights(model)}
+
+
+def save_results(result, hooks, out):
+    torch.save(result["weights"], os.path.join(out, "weights.pt"))

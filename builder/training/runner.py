@@ -1,0 +1,88 @@
+"""Running a design's training: its train.py's own train(), with the app's hooks.
+
+`run_loop` is the one entry point for the worker process, the CLI and notebooks: it checks the
+design and data first, runs the training program (builder.codegen.program), saves the weights,
+and ends with a `done` or `error` event; it never raises.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from builder.codegen.program import training_program
+from builder.data.sources import DataError
+from builder.design.spec import load_design
+from builder.training.checks import checked_inputs
+from builder.training.control import (
+    LoopResult,
+    RunControl,
+    TrainingError,
+    error_message,
+    periodic_saver,
+    save_weights,
+)
+
+
+def train_loop(design, control: RunControl, *, epochs=None, seed=None, device=None, dataset=None):
+    """Train the design with its generated train.py; `dataset` replaces its data set (tests)."""
+    design = load_design(design)
+    settings, dataset = checked_inputs(design, epochs=epochs, seed=seed, dataset=dataset)
+    program = training_program(design)
+    data = {
+        "x_train": dataset.x_train,
+        "y_train": dataset.y_train,
+        "x_val": dataset.x_val,
+        "y_val": dataset.y_val,
+        "classes": dataset.class_names,
+        "features": dataset.feature_names,
+    }
+    source = settings["dataset"]
+    try:
+        out = program.train(
+            control,
+            data,
+            source=source["path"] if isinstance(source, dict) else source,
+            epochs=settings["epochs"],
+            seed=settings["seed"],
+            batch_size=settings["batch_size"],
+            device=device,
+        )
+    except program.TrainingError as exc:  # the program's own, as ours
+        raise TrainingError(str(exc), step=exc.step, epoch=exc.epoch) from None
+    except program.DataError as exc:
+        raise DataError(str(exc)) from None
+    return LoopResult(final=out["final"], weights=out["weights"])
+
+
+def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> LoopResult | None:
+    """Run `loop` (None: the design's own training) to the end: emit `done` (finished or
+    stopped) or `error`, and save the weights to OUT_DIR/weights.pt as it trains. Never raises."""
+    start = time.perf_counter()
+    try:
+        if out_dir is not None:
+            control.keep_weights_with(periodic_saver(control, Path(out_dir) / "weights.pt"))
+        result = (loop or train_loop)(design, control, **kwargs)
+        weights_path = None
+        if out_dir is not None and result.weights:
+            weights_path = str(save_weights(result.weights, Path(out_dir) / "weights.pt"))
+    except Exception as exc:  # the run ends here; the watcher gets the reason
+        control.emit(
+            "error",
+            message=error_message(exc),
+            step=getattr(exc, "step", None),
+            epoch=getattr(exc, "epoch", None),
+            problems=[p.to_dict() for p in getattr(exc, "problems", [])] or None,
+            detail=None if isinstance(exc, TrainingError) else traceback.format_exc(limit=8),
+            seconds=time.perf_counter() - start,
+        )
+        return None
+    control.emit(
+        "done",
+        status="stopped" if control.stopped else "finished",
+        final=result.final,
+        weights_path=weights_path,
+        seconds=time.perf_counter() - start,
+    )
+    return result
