@@ -22,13 +22,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from builder.training.gan import optimizer_settings, prepare_gan, train_gan
 
 from builder.codegen.model_source import build_model
 from builder.data.sources import digits_data, stratified_split
 from builder.design.presets import load_preset
-from builder.recipes.optimizers import make_optimizer
-from builder.training.control import RunControl, run_loop
+from builder.recipes.optimizers import model_optimizer, optimizer_recipe
+from builder.training.checks import checked_inputs
+from builder.training.control import RunControl
+from builder.training.runner import run_loop
 
 
 def emit(kind: str, **fields) -> None:
@@ -125,7 +126,7 @@ def quality(design, net, epochs) -> None:
     events: list[dict] = []
     control = RunControl([events.append])
     start = time.perf_counter()
-    result = run_loop(train_gan, design, control, epochs=epochs)
+    result = run_loop(None, design, control, epochs=epochs)
     seconds = time.perf_counter() - start
     errors = [e for e in events if e["type"] == "error"]
     if errors or result is None:
@@ -155,14 +156,14 @@ def points_quality(design, epochs) -> None:
     """2-D data: how many samples land on the data (precision) and how much of it they cover."""
     events: list[dict] = []
     start = time.perf_counter()
-    result = run_loop(train_gan, design, RunControl([events.append]), epochs=epochs)
+    result = run_loop(None, design, RunControl([events.append]), epochs=epochs)
     seconds = time.perf_counter() - start
     if result is None:
         emit("points_quality", error=[e for e in events if e["type"] == "error"][0]["message"])
         return
-    prep = prepare_gan(design, epochs=1)
-    real = torch.from_numpy(np.concatenate([prep.dataset.x_train, prep.dataset.x_val]))
-    labels = np.concatenate([prep.dataset.y_train, prep.dataset.y_val])
+    _, dataset = checked_inputs(design, epochs=1)
+    real = torch.from_numpy(np.concatenate([dataset.x_train, dataset.x_val]))
+    labels = np.concatenate([dataset.y_train, dataset.y_val])
     gen = build_model(design, "generator")
     gen.load_state_dict(result.weights["generator"])
     gen.eval()
@@ -239,23 +240,23 @@ class EpochClock:
 
 def step_time(design, rounds: int, epochs_per_round: int = 3) -> None:
     """Epochs of both loops interleaved in this process (one thread, so CPU time is the work)."""
-    prep = prepare_gan(design, epochs=epochs_per_round)
-    s = prep.settings
-    data = torch.from_numpy(np.concatenate([prep.dataset.x_train, prep.dataset.x_val]))
+    s, dataset = checked_inputs(design, epochs=epochs_per_round)
+    data = torch.from_numpy(np.concatenate([dataset.x_train, dataset.x_val]))
     bs = min(s["batch_size"], len(data))
     torch.manual_seed(0)
     gen, disc = build_model(design, "generator"), build_model(design, "discriminator")
     gen.train()
     disc.train()
-    opt_g = make_optimizer(gen.parameters(), optimizer_settings(s, "generator"))
-    opt_d = make_optimizer(disc.parameters(), optimizer_settings(s, "discriminator"))
+    cfg_g, cfg_d = model_optimizer(s, "generator"), model_optimizer(s, "discriminator")
+    opt_g = optimizer_recipe(cfg_g).build(gen.parameters(), cfg_g)
+    opt_d = optimizer_recipe(cfg_d).build(disc.parameters(), cfg_d)
     rng = torch.Generator().manual_seed(0)
-    smooth, noise_dim = s["label_smoothing"], prep.noise_shape[0]
+    smooth, noise_dim = s["label_smoothing"], gen.INPUT_SHAPE[0]
     hand, clock = [], EpochClock()
     for _ in range(rounds):
         for _ in range(epochs_per_round):
             hand.append(hand_epoch(gen, disc, opt_g, opt_d, data, bs, smooth, rng, noise_dim))
-        run_loop(train_gan, design, RunControl([clock]), epochs=epochs_per_round + 1)
+        run_loop(None, design, RunControl([clock]), epochs=epochs_per_round + 1)
     ours = clock.times
     fields = {}
     for i, name in ((0, "wall"), (1, "cpu")):

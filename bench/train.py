@@ -6,6 +6,8 @@ Prints one JSON object per line. Targets (from the training engine's issue):
 - lenet_digits: best val accuracy >= 0.97 within 30 epochs and >= 0.95 at the end
 - lstm_sine: val MSE <= 0.03 within 20 epochs
 - gru_waves: val accuracy >= 0.90 within 8 epochs
+- loop_vs_handwritten: the generated train.py's loop, per step, <= 1.05x a hand-written loop
+  over the same model, data, optimizer and batches, in this process
 - cli_vs_handwritten: `python -m builder train` wall time <= 1.2x a hand-written script
 - event_overhead: the event stream costs <= 5% against the same loop emitting nothing
 - stop_latency: a run in its own process ends within 2 s of stop()
@@ -26,11 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from builder.training.supervised import train_loop  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
+from builder.codegen.program import training_program  # noqa: E402
 from builder.design.presets import load_preset  # noqa: E402
 from builder.runs.store import RunStore  # noqa: E402
-from builder.training.control import RunControl, run_loop  # noqa: E402
+from builder.training.control import RunControl  # noqa: E402
+from builder.training.runner import run_loop, train_loop  # noqa: E402
 
 HANDWRITTEN = """
 import json, sys, time
@@ -181,6 +186,80 @@ def bench_cli(reps, epochs=30):
     )
 
 
+class NoHooks:
+    """Hooks that do nothing: the generated loop alone."""
+
+    step_every = 10**9
+    stopped = False
+
+    def emit(self, event, /, **fields):
+        pass
+
+    def checkpoint(self):
+        return True
+
+    def epoch_weights(self, weights):
+        pass
+
+
+def handwritten_epochs(program, data, epochs, seed):
+    """The loop a person writes for the same model, data, optimizer and batch size."""
+    torch.manual_seed(seed)
+    model = program.Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=program.LR)
+    xt, yt = torch.from_numpy(data["x_train"]), torch.from_numpy(data["y_train"])
+    xv, yv = torch.from_numpy(data["x_val"]), torch.from_numpy(data["y_val"])
+    shuffle = torch.Generator().manual_seed(seed)
+    bs = program.BATCH_SIZE
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xt), generator=shuffle)
+        total = 0.0
+        for i in range(0, len(xt), bs):
+            idx = perm[i : i + bs]
+            loss = F.cross_entropy(model(xt[idx]), yt[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+        model.eval()
+        with torch.no_grad():
+            out = model(xv)
+            F.cross_entropy(out, yv).item()
+            (out.argmax(1) == yv).float().mean().item()
+
+
+def bench_loop(reps, epochs=5, threads=1):
+    """Per-step time of the generated loop against the hand-written one, interleaved."""
+    torch.set_num_threads(threads)
+    program = training_program(load_preset("lenet_digits"))
+    data = program.load_data(program.DATA, 0)
+    steps = epochs * -(-len(data["x_train"]) // program.BATCH_SIZE)
+    program.train(NoHooks(), data, epochs=1)  # warm up both
+    handwritten_epochs(program, data, 1, 0)
+    times = {"generated": [], "handwritten": []}
+    for _ in range(max(reps, 5)):
+        t0 = time.perf_counter()
+        program.train(NoHooks(), data, epochs=epochs)
+        times["generated"].append((time.perf_counter() - t0) / steps)
+        t0 = time.perf_counter()
+        handwritten_epochs(program, data, epochs, 0)
+        times["handwritten"].append((time.perf_counter() - t0) / steps)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["generated"] / med["handwritten"]
+    emit(
+        bench="loop_vs_handwritten",
+        preset="lenet_digits",
+        threads=threads,
+        epochs=epochs,
+        generated_ms_per_step=round(med["generated"] * 1e3, 3),
+        handwritten_ms_per_step=round(med["handwritten"] * 1e3, 3),
+        all_ms={k: [round(t * 1e3, 3) for t in v] for k, v in times.items()},
+        ratio=round(ratio, 3),
+        ok=ratio <= 1.05,
+    )
+
+
 def bench_events(device, reps, epochs=10):
     """The same trainer with its event stream going nowhere vs to a queue, the store and a file."""
     import queue
@@ -254,8 +333,6 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     args = parser.parse_args()
-    import torch
-
     emit(
         bench="environment",
         torch=torch.__version__,
@@ -268,6 +345,7 @@ def main() -> None:
         "lstm": lambda: bench_lstm(args.device, args.seeds[:2]),
         "gru": lambda: bench_gru(args.device, args.seeds[:2]),
         "events": lambda: bench_events(args.device, max(args.reps, 3)),
+        "loop": lambda: bench_loop(args.reps),
         "cli": lambda: bench_cli(args.reps),
         "stop": lambda: bench_stop(args.reps),
     }
