@@ -1,4 +1,4 @@
-"""Train / Pause / Resume / Stop: the run in its own process, through builder.worker."""
+"""Train / Pause / Resume / Stop: the run in its own process, through builder.runs.worker."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The runs this server started and the run each page watches.
 
-Training runs in its own process (`builder.worker`); this module keeps, for the whole server,
+Training runs in its own process (`builder.runs.worker`); this module keeps, for the whole server,
 one `RunView` per run that every page reads, fed from the worker's events whenever a page's
 timer asks (`refresh`).  A run started before a restart is rebuilt from the SQLite store.
 """

@@ -2,7 +2,7 @@
 
 Every change is written to the design's `training` section through the design state (so undo
 and autosave apply).  What does not fit the design is explained next to its control, before
-Train is pressed, by `builder.preflight` (the trainer's own checks).
+Train is pressed, by `builder.training.preflight` (the trainer's own checks).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from builder.design.settings import (
     SCHEDULES,
     TASKS,
     TRAINING_PARAMS,
+    training_defaults,
     validate_training,
 )
 from builder.params import Param
 from builder.recipes.losses import LOSS_HELP, LOSSES, check_loss
-from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR
+from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR, DEFAULT_OPTIMIZER
 from builder.recipes.tasks import DEFAULT_LOSS
 from builder.training.preflight import training_problems
 from components import design_state as ds
@@ -85,7 +86,7 @@ def _on_optimizer(key: str, field: str) -> None:
     value = st.session_state[key]
     opt = dict(training.get("optimizer") or {"type": "adam"})
     if field == "type":
-        opt = {"type": value, "lr": DEFAULT_LR.get(value, 0.001)}
+        opt = {"type": value, "lr": DEFAULT_LR.get(value, DEFAULT_LR[DEFAULT_OPTIMIZER])}
         for keep in ("weight_decay",):
             if keep in (training.get("optimizer") or {}):
                 opt[keep] = training["optimizer"][keep]
@@ -127,7 +128,7 @@ def _bounds(param: Param) -> tuple[float | None, float | None]:
 
 def _number(label, field, value, *, param=None, lo=None, hi=None, step, fmt=None, help=None,
             callback=None, args=()):  # fmt: skip
-    """A number field; with `param` (its declaration in builder.settings) its limits and help
+    """A number field; with `param` (its declaration in builder.design.settings) its limits and help
     come from there, so they are written once."""
     if param is not None:
         lo, hi = _bounds(param)
@@ -187,7 +188,7 @@ def render_training_controls(design) -> dict[str, list[str]]:
     _field_error("loss")
     _explain(problems.get("loss"))
 
-    render_optimizer(training.get("optimizer") or {"type": "adam", "lr": 0.001})
+    render_optimizer(training.get("optimizer") or training_defaults()["optimizer"])
     _explain(problems.get("optimizer"))
     render_schedule(training.get("schedule") or {"type": "none"})
     _explain(problems.get("schedule"))
@@ -238,7 +239,7 @@ def render_optimizer(opt: dict) -> None:
         )
         _field_error("type")
     with cols[1]:
-        lr = float(opt.get("lr") or DEFAULT_LR.get(kind, 0.001))
+        lr = float(opt.get("lr") or DEFAULT_LR.get(kind, DEFAULT_LR[DEFAULT_OPTIMIZER]))
         _number(
             "Learning rate", "lr", lr, param=OPTIMIZER["lr"], step=1e-4, fmt="%g",
             callback=_on_optimizer, args=(_key("lr"), "lr"),

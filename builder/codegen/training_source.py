@@ -20,7 +20,7 @@ from builder.design.spec import load_design
 from builder.recipes.losses import LOSS_RECIPES
 from builder.recipes.optimizers import model_optimizer, optimizer_recipe
 from builder.recipes.schedules import schedule_source
-from builder.recipes.tasks import DEFAULT_LOSS, TASK_RECIPES
+from builder.recipes.tasks import TASK_RECIPES
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
@@ -79,12 +79,6 @@ def data_source() -> str:
                 continue  # the module's docstring
             blocks.append(ast.get_source_segment(text, node, padded=True))
     return "\n\n\n".join(blocks)
-
-
-def _settings(design) -> dict:
-    raw = dict(design.training or {})
-    raw.setdefault("loss", DEFAULT_LOSS.get(raw.get("task", "classification"), "cross_entropy"))
-    return resolved_training(raw)
 
 
 def _constants(design, s: dict, input_model: str) -> list[str]:
@@ -164,7 +158,7 @@ def _output_shape(design) -> list[int]:
 def generate_train_script(design) -> str:
     """The text of train.py for this design (it imports model.py, written next to it)."""
     design = load_design(design)
-    s = _settings(design)
+    s = resolved_training(dict(design.training or {}))
     task = TASK_RECIPES[s["task"]]
     if task.loop == "gan":
         if not design.is_gan:

@@ -1,6 +1,6 @@
 """Everything a user takes home in one ZIP: model.py, train.py, design.json, weights, README.
 
-The texts come from `builder.export` (the same source that trains in the app), so the files in
+The texts come from `builder.export.files` (the same source that trains in the app), so the files in
 the ZIP are byte for byte the files shown on the page and written by `python -m builder export`.
 """
 
@@ -131,7 +131,7 @@ def bundle_files(
 ) -> dict[str, bytes]:
     """File name -> bytes of everything in the ZIP (README.md included).
 
-    `onnx` is a `builder.onnx_export.OnnxResult`; its file is added when it holds data.
+    `onnx` is a `builder.export.onnx.OnnxResult`; its file is added when it holds data.
     """
     design = load_design(design)
     texts, _missing = source_files(design)

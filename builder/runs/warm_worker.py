@@ -2,8 +2,9 @@
 
 Starting a worker costs seconds before its first step: Python, then torch and the training
 modules.  `prestart()` starts one spare `python -m builder.runs.warm_worker`, which imports all of
-that (builder.runs.worker brings the whole training path) and then waits, in `builder.runs.worker`'s own child loop, for its job; `start_run()` hands the
-job to the spare when there is a live one, and otherwise starts a worker as usual.  A spare whose
+that (builder.runs.worker brings the whole training path) and then waits, in
+`builder.runs.worker`'s own child loop, for its job; `start_run()` hands the job to the spare
+when there is a live one, and otherwise starts a worker as usual.  A spare whose
 parent goes away sees its stdin close and exits, so none is ever left behind.
 """
 

@@ -1,6 +1,6 @@
 """Training in its own process, for the app: start a run, poll its events, pause/resume/stop it.
 
-The parent starts `python -m builder.worker` with a job on stdin (one JSON line), then sends
+The parent starts `python -m builder.runs.worker` with a job on stdin (one JSON line), then sends
 `pause` / `resume` / `stop` lines the same way; the child writes one JSON event per line on its
 stdout and records the run in the workspace's SQLite store.  Closing the child's stdin stops it,
 so an orphaned run does not train forever.  The design trains with its own train.py
@@ -177,7 +177,7 @@ def start_run(
     """Record a run in the workspace's store and start training it in a child process.
 
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
-    `process`: a worker started ahead of time and waiting for its job (builder.warm_worker).
+    `process`: a worker started ahead of time and waiting for its job (builder.runs.warm_worker).
     """
     design = load_design(design)
     store = RunStore(workspace)

@@ -15,7 +15,6 @@ from builder.errors import GraphError, Problem
 from builder.layers.registry import fmt_shape
 from builder.recipes.losses import check_loss
 from builder.recipes.optimizers import model_optimizer
-from builder.recipes.tasks import DEFAULT_LOSS
 from builder.training.control import TrainingError
 
 MODELS = ("generator", "discriminator")
@@ -23,9 +22,7 @@ MODELS = ("generator", "discriminator")
 
 def settings_for(design, epochs: int | None = None, seed: int | None = None) -> dict:
     """The training section with defaults, the task's default loss, and CLI overrides."""
-    raw = dict(design.training or {})
-    raw.setdefault("loss", DEFAULT_LOSS.get(raw.get("task", "classification"), "cross_entropy"))
-    settings = resolved_training(raw)
+    settings = resolved_training(dict(design.training or {}))
     if epochs is not None:
         settings["epochs"] = int(epochs)
     if seed is not None:
