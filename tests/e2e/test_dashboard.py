@@ -36,7 +36,9 @@ def _start(page, preset: str, epochs: int, batch_size: int | None = None) -> Non
 
 
 def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(page, shot, tmp_path):
-    _start(page, "lenet_digits", 3, batch_size=4)
+    # 8 epochs of batches of 4: about 2 s of training on one core, so the chart, redrawn twice a
+    # second, is seen growing (3 epochs ended within one redraw on a fast machine).
+    _start(page, "lenet_digits", 8, batch_size=4)
     seen = []  # (points on the loss chart, progress text) while the run goes on
 
     def finished():
@@ -54,7 +56,7 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
     shot("finished")
     metrics = page.locator(".st-key-nb_live_metrics").inner_text()
     assert "Validation accuracy" in metrics and "%" in metrics
-    assert chart_points(page, "nb_live_accuracy") == 3
+    assert chart_points(page, "nb_live_accuracy") == 8
     page.locator(".st-key-nb_live_confusion .js-plotly-plot").first.wait_for()
 
     page.locator("[data-testid=stExpander]").filter(has_text="Feature maps").locator(
