@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from builder.data import BUILTIN, DataError, Dataset, load_dataset
 from builder.data.check import data_model, model_io
-from builder.data.datasets import dataset_label
-from builder.data.uploads import csv_columns, dataset_setting, read_upload, save_upload
+from builder.data.datasets import confined, dataset_label
+from builder.data.uploads import (
+    csv_columns,
+    dataset_setting,
+    read_upload,
+    save_upload,
+    uploads_dir,
+)
 from builder.layers.registry import fmt_shape
 from components import charts
 from components import design_state as ds
@@ -43,7 +48,8 @@ def input_shape(design) -> list[int] | None:
 def _load(spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
     try:
         training = {"dataset": json.loads(spec), "task": task, "seed": seed}
-        return load_dataset(training, list(shape) if shape else None), None
+        shape = list(shape) if shape else None
+        return load_dataset(training, shape, data_root=uploads_dir()), None
     except DataError as exc:
         return None, str(exc)
     except Exception as exc:  # a reader bug must not put a traceback on the page
@@ -56,8 +62,10 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
     spec = training.get("dataset", "digits")
     stamp = 0.0
     if isinstance(spec, dict) and spec.get("path"):
-        try:
-            stamp = Path(spec["path"]).stat().st_mtime
+        try:  # nothing outside the person's uploads is read, or even looked at
+            stamp = confined(spec["path"], uploads_dir()).stat().st_mtime
+        except DataError as exc:
+            return None, str(exc)
         except OSError:
             stamp = -1.0
     shape = input_shape(design)
@@ -168,8 +176,8 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
 
 def render_target(spec: dict) -> None:
     try:
-        columns = csv_columns(spec["path"])
-    except (OSError, UnicodeDecodeError):
+        columns = csv_columns(confined(spec["path"], uploads_dir()))
+    except (OSError, UnicodeDecodeError, DataError):
         return  # the data-set message already says the file cannot be read
     target = spec.get("target") or (columns[-1] if columns else None)
     if target in columns:

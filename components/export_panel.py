@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from builder import DesignError, load_design
+from builder.data.uploads import uploads_dir
 from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
 from builder.export.onnx import export_onnx, onnx_missing
 from components import design_state as ds
@@ -122,7 +123,14 @@ def render_downloads(design, texts: dict[str, str], weights, run_id) -> None:
         st.download_button(
             "Everything (ZIP)",
             data=lambda: bundle_zip(
-                bundle_files(design, weights_path=weights, run_id=run_id, onnx=onnx), folder
+                bundle_files(
+                    design,
+                    weights_path=weights,
+                    run_id=run_id,
+                    onnx=onnx,
+                    data_root=uploads_dir(),
+                ),
+                folder,
             ),
             file_name=f"{folder}.zip",
             mime="application/zip",

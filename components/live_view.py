@@ -192,6 +192,21 @@ def render_curves(snap: Snapshot) -> None:
                     "nb_live_confusion",
                     snap.run_id,
                 )
+            elif last.get("mistakes") is not None:
+                names = snap.class_names or []
+                st.caption(f"Most frequent mistakes at epoch {last.get('epoch')} (too many "
+                           "classes for a confusion matrix)")  # fmt: skip
+                st.dataframe(
+                    [
+                        {
+                            "true": names[t] if t < len(names) else t,
+                            "predicted": names[p] if p < len(names) else p,
+                            "count": n,
+                        }
+                        for t, p, n in last["mistakes"]
+                    ],
+                    hide_index=True,
+                )
             else:
                 st.caption("The confusion matrix appears at the end of the first epoch.")
         with right:

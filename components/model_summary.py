@@ -23,6 +23,9 @@ def summary_rows(design: Design, analysis: Analysis) -> list[dict]:
                     "type": types.get(node_id, "?"),
                     "output shape": fmt_shape(shape) if shape is not None else "?",
                     "params": int(analysis.params.get(model, {}).get(node_id, 0)),
+                    "KiB per sample": round(
+                        analysis.memory.get(model, {}).get(node_id, 0) / 1024, 1
+                    ),
                 }
             )
             rows.append(row)
@@ -40,6 +43,9 @@ def render_model_summary(design: Design, analysis: Analysis) -> None:
             hide_index=True,
             column_config={"params": st.column_config.NumberColumn(format="localized")},
         )
-        st.markdown(f"**Total: {analysis.total_params:,} trainable parameters**")
+        st.markdown(
+            f"**Total: {analysis.total_params:,} trainable parameters**; activations "
+            f"{analysis.sample_bytes / 2**20:,.2f} MiB per sample"
+        )
         if analysis.problems:
             st.caption("Shapes marked ? depend on problems shown under Design.")

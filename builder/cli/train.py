@@ -22,7 +22,7 @@ import torch
 from builder.design.spec import load_design
 from builder.errors import DesignError
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
-from builder.runs.store import RunStore
+from builder.runs.store import RunStore, StoreError, standard_json
 from builder.training.control import RunControl
 from builder.training.runner import run_loop
 
@@ -100,7 +100,7 @@ class MetricsFile:
 
     def __call__(self, event: dict) -> None:
         if event["type"] == "epoch":
-            self.handle.write(json.dumps(_scalar_fields(event)) + "\n")
+            self.handle.write(standard_json(_scalar_fields(event)) + "\n")
             self.handle.flush()
 
     def close(self) -> None:
@@ -123,10 +123,22 @@ def train_command(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(json.dumps({"status": "error", "error": str(exc)}))
         return EXIT_UNREADABLE
-    store = RunStore(args.workspace)
-    run_id = store.create_run(design, out_dir=args.out)
-    out = Path(args.out) if args.out else store.run_dir(run_id)
-    metrics = MetricsFile(out / "metrics.jsonl")
+    try:
+        store = RunStore(args.workspace)
+        if store.set_aside:
+            print(f"note: the run store was unreadable; kept as {store.set_aside}", file=sys.stderr)
+        run_id = store.create_run(design, out_dir=args.out)
+        out = Path(args.out) if args.out else store.run_dir(run_id)
+        metrics = MetricsFile(out / "metrics.jsonl")
+    except (StoreError, OSError) as exc:
+        message = (
+            str(exc)
+            if isinstance(exc, StoreError)
+            else f"cannot write {exc.filename}: {exc.strerror}"
+        )
+        print(f"error: {message}", file=sys.stderr)
+        print(json.dumps({"status": "error", "error": message}))
+        return EXIT_FAILED
     ended: dict = {}
     control = RunControl(
         [store.sink(run_id), metrics, Progress(quiet=args.quiet), ended.update],

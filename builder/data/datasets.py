@@ -69,10 +69,32 @@ def dataset_label(dataset) -> str:
     return str(dataset)
 
 
-def load_dataset(training: dict, input_shape=None, *, max_bytes: int | None = None) -> Dataset:
+def confined(path, data_root) -> Path:
+    """`path` when it lies inside `data_root` (links resolved); DataError otherwise.
+
+    The app serves many people: a design file may name any path, and the app reads only the
+    person's own uploads."""
+    name = Path(str(path)).name or str(path)
+    try:
+        resolved = Path(path).resolve()
+        root = Path(data_root).resolve()
+    except (OSError, RuntimeError, ValueError):
+        resolved, root = None, None
+    if resolved is None or not resolved.is_relative_to(root):
+        raise DataError(
+            f"{name}: this design's data file is not one of your uploads, so it is not read; "
+            "upload the file it used (Data set -> Upload)"
+        )
+    return resolved
+
+
+def load_dataset(
+    training: dict, input_shape=None, *, max_bytes: int | None = None, data_root=None
+) -> Dataset:
     """The data set named by `training["dataset"]`, split with `training["seed"]`.
 
     `input_shape` (the Input node's shape) is needed for image ZIPs, which are resized to it.
+    With `data_root`, a data file is read only from inside that folder (see `confined`).
     """
     task = training.get("task", "classification")
     seed = int(training.get("seed", 0) or 0)
@@ -88,6 +110,8 @@ def load_dataset(training: dict, input_shape=None, *, max_bytes: int | None = No
         raise DataError(f"data file type must be one of {', '.join(FILE_TYPES)}, got {kind!r}")
     if not path:
         raise DataError(f'the {kind} data set needs a "path"')
+    if data_root is not None:
+        path = str(confined(path, data_root))
     limit = max_file_bytes() if max_bytes is None else max_bytes
     arrays = load_arrays(path, task, seed, input_shape, spec.get("target"), kind, limit)
     return _dataset(Path(path).name, task, arrays)

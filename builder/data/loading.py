@@ -60,8 +60,28 @@ def builtin_arrays(name, task, seed):
     }
 
 
+MAX_UNPACK_RATIO = 100  # an archive may unpack to this many times its size (more: a bomb)
+MIN_UNPACK_BYTES = 64 * 2**20  # small archives may unpack to this much, whatever the ratio
+
+
 def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max_unpacked=1 << 30):
-    """A data file's bytes (csv, npz or images), read and split with `seed`, like builtin_arrays."""
+    """A data file's bytes (csv, npz or images), read and split with `seed`, like builtin_arrays.
+
+    Every failure is a DataError naming the file, whatever the reader met."""
+    unpacked = min(max_unpacked, max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * len(data)))
+    try:
+        return _file_arrays(data, name, kind, task, seed, input_shape, target, unpacked)
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"{name}: too large to read into memory") from None
+    except Exception as exc:  # a hostile or broken file: any reader error becomes a message
+        raise DataError(
+            f"{name}: cannot read this {kind} file ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked):
     features = None
     if kind == "csv":
         x, y, classes, features = read_csv_table(data, name, target, task)

@@ -17,6 +17,11 @@ import numpy as np
 
 from builder.data.sources import DataError
 
+MAX_CSV_CELLS = 20_000_000  # rows x columns of a CSV
+MAX_CLASSES = 1_000  # distinct class labels in any data set
+MAX_IMAGE_PIXELS = 4096 * 4096  # one image, read from its header before it is decoded
+MAX_TOTAL_PIXELS = 200_000_000  # every image of a ZIP together, decoded
+
 
 def _classes(values, name, column):
     """Turn a column of labels (text or whole numbers) into class indices and sorted names."""
@@ -31,11 +36,20 @@ def _classes(values, name, column):
                 "classes: set the task to regression, or use whole numbers or text labels"
             )
         uniq = np.unique(numbers.astype(np.int64))
+        if len(uniq) > MAX_CLASSES:
+            raise DataError(
+                f"{name}: {column!r} holds {len(uniq):,} distinct classes, more than {MAX_CLASSES:,}; "
+                "for numbers, set the task to regression"
+            )
         index = {v: i for i, v in enumerate(uniq)}
         return np.array([index[v] for v in numbers.astype(np.int64)], dtype=np.int64), [
             str(v) for v in uniq
         ]
     names = sorted(set(values))
+    if len(names) > MAX_CLASSES:
+        raise DataError(
+            f"{name}: {column!r} holds {len(names):,} distinct classes, more than {MAX_CLASSES:,}"
+        )
     index = {v: i for i, v in enumerate(names)}
     return np.array([index[v] for v in values], dtype=np.int64), names
 
@@ -58,8 +72,17 @@ def read_csv_table(data, name, target=None, task="classification"):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    rows, cells = [], 0
     try:
-        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+        for row in csv.reader(io.StringIO(text), dialect):
+            if any(c.strip() for c in row):
+                rows.append(row)
+                cells += len(row)
+                if cells > MAX_CSV_CELLS:
+                    raise DataError(
+                        f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
+                        "rows or columns"
+                    )
     except csv.Error as exc:
         raise DataError(f"{name}: this is not a readable CSV file ({exc})") from None
     if not rows:
@@ -148,13 +171,17 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
             f"{name}: unpacks to {unpacked / 2**20:.0f} MiB, more than the limit of "
             f"{max_unpacked / 2**20:.0f} MiB"
         )
-    try:
-        arrays = np.load(io.BytesIO(data), allow_pickle=False)
-        keys = set(arrays.files)
-        x = arrays["X"] if "X" in keys else None
-        y = arrays["y"] if "y" in keys else None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{name}: cannot read the arrays ({exc})") from None
+    for info in archive.infolist():
+        declared = _declared_bytes(archive, info, name)
+        if declared > max_unpacked:
+            raise DataError(
+                f"{name}: array {info.filename!r} declares {declared / 2**20:,.0f} MiB, more "
+                f"than the limit of {max_unpacked / 2**20:.0f} MiB"
+            )
+    arrays = np.load(io.BytesIO(data), allow_pickle=False)
+    keys = set(arrays.files)
+    x = arrays["X"] if "X" in keys else None
+    y = arrays["y"] if "y" in keys else None
     if x is None or (y is None and task != "gan"):
         missing = [k for k, v in (("X", x), ("y", y)) if v is None]
         raise DataError(
@@ -174,6 +201,8 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
         raise DataError(f"{name}: X holds NaN or infinite values (first in sample {bad})")
     if y is None:
         return x, None, None
+    if y.ndim == 0:
+        raise DataError(f"{name}: y must hold one target per sample, got a single value")
     if len(y) != len(x):
         raise DataError(f"{name}: X has {len(x)} samples but y has {len(y)}; they must match")
     if task in ("regression", "forecasting"):
@@ -189,6 +218,26 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
         raise DataError(f"{name}: y must hold whole numbers or text labels, got {y.dtype}")
     labels, class_names = _classes([str(v) for v in y.tolist()], name, "y")
     return x, labels, class_names
+
+
+def _declared_bytes(archive, info, name):
+    """The size an .npy member says it holds, read from its header alone."""
+    if not info.filename.endswith(".npy"):
+        raise DataError(f"{name}: {info.filename!r} is not a numpy array (.npy)")
+    with archive.open(info) as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    if dtype.hasobject:
+        raise DataError(
+            f"{name}: array {info.filename!r} holds Python objects; only numbers are read"
+        )
+    count = 1
+    for size in shape:
+        count *= int(size)
+    return count * dtype.itemsize
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -250,7 +299,8 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
         )
     index = {n: i for i, n in enumerate(names)}
     x = np.empty((len(images), channels, height, width), dtype=np.float32)
-    Image.MAX_IMAGE_PIXELS = 50_000_000
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    total_pixels = 0
     for i, (parts, info) in enumerate(images):
         rest = parts[len(common) :]
         if len(rest) < 2 and not gan:
@@ -261,6 +311,18 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
             raise DataError(f"{name}: {info.filename!r} is larger than its header says")
         try:
             with Image.open(io.BytesIO(raw)) as img:
+                wide, high = img.size  # from the header: nothing is decoded yet
+                total_pixels += wide * high
+                if wide * high > MAX_IMAGE_PIXELS:
+                    raise DataError(
+                        f"{name}: image {info.filename!r} is {wide}x{high} pixels, larger than "
+                        f"the {MAX_IMAGE_PIXELS:,} allowed; scale it down"
+                    )
+                if total_pixels > MAX_TOTAL_PIXELS:
+                    raise DataError(
+                        f"{name}: the images hold more than {MAX_TOTAL_PIXELS:,} pixels in all; "
+                        "use fewer or smaller images"
+                    )
                 img = img.convert(modes[channels]).resize((width, height), Image.BILINEAR)
                 pixels = np.asarray(img, dtype=np.float32) / 255.0
         except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:

@@ -45,9 +45,14 @@ def read_upload(
     return dataset_from_bytes(upload_kind(name), data, name, task, seed, input_shape, target)
 
 
+def uploads_dir(workspace=None) -> Path:
+    """Where a person's uploaded data files live: the only files the app reads data from."""
+    return workspace_dir(workspace) / "data"
+
+
 def save_upload(name: str, data: bytes, workspace=None) -> Path:
     """Write an uploaded file into WORKSPACE/data/ (atomically); returns its path."""
-    folder = workspace_dir(workspace) / "data"
+    folder = uploads_dir(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._")[:60] or "data"
     digest = hashlib.sha256(data).hexdigest()[:10]

@@ -91,7 +91,11 @@ def lint_graph(model: str, graph: Graph) -> tuple[list[Problem], list[str]]:
     sinks.sort(key=ids.index)
     if len(sinks) > 1:
         for sink in sinks[:-1]:
-            others = ", ".join(repr(s) for s in sinks if s != sink)
+            others = [repr(s) for s in sinks if s != sink]
+            shown = ", ".join(others[:3])  # bounded however many outputs there are
+            if len(others) > 3:
+                shown += f" and {len(others) - 3:,} more"
+            others = shown
             problem(
                 sink,
                 f"is an output, but so is {others}: a model has one output",

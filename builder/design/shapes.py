@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
 
 from builder.design.lint import lint_graph
@@ -10,6 +12,44 @@ from builder.errors import GraphError, Problem, ShapeError
 from builder.layers.registry import fmt_shape, get_kind
 
 DEFAULT_PARAM_LIMIT = 100_000_000
+# Activations of one sample (float32, every node's output): what a forward pass of the page and
+# each sample of a training batch cost. NETBUILDER_MAX_SAMPLE_MB moves it.
+DEFAULT_SAMPLE_MB = 256.0
+BYTES_PER_VALUE = 4
+
+
+DEFAULT_BATCH_MB = 4096.0  # a training batch's activations and their gradients
+TRAINING_FACTOR = 3  # forward activations, their gradients, and the framework's working copies
+
+
+def batch_memory_limit() -> int:
+    try:
+        mb = float(os.environ.get("NETBUILDER_MAX_BATCH_MB") or DEFAULT_BATCH_MB)
+    except ValueError:
+        mb = DEFAULT_BATCH_MB
+    return int(mb * 2**20)
+
+
+def batch_memory_problem(result: Analysis, batch_size: int, limit: int | None = None):
+    """Why training batches of `batch_size` would take too much memory, or None."""
+    limit = batch_memory_limit() if limit is None else limit
+    need = result.sample_bytes * TRAINING_FACTOR * int(batch_size)
+    if need <= limit:
+        return None
+    fits = max(1, limit // max(1, result.sample_bytes * TRAINING_FACTOR))
+    return Problem(
+        f"training.batch_size: batches of {batch_size:,} need about {need / 2**30:,.1f} GiB for "
+        f"activations and gradients, over the limit of {limit / 2**30:,.1f} GiB",
+        fix=f"lower the batch size to {fits:,} or less, or make the model's activations smaller",
+    )
+
+
+def sample_memory_limit() -> int:
+    try:
+        mb = float(os.environ.get("NETBUILDER_MAX_SAMPLE_MB") or DEFAULT_SAMPLE_MB)
+    except ValueError:
+        mb = DEFAULT_SAMPLE_MB
+    return int(mb * 2**20)
 
 
 @dataclass
@@ -18,6 +58,7 @@ class Analysis:
 
     shapes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     params: dict[str, dict[str, int]] = field(default_factory=dict)
+    memory: dict[str, dict[str, int]] = field(default_factory=dict)  # bytes per sample, per node
     order: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -26,12 +67,21 @@ class Analysis:
         return sum(sum(counts.values()) for counts in self.params.values())
 
     @property
+    def sample_bytes(self) -> int:
+        """Bytes of activations one sample takes through every model."""
+        return sum(sum(nodes.values()) for nodes in self.memory.values())
+
+    @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def analyze(design, param_limit: int | None = None) -> Analysis:
-    """Lint and infer every model of the design; never raises for problems in the graph."""
+def analyze(design, param_limit: int | None = None, memory_limit: int | None = None) -> Analysis:
+    """Lint and infer every model of the design; never raises for problems in the graph.
+
+    Refuses (as a problem pinned to the node that crosses it) more parameters than `param_limit`
+    and more bytes of activations per sample than `memory_limit`, before anything is allocated.
+    """
     design = load_design(design)
     result = Analysis()
     for model, graph in design.models.items():
@@ -41,6 +91,9 @@ def analyze(design, param_limit: int | None = None) -> Analysis:
         shapes, counts = _infer(model, graph, order, problems)
         result.shapes[model] = {k: list(v) for k, v in shapes.items()}
         result.params[model] = counts
+        result.memory[model] = {
+            n: math.prod(shape) * BYTES_PER_VALUE for n, shape in result.shapes[model].items()
+        }
         result.order[model] = order
         result.problems.extend(problems)
     if design.is_gan and not result.problems:
@@ -61,7 +114,32 @@ def analyze(design, param_limit: int | None = None) -> Analysis:
                 "make layers smaller, or pool/stride before dense layers",
             )
         )
+    if not result.problems:
+        result.problems.extend(_memory_problems(design, result, memory_limit))
     return result
+
+
+def _memory_problems(design, result: Analysis, limit: int | None) -> list[Problem]:
+    limit = sample_memory_limit() if limit is None else limit
+    total = 0
+    for model, order in result.order.items():
+        for node_id in order:
+            size = result.memory[model].get(node_id, 0)
+            total += size
+            if total > limit:
+                shape = fmt_shape(result.shapes[model][node_id])
+                return [
+                    Problem(
+                        f"one sample's activations reach {total / 2**20:,.0f} MiB here, over the "
+                        f"limit of {limit / 2**20:,.0f} MiB (this node's output {shape} alone is "
+                        f"{size / 2**20:,.1f} MiB)",
+                        node_id,
+                        model,
+                        design.models[model].node(node_id).type,
+                        "downsample earlier, use fewer channels, or upsample by less",
+                    )
+                ]
+    return []
 
 
 def infer_shapes(design, param_limit: int | None = None) -> dict[str, dict[str, list[int]]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.design.settings import validate_training
+from builder.design.values import MAX_NAME, MAX_NODES, check_text, check_values
 from builder.errors import DesignError, GraphError, Problem
 from builder.layers.registry import get_kind, kind_names
 
@@ -109,6 +110,7 @@ def load_design(source: str | Path | dict | Design) -> Design:
         source = parse_json(source)
     if not isinstance(source, dict):
         raise DesignError(f"a design must be a JSON object, got {type(source).__name__}")
+    check_values(source)
     return _from_dict(upgrade(source))
 
 
@@ -136,6 +138,8 @@ def parse_json(text: str) -> Any:
         ) from None
     except RecursionError:
         raise DesignError("JSON is nested too deeply") from None
+    except ValueError:  # Python refuses to read integers of thousands of digits
+        raise DesignError("not a readable design: a number in it has thousands of digits") from None
 
 
 def _from_dict(data: dict) -> Design:
@@ -147,6 +151,7 @@ def _from_dict(data: dict) -> Design:
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise DesignError(f'"name" must be text, got {name!r}')
+    check_text(name, '"name"', MAX_NAME)
     models = data.get("models")
     if not isinstance(models, dict) or set(models) not in MODEL_SETS:
         got = sorted(models) if isinstance(models, dict) else models
@@ -175,6 +180,10 @@ def _graph(model: str, data: Any, problems: list[Problem]) -> Graph:
     unknown = set(data) - {"nodes", "edges"}
     if unknown:
         raise DesignError(f'unknown field {sorted(unknown)[0]!r} in model "{model}"')
+    if len(data["nodes"]) > MAX_NODES:
+        raise DesignError(
+            f'model "{model}" has {len(data["nodes"]):,} nodes, more than {MAX_NODES:,}'
+        )
     nodes = [_node(model, i, raw, problems) for i, raw in enumerate(data["nodes"])]
     edges = data.get("edges", [])
     if not isinstance(edges, list):
@@ -201,6 +210,7 @@ def _node(model: str, index: int, raw: Any, problems: list[Problem]) -> Node:
     node_id, kind_name, params = raw.get("id"), raw.get("type"), raw.get("params", {})
     if not isinstance(node_id, str) or not node_id:
         raise DesignError(f'{where}: "id" must be non-empty text, got {node_id!r}')
+    check_text(node_id, f'{where}: "id"', MAX_NAME)
     if not isinstance(kind_name, str):
         raise DesignError(f'{where} ({node_id!r}): "type" must be text, got {kind_name!r}')
     if not isinstance(params, dict):

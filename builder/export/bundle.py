@@ -14,6 +14,8 @@ import zipfile
 from pathlib import Path
 
 from builder.codegen.names import literal
+from builder.data.datasets import confined
+from builder.data.sources import DataError
 from builder.design.spec import load_design
 from builder.export.files import export_files
 
@@ -35,12 +37,16 @@ def source_files(design) -> tuple[dict[str, str], dict[str, str]]:
     return {k: files[k] for k in first + rest}, missing
 
 
-def data_file(design) -> Path | None:
-    """The user's data file the design trains on, when it exists and is small enough to bundle."""
+def data_file(design, data_root) -> Path | None:
+    """The user's data file the design trains on, when it lies in `data_root` (their uploads),
+    exists and is small enough to bundle; a design naming any other file bundles nothing."""
     spec = (load_design(design).training or {}).get("dataset")
-    if not isinstance(spec, dict) or not spec.get("path"):
+    if data_root is None or not isinstance(spec, dict) or not spec.get("path"):
         return None
-    path = Path(spec["path"])
+    try:
+        path = confined(spec["path"], data_root)
+    except DataError:
+        return None
     if not path.is_file() or path.stat().st_size > MAX_BUNDLED_DATA:
         return None
     return path
@@ -128,10 +134,12 @@ def bundle_files(
     weights_path: str | Path | None = None,
     run_id: int | None = None,
     onnx=None,
+    data_root=None,
 ) -> dict[str, bytes]:
     """File name -> bytes of everything in the ZIP (README.md included).
 
-    `onnx` is a `builder.export.onnx.OnnxResult`; its file is added when it holds data.
+    `onnx` is a `builder.export.onnx.OnnxResult`; its file is added when it holds data. The
+    design's data file travels along only from inside `data_root` (the app: the uploads).
     """
     design = load_design(design)
     texts, _missing = source_files(design)
@@ -140,7 +148,7 @@ def bundle_files(
         files["weights.pt"] = Path(weights_path).read_bytes()
     if onnx is not None and getattr(onnx, "data", None):
         files[onnx.file_name] = onnx.data
-    data = data_file(design)
+    data = data_file(design, data_root)
     data_name = None
     if data is not None:
         data_name = f"data/{data.name}"

@@ -17,9 +17,14 @@ def load_weights(path: str | Path) -> dict:
     if not path.is_file():
         raise DesignError(f"no weights at {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        weights = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file must not become a traceback
         raise DesignError(f"{path.name}: cannot read the weights ({exc})") from None
+    if not isinstance(weights, dict):
+        raise DesignError(
+            f"{path.name}: holds a {type(weights).__name__}, not a state_dict (name -> tensor)"
+        )
+    return weights
 
 
 def trained_models(design, weights: dict | str | Path | None = None) -> dict[str, torch.nn.Module]:
@@ -36,6 +41,10 @@ def trained_models(design, weights: dict | str | Path | None = None) -> dict[str
         module = build_model(design, name)
         if weights is not None:
             state = weights.get(name, weights) if design.is_gan else weights
+            if not isinstance(state, dict) or not all(
+                isinstance(v, torch.Tensor) for v in state.values()
+            ):
+                raise DesignError(f"the saved weights of model {name!r} are not a state_dict")
             try:
                 module.load_state_dict(state)
             except (RuntimeError, KeyError, TypeError) as exc:

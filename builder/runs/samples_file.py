@@ -38,7 +38,10 @@ class SamplesFile:
             self.kind = event.get("kind", self.kind)
             self._stride = thin_samples(self.samples, self._stride)
         elif kind in ("done", "error") and self.samples:
-            write_samples(self.path, self.samples, self.kind)
+            try:
+                write_samples(self.path, self.samples, self.kind)
+            except OSError:
+                pass  # a full disk: the run and its epochs stand without its sample file
 
 
 def thin_samples(samples: dict[int, np.ndarray], stride: int) -> int:
@@ -60,9 +63,13 @@ def write_samples(path: Path, samples: dict[int, np.ndarray], kind: str | None) 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     arrays = {f"epoch_{epoch}": np.asarray(batch) for epoch, batch in samples.items()}
-    with open(tmp, "wb") as out:  # a file object: numpy would add ".npz" to a path
-        np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
-    tmp.replace(path)
+    try:
+        with open(tmp, "wb") as out:  # a file object: numpy would add ".npz" to a path
+            np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

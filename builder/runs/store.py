@@ -8,6 +8,7 @@ A run left "running" by a process that no longer exists reads back as "interrupt
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
@@ -51,6 +52,19 @@ RUN_FIELDS = (
 )
 
 
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return (
+        not isinstance(exc, sqlite3.OperationalError)
+        or "malformed" in text
+        or "not a database" in text
+    )
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -63,25 +77,79 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+class StoreError(ValueError):
+    """The run store cannot be read or written; the message says where and why."""
+
+
+def standard_json(value) -> str:
+    """JSON that every reader accepts: NaN and infinities become null."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 class RunStore:
-    """The runs database in a workspace folder (`workspace/runs.sqlite`)."""
+    """The runs database in a workspace folder (`workspace/runs.sqlite`).
+
+    A file that is not a readable database is set aside (renamed, `set_aside` says where) and a
+    fresh one started, so one corrupt file never hides the app; a workspace that cannot be
+    written raises StoreError with the folder and the reason.
+    """
 
     def __init__(self, workspace: str | os.PathLike | None = None):
-        self.root = workspace_dir(workspace)
+        try:
+            self.root = workspace_dir(workspace)
+        except OSError as exc:
+            raise StoreError(
+                f"the workspace {workspace or 'folder'} cannot be made: {_why(exc)}"
+            ) from None
         self.path = self.root / DB_NAME
+        self.set_aside: Path | None = None
+        try:
+            self._create()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not _corrupt(exc):
+                raise StoreError(f"the run store {self.path} cannot be written: {exc}") from None
+            self.set_aside = self._set_aside()
+            self._create()
+
+    def _create(self) -> None:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            db.execute("SELECT COUNT(*) FROM runs").fetchone()
+
+    def _set_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{DB_NAME}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(str(self.path) + suffix)
+            if part.exists():
+                part.replace(Path(str(target) + suffix))
+        return target
 
     @contextmanager
     def _connect(self):
-        with closing(sqlite3.connect(self.path, timeout=30.0)) as db:
-            db.execute("PRAGMA busy_timeout=30000")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.row_factory = sqlite3.Row
-            with db:  # one transaction: commit on success, roll back on error
-                yield db
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30.0)) as db:
+                db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA foreign_keys=ON")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.row_factory = sqlite3.Row
+                with db:  # one transaction: commit on success, roll back on error
+                    yield db
+        except sqlite3.OperationalError as exc:
+            if _corrupt(exc):
+                raise
+            raise StoreError(f"the run store {self.path} cannot be used: {exc}") from None
 
     def run_dir(self, run_id: int) -> Path:
         return self.root / "runs" / str(run_id)
@@ -98,7 +166,7 @@ class RunStore:
                     data.get("name", "design"),
                     training.get("task", "classification"),
                     dataset_label(training.get("dataset", "")),
-                    json.dumps(data),
+                    standard_json(data),
                     time.time(),
                     None if out_dir is None else str(out_dir),
                     os.getpid() if pid is None else pid,
@@ -120,7 +188,7 @@ class RunStore:
         with self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO metrics (run_id, epoch, data) VALUES (?, ?, ?)",
-                (run_id, int(epoch), json.dumps(metrics)),
+                (run_id, int(epoch), standard_json(metrics)),
             )
 
     def set_weights(self, run_id: int, weights_path) -> None:
@@ -138,7 +206,7 @@ class RunStore:
                 (
                     status,
                     time.time(),
-                    None if final is None else json.dumps(final),
+                    None if final is None else standard_json(final),
                     error,
                     None if weights_path is None else str(weights_path),
                     run_id,
@@ -147,9 +215,15 @@ class RunStore:
 
     def _row(self, row) -> dict:
         run = dict(row)
-        run["final"] = json.loads(run["final"]) if run.get("final") else None
-        if "design" in run:
-            run["design"] = json.loads(run["design"])
+        try:
+            run["final"] = json.loads(run["final"]) if run.get("final") else None
+            if "design" in run:
+                run["design"] = json.loads(run["design"])
+        except (TypeError, ValueError):  # one damaged row must not hide the others
+            run["final"], run["status"] = None, "error"
+            run["error"] = "this run's record is damaged and cannot be read"
+            if "design" in run:
+                run["design"] = None
         if (
             run["status"] == "running"
             and run.get("host") == socket.gethostname()
@@ -182,7 +256,13 @@ class RunStore:
                 "SELECT data FROM metrics WHERE run_id = ? AND epoch > ? ORDER BY epoch",
                 (run_id, since_epoch),
             ).fetchall()
-        return [json.loads(r["data"]) for r in rows]
+        found = []
+        for row in rows:
+            try:
+                found.append(json.loads(row["data"]))
+            except (TypeError, ValueError):
+                continue  # a damaged epoch row; the others still show
+        return found
 
     def delete_run(self, run_id: int) -> bool:
         """Delete a run, its metrics and its folder under the workspace; False if unknown."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from builder.data.uploads import uploads_dir
 from builder.design.spec import load_design
 from builder.runs.events import decode_event, drain, encode_event
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
@@ -194,6 +195,7 @@ def start_run(
         "loop": loop,
         "step_every": step_every,
         "threads": threads or max(1, (os.cpu_count() or 2) - 1),
+        "data_root": str(uploads_dir(store.root)),  # the app reads only the person's uploads
     }
     if process is None:
         process = spawn_worker(out_dir / "log.txt")
@@ -270,6 +272,7 @@ def _child_main() -> int:
         out_dir=job["out_dir"],
         epochs=job.get("epochs"),
         seed=job.get("seed"),
+        **({"data_root": job["data_root"]} if job.get("data_root") and not job.get("loop") else {}),
     )
     events_out.flush()
     sys.stderr.flush()

@@ -9,7 +9,7 @@ from builder.data import Dataset, check_dataset, load_dataset
 from builder.data.check import data_model, model_io
 from builder.data.datasets import dataset_label
 from builder.design.settings import optimizer_problems, resolved_training, schedule_problems
-from builder.design.shapes import infer_shapes
+from builder.design.shapes import analyze, batch_memory_problem, infer_shapes
 from builder.design.spec import load_design
 from builder.errors import GraphError, Problem
 from builder.layers.registry import fmt_shape
@@ -71,10 +71,13 @@ def gan_problems(design, dataset: Dataset | None = None, shapes: dict | None = N
     return problems
 
 
-def checked_inputs(design, *, epochs=None, seed=None, dataset: Dataset | None = None):
+def checked_inputs(
+    design, *, epochs=None, seed=None, dataset: Dataset | None = None, data_root=None
+):
     """(settings, dataset) checked against the design and each other; raises, never mid-run.
 
-    The data is split with the run's seed, as train.py splits it with --seed.
+    The data is split with the run's seed, as train.py splits it with --seed; with `data_root`
+    a data file is read only from inside that folder (the app: the person's uploads).
     """
     design = load_design(design)
     task = (design.training or {}).get("task", "classification")
@@ -85,11 +88,17 @@ def checked_inputs(design, *, epochs=None, seed=None, dataset: Dataset | None = 
                 + ", ".join(design.models)
             )
         raise TrainingError(f'this design is a GAN; task {task!r} needs one model named "model"')
-    shapes = infer_shapes(design)
+    analysis = analyze(design)
+    if analysis.problems:
+        raise GraphError(analysis.problems)
+    shapes = analysis.shapes
     settings = settings_for(design, epochs, seed)
+    too_big = batch_memory_problem(analysis, settings["batch_size"])
+    if too_big:
+        raise GraphError([too_big])
     if dataset is None:
         io = model_io(design, data_model(design))
-        dataset = load_dataset({**settings, "seed": settings["seed"]}, io["input_shape"])
+        dataset = load_dataset(settings, io["input_shape"], data_root=data_root)
     if design.is_gan:
         problems = gan_problems(design, dataset, shapes)
     else:

@@ -108,11 +108,17 @@ def load_loop(target: str, what: str = "the training loop") -> Callable:
 
 
 def save_weights(weights: dict, path: Path) -> Path:
+    """Write atomically: a full disk or a read-only folder leaves no partial file behind."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(weights, tmp)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(weights, tmp)
+        tmp.replace(path)
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise TrainingError(f"cannot save the weights to {path}: {why}") from None
     return path
 
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from builder.data import Dataset, check_dataset
 from builder.data.check import data_model, model_io
-from builder.design.settings import optimizer_problems, schedule_problems, validate_training
-from builder.design.shapes import analyze
+from builder.design.settings import (
+    optimizer_problems,
+    resolved_training,
+    schedule_problems,
+    validate_training,
+)
+from builder.design.shapes import analyze, batch_memory_problem
 from builder.design.spec import load_design
 from builder.recipes.losses import check_loss
 from builder.recipes.tasks import DEFAULT_LOSS
@@ -59,6 +64,10 @@ def training_problems(
             f"the design has {count} problem{'s' if count != 1 else ''} (see Design); "
             f"first: {analysis.problems[0]}",
         )
+    if not analysis.problems:
+        too_big = batch_memory_problem(analysis, resolved_training(training)["batch_size"])
+        if too_big:
+            add("settings", str(too_big))
     if task == "gan" and not design.is_gan:
         add("task", 'task "gan" needs a generator and a discriminator; open a GAN preset')
     if task != "gan" and design.is_gan:

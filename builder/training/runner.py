@@ -25,10 +25,22 @@ from builder.training.control import (
 )
 
 
-def train_loop(design, control: RunControl, *, epochs=None, seed=None, device=None, dataset=None):
-    """Train the design with its generated train.py; `dataset` replaces its data set (tests)."""
+def train_loop(
+    design,
+    control: RunControl,
+    *,
+    epochs=None,
+    seed=None,
+    device=None,
+    dataset=None,
+    data_root=None,
+):
+    """Train the design with its generated train.py; `dataset` replaces its data set (tests),
+    `data_root` confines the data file to one folder (the app: the person's uploads)."""
     design = load_design(design)
-    settings, dataset = checked_inputs(design, epochs=epochs, seed=seed, dataset=dataset)
+    settings, dataset = checked_inputs(
+        design, epochs=epochs, seed=seed, dataset=dataset, data_root=data_root
+    )
     program = training_program(design)
     data = {
         "x_train": dataset.x_train,

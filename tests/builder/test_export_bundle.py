@@ -54,13 +54,26 @@ def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
 
 
 def test_an_uploaded_data_file_travels_in_the_zip(tmp_path):
-    csv = tmp_path / "points.csv"
+    uploads = tmp_path / "data"
+    uploads.mkdir()
+    csv = uploads / "points.csv"
     csv.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},{'xy'[i % 2]}\n" for i in range(40)))
     design = load_preset("mlp_moons").with_training(dataset={"type": "csv", "path": str(csv)})
-    files = bundle_files(design)
+    files = bundle_files(design, data_root=uploads)
     assert files["data/points.csv"] == csv.read_bytes()
     assert "--data data/points.csv" in files["README.md"].decode()
     assert "weights.pt" not in files
+
+
+def test_a_data_file_outside_the_uploads_never_travels(tmp_path):
+    (tmp_path / "data").mkdir()
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a,label\n1,x\n2,y\n")
+    for path in (secret, tmp_path / "data" / ".." / "secret.csv"):
+        design = load_preset("mlp_moons").with_training(dataset={"type": "csv", "path": str(path)})
+        for files in (bundle_files(design, data_root=tmp_path / "data"), bundle_files(design)):
+            assert not any(name.startswith("data/") for name in files)
+            assert b"1,x" not in b"".join(files.values())
 
 
 def test_onnx_of_trained_models_matches_pytorch(tmp_path):

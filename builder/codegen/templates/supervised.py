@@ -12,6 +12,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 EVAL_BATCH = 1024
 PREDICTION_POINTS = 100  # true-vs-predicted values kept per epoch, for a plot
+MAX_CONFUSION_CLASSES = 50  # more classes: the most frequent mistakes, not classes^2 cells
+TOP_MISTAKES = 20
 DEVICE_DATA_LIMIT = 512 * 2**20  # data sets up to this size live on the device
 
 
@@ -43,7 +45,17 @@ def evaluate(model, x_val, y_val, num_classes, device):
     if CLASSIFICATION:
         matrix = confusion.view(num_classes, num_classes)
         metrics["val_accuracy"] = matrix.diag().sum().item() / max(len(x_val), 1)
-        metrics["confusion"] = matrix.tolist()
+        if num_classes <= MAX_CONFUSION_CLASSES:
+            metrics["confusion"] = matrix.tolist()
+        else:  # [true class, predicted class, count] of the most frequent mistakes
+            wrong = matrix.clone()
+            wrong.fill_diagonal_(0)
+            counts, cells = wrong.flatten().topk(min(TOP_MISTAKES, wrong.numel()))
+            metrics["mistakes"] = [
+                [cell // num_classes, cell % num_classes, count]
+                for count, cell in zip(counts.tolist(), cells.tolist(), strict=True)
+                if count > 0
+            ]
     else:
         metrics["predictions"] = {
             "true": torch.cat(truth)[:PREDICTION_POINTS].tolist(),
