@@ -325,7 +325,14 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
                     )
                 img = img.convert(modes[channels]).resize((width, height), Image.BILINEAR)
                 pixels = np.asarray(img, dtype=np.float32) / 255.0
-        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        except DataError:
+            raise
+        except Image.DecompressionBombError:
+            raise DataError(
+                f"{name}: image {info.filename!r} is larger than the {MAX_IMAGE_PIXELS:,} pixels "
+                "allowed; scale it down"
+            ) from None
+        except (OSError, ValueError, SyntaxError) as exc:
             raise DataError(f"{name}: cannot read image {info.filename!r} ({exc})") from None
         x[i] = pixels.reshape(height, width, channels).transpose(2, 0, 1)
         labels.append(index[rest[0]] if len(rest) > 1 else 0)
