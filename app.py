@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from builder.runs.store import StoreError
 from components.design_area import render_design_area
 from components.export_panel import render_export_area
 from components.navigation import AREA_KEY
@@ -30,4 +31,7 @@ area = st.segmented_control(
     key=AREA_KEY,
     label_visibility="collapsed",
 )
-dict(AREAS)[area]()
+try:
+    dict(AREAS)[area]()
+except StoreError as exc:  # an unusable workspace folder: say so, never a traceback
+    st.error(f"The run history cannot be used: {exc}. Designs still autosave where they can.")

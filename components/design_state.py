@@ -62,12 +62,15 @@ def load_autosave(path: Path | None = None) -> tuple[Design | None, str | None]:
 
 def autosave(design: Design, path: Path | None = None) -> str | None:
     """Write the design atomically; return why it failed, or None."""
+    tmp = None
     try:
         path = path or autosave_path()
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(design.to_json(), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
         return f"Could not autosave the design: {exc.strerror or exc}"
     return None
 
