@@ -1,10 +1,11 @@
-"""Command line: `python -m builder check | export | train`. Never a traceback for a user's mistake."""
+"""Command line: `python -m builder check | export | train | import`. Never a traceback for a user's mistake."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from builder.cli.import_model import add_import_command
 from builder.cli.train import add_train_command
 from builder.codegen.names import literal
 from builder.design.shapes import analyze
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(subparsers)
     add_export_command(subparsers)
     add_train_command(subparsers)
+    add_import_command(subparsers)
     return parser
 
 

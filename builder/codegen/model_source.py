@@ -93,7 +93,7 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
     for source, target in graph.edges:
         inbound[target].append(source)
     names = IdentifierTable()
-    init, forward, taps, helpers = [], [], {}, set()
+    init, forward, taps, layers, helpers = [], [], {}, {}, set()
     input_id = order[0]
     arg = names[input_id]
     for node_id in order[1:]:
@@ -115,9 +115,11 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
             call = f"self.{attr}({call})"
         forward.append(f"        {base} = {call}  # {fmt_shape(shapes[node_id])}")
         taps[node_id] = attrs[-1]
+        layers[node_id] = attrs[0]
     output = names[order[-1]]
     class_name = CLASS_NAMES[model]
     tap_lines = [f"        {literal(k)}: {literal(v)}," for k, v in taps.items()]
+    layer_lines = [f"        {literal(k)}: {literal(v)}," for k, v in layers.items()]
     lines = [
         f"class {class_name}(nn.Module):",
         f"    INPUT_SHAPE = {tuple(shapes[input_id])}",
@@ -125,6 +127,10 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
         "    # Node id -> the submodule whose output is that node's output (for forward hooks).",
         "    NODE_MODULES = {",
         *tap_lines,
+        "    }",
+        "    # Node id -> the submodule holding that node's own weights (the layer, before its activation).",
+        "    NODE_LAYERS = {",
+        *layer_lines,
         "    }",
         "",
         "    def __init__(self):",

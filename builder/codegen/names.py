@@ -20,6 +20,7 @@ RESERVED = {
     "Generator",
     "Discriminator",
     "NODE_MODULES",
+    "NODE_LAYERS",
     "INPUT_SHAPE",
     "OUTPUT_SHAPE",
 } | set(dir(nn.Module))

@@ -13,8 +13,11 @@ _MODULES = {
 }
 
 
-def activation_source(name: str, shape: tuple[int, ...]) -> str:
-    """Constructor source for activation `name` applied to samples of `shape` (batch excluded)."""
+def activation_source(name: str, shape: tuple[int, ...], negative_slope: float = 0.2) -> str:
+    """Constructor source for activation `name` applied to samples of `shape` (batch excluded);
+    `negative_slope` is leaky_relu's (a standalone Activation node may set it)."""
+    if name == "leaky_relu" and negative_slope != 0.2:
+        return f"nn.LeakyReLU({float(negative_slope)!r})"
     if name in ("softmax", "log_softmax"):
         # Over channels for images, over the last axis for vectors and sequences.
         module = "nn.Softmax" if name == "softmax" else "nn.LogSoftmax"

@@ -111,9 +111,19 @@ register(
                 "Function to apply",
                 choices=tuple(a for a in ACTIVATIONS if a != "none"),
             ),
+            Param(
+                "negative_slope",
+                "float",
+                0.2,
+                "leaky_relu: the slope for inputs below zero",
+                min=0,
+                max=1,
+            ),
         ),
         shape=lambda inputs, p: inputs[0],
-        build=lambda inputs, p: [activation_source(p["activation"], inputs[0])],
+        build=lambda inputs, p: [
+            activation_source(p["activation"], inputs[0], p["negative_slope"])
+        ],
     )
 )
 

@@ -1,0 +1,486 @@
+"""A PyTorch module, traced with torch.fx, mapped onto layer kinds with its weights.
+
+Modules (nn.Conv2d, nn.Linear, nn.LSTM, ... inside any nn.Sequential or nested module) and their
+functional forms (F.relu, torch.tanh, F.max_pool2d, x.view(x.size(0), -1), torch.flatten,
+reshape, torch.cat, +) map onto one node each; node ids come from the module path
+(`features.0` -> `features_0`). What does not map is refused by name and place.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+
+import torch
+import torch.fx
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.fx.passes.shape_prop import ShapeProp
+
+from builder.importers.graph import (
+    ImportedNode,
+    ImportRefused,
+    build_design,
+    same_outputs,
+    unique_id,
+)
+
+SUPPORTED = (
+    "nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm1d/2d, "
+    "nn.LayerNorm, nn.Dropout, nn.Flatten, nn.Upsample, nn.LSTM, nn.GRU, nn.RNN (batch_first), "
+    "nn.Identity, activations (ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax, "
+    "LogSoftmax) as modules or functions, F.max_pool2d, F.avg_pool2d, F.interpolate, "
+    "torch.flatten, view/reshape/flatten, torch.cat, + between tensors, [:, -1] of a sequence"
+)
+ACTIVATION_MODULES = {
+    nn.ReLU: "relu",
+    nn.ELU: "elu",
+    nn.GELU: "gelu",
+    nn.SiLU: "silu",
+    nn.Sigmoid: "sigmoid",
+    nn.Tanh: "tanh",
+    nn.Softmax: "softmax",
+    nn.LogSoftmax: "log_softmax",
+    nn.LeakyReLU: "leaky_relu",
+}
+ACTIVATION_FUNCTIONS = {
+    F.relu: "relu",
+    torch.relu: "relu",
+    F.elu: "elu",
+    F.gelu: "gelu",
+    F.silu: "silu",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    torch.tanh: "tanh",
+    F.tanh: "tanh",
+    F.softmax: "softmax",
+    torch.softmax: "softmax",
+    F.log_softmax: "log_softmax",
+    torch.log_softmax: "log_softmax",
+    F.leaky_relu: "leaky_relu",
+}
+ACTIVATION_METHODS = {
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "log_softmax": "log_softmax",
+}
+RECURRENT = {nn.LSTM: "LSTM", nn.GRU: "GRU", nn.RNN: "RNN"}
+SEQUENCE = "sequence"  # marker: the whole output sequence of a recurrent layer, not yet a node
+
+
+class _Mapper:
+    def __init__(self, module: nn.Module, gm: torch.fx.GraphModule, input_shape):
+        self.root = module
+        self.gm = gm
+        self.modules = dict(gm.named_modules())
+        self.input_shape = list(input_shape)
+        self.nodes: list[ImportedNode] = []
+        self.taken: set[str] = set()
+        self.value: dict[torch.fx.Node, object] = {}  # fx node -> our node id (or a marker)
+        self.refused: list[str] = []
+        self.recurrent: dict[torch.fx.Node, dict] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def shape(self, node: torch.fx.Node) -> list[int] | None:
+        meta = node.meta.get("tensor_meta")
+        return list(meta.shape)[1:] if hasattr(meta, "shape") else None
+
+    def place(self, node: torch.fx.Node) -> str:
+        if node.op == "call_module":
+            return f"module {node.target!r}"
+        what = getattr(node.target, "__name__", str(node.target))
+        if node.op == "call_method":
+            what = f".{node.target}()"
+        elif getattr(node.target, "__module__", "") in ("torch", "torch._C._VariableFunctions"):
+            what = f"torch.{what}"
+        line = re.findall(r"line (\d+), in forward", node.stack_trace or "")
+        return f"{what} at forward line {line[-1]}" if line else f"{what} ({node.name})"
+
+    def refuse(self, node: torch.fx.Node, why: str) -> None:
+        self.refused.append(f"{self.place(node)}: {why}")
+
+    def add(self, node, kind, params, inputs, weights=None, name=None) -> str:
+        stack = node.meta.get("nn_module_stack") if node.op != "call_module" else None
+        if name is None and stack:  # an operation inside a submodule is named after it
+            name = list(stack)[-1]
+        wanted = re.sub(r"\W", "_", name or node.name).strip("_")
+        node_id = unique_id(wanted, self.taken)
+        self.nodes.append(ImportedNode(node_id, kind, params, inputs, dict(weights or {})))
+        self.value[node] = node_id
+        return node_id
+
+    def source(self, arg) -> str | None:
+        """Our node id for an fx argument (materializing a recurrent layer's sequence)."""
+        found = self.value.get(arg) if isinstance(arg, torch.fx.Node) else None
+        if isinstance(found, tuple) and found[0] == SEQUENCE:
+            return self.materialize(found[1], return_sequences=True)
+        return found if isinstance(found, str) else None
+
+    def materialize(self, rnn_node, return_sequences: bool) -> str:
+        info = self.recurrent[rnn_node]
+        if info.get("id"):
+            if info["return_sequences"] != return_sequences:
+                self.refuse(rnn_node, "both its whole sequence and its last step are used")
+            return info["id"]
+        params = {**info["params"], "return_sequences": return_sequences}
+        info["return_sequences"] = return_sequences
+        info["id"] = self.add(rnn_node, info["type"], params, info["inputs"], info["weights"],
+                              name=str(rnn_node.target))  # fmt: skip
+        return info["id"]
+
+    # -- the walk ----------------------------------------------------------------------------
+    def run(self) -> tuple[list[ImportedNode], str]:
+        output = None
+        for node in self.gm.graph.nodes:
+            try:
+                if node.op == "placeholder":
+                    if any(n.type == "Input" for n in self.nodes):
+                        self.refuse(node, "a model with several inputs cannot be mapped")
+                    self.add(node, "Input", {"shape": self.input_shape}, [], name=str(node.target))
+                elif node.op == "output":
+                    result = node.args[0]
+                    if not isinstance(result, torch.fx.Node):
+                        self.refuse(node, "the model must return one tensor")
+                    else:
+                        output = self.source(result)
+                elif node.op == "call_module":
+                    self.module(node, self.modules[node.target])
+                elif node.op == "call_function":
+                    self.function(node)
+                elif node.op == "call_method":
+                    self.method(node)
+                elif node.op == "get_attr":
+                    self.refuse(
+                        node, "uses a tensor attribute directly (a parameter outside a layer)"
+                    )
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                self.refuse(node, f"cannot be mapped ({exc})")
+        if output is None and not self.refused:
+            self.refused.append("the model's output could not be traced to a layer")
+        return self.nodes, output
+
+    def inputs_of(self, node) -> list[str]:
+        first = node.args[0]
+        found = self.source(first)
+        if found is None:
+            raise ValueError("its input is not a traced tensor")
+        return [found]
+
+    def module(self, node, m: nn.Module) -> None:
+        name = str(node.target)
+        shape_in = self.shape(node.args[0]) if isinstance(node.args[0], torch.fx.Node) else None
+        if isinstance(m, nn.Identity):
+            self.value[node] = self.inputs_of(node)[0]
+            return
+        if type(m) in RECURRENT:
+            self.recurrent_module(node, m)
+            return
+        if type(m) in ACTIVATION_MODULES:
+            self.activation(node, ACTIVATION_MODULES[type(m)], _activation_args(m), name)
+            return
+        mapped = _map_module(m, shape_in)
+        if isinstance(mapped, str):
+            self.refuse(node, mapped)
+            return
+        kind, params = mapped
+        self.add(node, kind, params, self.inputs_of(node), m.state_dict(), name=name)
+
+    def recurrent_module(self, node, m) -> None:
+        reasons = []
+        if not m.batch_first:
+            reasons.append("needs batch_first=True (sequences are [batch, time, features])")
+        if not m.bias:
+            reasons.append("needs bias=True")
+        if getattr(m, "proj_size", 0):
+            reasons.append("proj_size is not supported")
+        if isinstance(m, nn.RNN) and m.nonlinearity != "tanh":
+            reasons.append("only the tanh nonlinearity is supported")
+        if len(node.args) > 1 or node.kwargs:
+            reasons.append("an initial state cannot be given")
+        if reasons:
+            self.refuse(node, "; ".join(reasons))
+            return
+        params = {
+            "hidden_size": m.hidden_size,
+            "num_layers": m.num_layers,
+            "bidirectional": m.bidirectional,
+            "dropout": float(m.dropout),
+        }
+        self.recurrent[node] = {
+            "type": RECURRENT[type(m)],
+            "params": params,
+            "inputs": self.inputs_of(node),
+            "weights": m.state_dict(),
+        }
+        self.value[node] = ("recurrent", node)
+
+    def activation(self, node, act, args, name=None) -> None:
+        params = {"activation": act}
+        if act == "leaky_relu":
+            params["negative_slope"] = float(args.get("negative_slope", 0.01))
+        if act in ("softmax", "log_softmax"):
+            dim, rank = args.get("dim"), len(self.shape(node) or []) + 1
+            dim = dim + rank if isinstance(dim, int) and dim < 0 else dim
+            expected = 1 if rank == 4 else rank - 1
+            if dim != expected:
+                self.refuse(node, f"{act} over dim {args.get('dim')} (the design's is {expected})")
+                return
+        if act == "gelu" and args.get("approximate", "none") != "none":
+            self.refuse(node, "only the exact GELU is supported")
+            return
+        if act == "elu" and float(args.get("alpha", 1.0)) != 1.0:
+            self.refuse(node, "only ELU with alpha 1 is supported")
+            return
+        self.add(node, "Activation", params, self.inputs_of(node), name=name)
+
+    def function(self, node) -> None:
+        target = node.target
+        if target in ACTIVATION_FUNCTIONS:
+            args = dict(node.kwargs)
+            extra = {"leaky_relu": "negative_slope", "softmax": "dim", "log_softmax": "dim",
+                     "elu": "alpha"}.get(ACTIVATION_FUNCTIONS[target])  # fmt: skip
+            if extra and len(node.args) > 1:
+                args[extra] = node.args[1]
+            self.activation(node, ACTIVATION_FUNCTIONS[target], args)
+        elif target is operator.getitem:
+            self.getitem(node)
+        elif target in (operator.add, torch.add, operator.iadd):
+            a, b = node.args[:2]
+            ids = [self.source(a), self.source(b)]
+            if None in ids or node.kwargs:
+                self.refuse(node, "adds something other than two layer outputs")
+            else:
+                self.add(node, "Add", {}, ids)
+        elif target is torch.cat:
+            tensors = node.args[0]
+            dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+            rank = len(self.shape(node) or []) + 1
+            dim = dim + rank if dim < 0 else dim
+            ids = [self.source(t) for t in tensors]
+            if None in ids or dim == 0:
+                self.refuse(node, "joins something other than layer outputs along a sample axis")
+            else:
+                self.add(node, "Concat", {"dim": dim - 1}, ids)
+        elif target is torch.flatten:
+            start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
+            self.reshape(node, start_dim=start)
+        elif target in (torch.reshape,):
+            self.reshape(node)
+        elif target in (F.max_pool2d, F.avg_pool2d):
+            self.pool_function(node)
+        elif target in (F.interpolate,):
+            self.interpolate(node)
+        elif target is F.dropout:
+            p = node.args[1] if len(node.args) > 1 else node.kwargs.get("p", 0.5)
+            self.add(node, "Dropout", {"p": float(p)}, self.inputs_of(node))
+        else:
+            self.refuse(node, "this operation has no layer kind")
+
+    def method(self, node) -> None:
+        name = node.target
+        if name == "size" or name == "dim":
+            self.value[node] = "size"
+        elif name in ("view", "reshape"):
+            self.reshape(node)
+        elif name == "flatten":
+            start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
+            self.reshape(node, start_dim=start)
+        elif name in ("contiguous",):
+            self.value[node] = self.inputs_of(node)[0]
+        elif name in ACTIVATION_METHODS:
+            args = dict(node.kwargs)
+            if len(node.args) > 1:
+                args["dim"] = node.args[1]
+            self.activation(node, ACTIVATION_METHODS[name], args)
+        else:
+            self.refuse(node, "this tensor method has no layer kind")
+
+    def getitem(self, node) -> None:
+        base, index = node.args
+        found = self.value.get(base)
+        if isinstance(found, tuple) and found[0] == "recurrent":
+            if index == 0:
+                self.value[node] = (SEQUENCE, found[1])
+            else:
+                self.value[node] = ("state", found[1])
+            return
+        if isinstance(found, tuple) and found[0] == SEQUENCE:
+            last = (
+                isinstance(index, tuple)
+                and len(index) == 2
+                and index[0] == slice(None)
+                and index[1] == -1
+            )
+            if last:
+                self.value[node] = self.materialize(found[1], return_sequences=False)
+                return
+        self.refuse(node, "indexing other than a sequence's last step ([:, -1]) has no layer kind")
+
+    def reshape(self, node, start_dim=None) -> None:
+        shape_in = self.shape(node.args[0])
+        shape_out = self.shape(node)
+        if shape_out is None or shape_in is None:
+            raise ValueError("its shapes are unknown")
+        if start_dim is not None and start_dim not in (1, -len(shape_in)):
+            raise ValueError(f"flattens from dim {start_dim}; only dim 1 keeps the batch")
+        kind, params = ("Flatten", {}) if len(shape_out) == 1 else ("Reshape", {"shape": shape_out})
+        self.add(node, kind, params, self.inputs_of(node))
+
+    def pool_function(self, node) -> None:
+        names = ("kernel_size", "stride", "padding")
+        args = dict(zip(names, node.args[1:], strict=False)) | dict(node.kwargs)
+        kind = "MaxPool2d" if node.target is F.max_pool2d else "AvgPool2d"
+        params = _pool_params(args.get("kernel_size"), args.get("stride"), args.get("padding", 0))
+        extras = {
+            k: v for k, v in args.items() if k not in names and v not in (False, 1, None, True)
+        }
+        if isinstance(params, str) or extras:
+            self.refuse(
+                node, params if isinstance(params, str) else f"unsupported {sorted(extras)}"
+            )
+            return
+        self.add(node, kind, params, self.inputs_of(node))
+
+    def interpolate(self, node) -> None:
+        kwargs = dict(node.kwargs)
+        scale, mode = kwargs.get("scale_factor"), kwargs.get("mode", "nearest")
+        if len(node.args) > 2:
+            scale = node.args[2]
+        if not isinstance(scale, int | float) or mode not in ("nearest", "bilinear"):
+            self.refuse(node, "only interpolate(scale_factor=s, mode nearest|bilinear)")
+            return
+        if kwargs.get("align_corners"):
+            self.refuse(node, "align_corners=True is not supported")
+            return
+        self.add(
+            node, "Upsample", {"scale_factor": float(scale), "mode": mode}, self.inputs_of(node)
+        )
+
+
+def _pair(value, name):
+    if isinstance(value, tuple | list):
+        if len(set(value)) != 1:
+            raise ValueError(f"{name} {tuple(value)} is not square")
+        return int(value[0])
+    return int(value)
+
+
+def _pool_params(kernel, stride, padding):
+    try:
+        k = _pair(kernel, "kernel_size")
+        s = _pair(stride, "stride") if stride not in (None, (), []) else None
+        return {
+            "kernel_size": k,
+            "stride": None if s == k else s,
+            "padding": _pair(padding, "padding"),
+        }
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+
+
+def _activation_args(m) -> dict:
+    return {
+        k: getattr(m, k) for k in ("negative_slope", "dim", "approximate", "alpha") if hasattr(m, k)
+    }
+
+
+def _map_module(m: nn.Module, shape_in):
+    """(kind, params) for a module, or why it cannot be mapped."""
+    try:
+        if isinstance(m, nn.Linear):
+            return "Dense", {"out_features": m.out_features, "bias": m.bias is not None}
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+            if m.groups != 1 or m.padding_mode != "zeros" or isinstance(m.padding, str):
+                return "groups, padding modes and 'same' padding are not supported"
+            params = {
+                "out_channels": m.out_channels,
+                "kernel_size": _pair(m.kernel_size, "kernel_size"),
+                "stride": _pair(m.stride, "stride"),
+                "padding": _pair(m.padding, "padding"),
+                "dilation": _pair(m.dilation, "dilation"),
+                "bias": m.bias is not None,
+            }
+            if isinstance(m, nn.ConvTranspose2d):
+                return "ConvTranspose2d", params | {
+                    "output_padding": _pair(m.output_padding, "output_padding")
+                }
+            return "Conv2d", params
+        if isinstance(m, nn.MaxPool2d | nn.AvgPool2d):
+            if getattr(m, "ceil_mode", False) or getattr(m, "return_indices", False):
+                return "ceil_mode and return_indices are not supported"
+            if isinstance(m, nn.MaxPool2d) and _pair(m.dilation, "dilation") != 1:
+                return "dilated pooling is not supported"
+            if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
+                return "count_include_pad=False and divisor_override are not supported"
+            params = _pool_params(m.kernel_size, m.stride, m.padding)
+            kind = "MaxPool2d" if isinstance(m, nn.MaxPool2d) else "AvgPool2d"
+            return params if isinstance(params, str) else (kind, params)
+        if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
+            if not m.affine or not m.track_running_stats or m.eps != 1e-5 or m.momentum is None:
+                return "needs affine=True, track_running_stats=True, eps=1e-5 and a momentum"
+            return "BatchNorm", {"momentum": float(m.momentum)}
+        if isinstance(m, nn.LayerNorm):
+            expected = list(shape_in) if len(shape_in) == 3 else [shape_in[-1]]
+            if list(m.normalized_shape) != expected or not m.elementwise_affine or m.eps != 1e-5:
+                return (
+                    f"normalizes over {list(m.normalized_shape)}; the design's LayerNorm normalizes "
+                    f"over {expected} with eps 1e-5 and learned scale and shift"
+                )
+            if getattr(m, "bias", True) is None:
+                return "needs a bias"
+            return "LayerNorm", {}
+        if isinstance(m, nn.Dropout):
+            return "Dropout", {"p": float(m.p)}
+        if isinstance(m, nn.Flatten):
+            if m.start_dim != 1 or m.end_dim != -1:
+                return "only Flatten(start_dim=1) keeps the batch and flattens the rest"
+            return "Flatten", {}
+        if isinstance(m, nn.Upsample):
+            if m.size is not None or m.mode not in ("nearest", "bilinear") or m.align_corners:
+                return "only Upsample(scale_factor=s, mode nearest|bilinear)"
+            scale = (
+                m.scale_factor
+                if not isinstance(m.scale_factor, tuple)
+                else _pair(m.scale_factor, "scale_factor")
+            )
+            return "Upsample", {"scale_factor": float(scale), "mode": m.mode}
+    except ValueError as exc:
+        return str(exc)
+    return f"{type(m).__name__} has no layer kind"
+
+
+def trace(module: nn.Module) -> torch.fx.GraphModule:
+    tracer = torch.fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as exc:  # the user's code decides; any failure is a message
+        raise ImportRefused(
+            [f"torch.fx cannot trace {type(module).__name__}.forward ({type(exc).__name__}: {exc})"]
+        ) from None
+    return torch.fx.GraphModule(tracer.root, graph)
+
+
+def import_module(module: nn.Module, input_shape, name: str | None = None):
+    """(design, state_dict, max output difference) for `module` fed samples of `input_shape`."""
+    module = module.eval()
+    input_shape = [int(v) for v in input_shape]
+    gm = trace(module)
+    example = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(0))
+    try:
+        ShapeProp(gm).propagate(example)
+    except Exception as exc:
+        raise ImportRefused(
+            [f"the model does not run on input [batch, {', '.join(map(str, input_shape))}]: {exc}"]
+        ) from None
+    mapper = _Mapper(module, gm, input_shape)
+    nodes, output = mapper.run()
+    if mapper.refused:
+        raise ImportRefused(mapper.refused, SUPPORTED)
+    design, weights = build_design(name or type(module).__name__, nodes, output)
+    diff = same_outputs(design, weights, module, example)
+    if not diff <= 1e-4:
+        raise ImportRefused([f"the mapped design's outputs differ from the model's by {diff:g}"])
+    return design, weights, diff
