@@ -12,6 +12,7 @@ from components import design_state as ds
 from components.canvas import canvas
 from components.canvas.bridge import apply_canvas_graph, canvas_data, with_positions
 from components.design_io import render_open, render_save
+from components.import_panel import render_import
 from components.inspector import render_inspector
 from components.presets_gallery import PRESETS_OPEN, render_presets
 from components.ui_text import md_escape
@@ -169,6 +170,8 @@ def render_design_area() -> None:
         render_presets()
     with st.expander("Open a design file", icon=":material/upload_file:"):
         render_open()
+    with st.expander("Import a model", icon=":material/input:"):
+        render_import()
     render_editor()
 
 

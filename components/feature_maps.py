@@ -14,6 +14,7 @@ import torch
 
 from builder import DesignError, analyze, load_design
 from builder.data.check import data_model
+from builder.importers.saved import imported_source, imported_weights
 from builder.introspect.capture import capture
 from builder.introspect.trained import trained_models
 from builder.layers.registry import fmt_shape
@@ -36,7 +37,14 @@ def _models(design_json: str, weights: str | None, stamp: float, seed: int):
 
 def source_for(run: dict | None, design, training: bool = False) -> tuple[object, str | None, str]:
     """(design, weights path or None, caption) for the maps: a run with weights (while it
-    trains, the ones it saved last), else `design`."""
+    trains, the ones it saved last), else `design` with the weights it was imported with, else
+    `design` untrained. An imported design's own weights win over a run of another design."""
+    imported = imported_weights(design)
+    run_models = (run or {}).get("design", {}) or {}
+    other_design = run_models.get("models") != design.to_dict()["models"]
+    if imported is not None and (run is None or other_design):
+        source = imported_source(design) or "the imported model"
+        return design, str(imported), f"weights imported from {source}"
     if run and run.get("weights_path") and Path(run["weights_path"]).is_file():
         if training:
             label = (

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from builder.importers.saved import imported_weights
 from components import design_state as ds
 from components import run_session as rs
 from components.ui_text import md_escape
 
+FROM_IMPORT = "nb_from_import"
+
 
 def _train() -> None:
+    design = ds.current_design()
+    start = imported_weights(design) if st.session_state.get(FROM_IMPORT, True) else None
     try:
-        rs.start(ds.current_design())
+        rs.start(design, initial_weights=start)
     except Exception as exc:  # e.g. the workspace cannot be written
         ds.notify("error", f"Could not start training: {exc}")
         st.rerun()  # the whole page, where notices are shown
@@ -64,3 +69,11 @@ def render_run_buttons(problems: dict[str, list[str]], run_id: int | None, activ
         )
     if reason and not active:
         st.caption(md_escape(reason))
+    if imported_weights(ds.current_design()) is not None:
+        st.checkbox(
+            "Start from the imported weights",
+            value=True,
+            key=FROM_IMPORT,
+            disabled=active,
+            help="Train on from the weights the model was imported with, not from fresh ones",
+        )

@@ -42,9 +42,12 @@ def _key(run_id: int) -> tuple[str, int]:
     return (str(workspace_dir().resolve()), int(run_id))
 
 
-def start(design) -> int:
-    """Start training a frozen copy of `design` in its own process; the page watches it."""
-    handle = start_run(design, workspace_dir(), step_every=STEP_EVERY)
+def start(design, initial_weights=None) -> int:
+    """Start training a frozen copy of `design` in its own process; the page watches it.
+    `initial_weights` (a state_dict file) is where it starts, e.g. an imported model's."""
+    handle = start_run(
+        design, workspace_dir(), step_every=STEP_EVERY, initial_weights=initial_weights
+    )
     with _LOCK:
         _VIEWS[_key(handle.run_id)] = RunView(handle.run_id)
     st.session_state[WATCHED] = handle.run_id

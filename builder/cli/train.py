@@ -164,6 +164,7 @@ def train_command(args) -> int:
             epochs=args.epochs,
             seed=args.seed,
             device=args.device,
+            **({"initial_weights": args.weights} if args.weights else {}),
         )
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -198,6 +199,9 @@ def add_train_command(subparsers) -> None:
         help="workspace folder (default: $NETBUILDER_WORKSPACE or ./workspace)",
     )
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--weights", default=None, help="a state_dict to start from (e.g. an imported model's)"
+    )
     p.add_argument(
         "--threads",
         type=_int_at_least(1),

@@ -53,7 +53,7 @@ it gives the same metrics and weights.
 One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
-                 --out DIR  --device cpu|cuda
+                 --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
 Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra}.
 """
 '''

@@ -1,6 +1,6 @@
 """ONNX export of a trained model, checked by running it in onnxruntime against PyTorch.
 
-Needs the optional `onnx` extra (`pip install "netbuilder[onnx]"`: onnx and onnxruntime).
+onnx and onnxruntime are dependencies; `onnx_missing` still says so when an install lacks them.
 Without onnx there is no export; without onnxruntime the file is written but not checked, and
 the result says so.  For a GAN the generator is exported (noise in, sample out).
 """

@@ -174,6 +174,7 @@ def start_run(
     step_every: int = 10,
     threads: int | None = None,
     process: subprocess.Popen | None = None,
+    initial_weights: str | Path | None = None,
 ) -> RunHandle:
     """Record a run in the workspace's store and start training it in a child process.
 
@@ -196,6 +197,7 @@ def start_run(
         "step_every": step_every,
         "threads": threads or max(1, (os.cpu_count() or 2) - 1),
         "data_root": str(uploads_dir(store.root)),  # the app reads only the person's uploads
+        "initial_weights": None if initial_weights is None else str(initial_weights),
     }
     if process is None:
         process = spawn_worker(out_dir / "log.txt")
@@ -272,11 +274,21 @@ def _child_main() -> int:
         out_dir=job["out_dir"],
         epochs=job.get("epochs"),
         seed=job.get("seed"),
-        **({"data_root": job["data_root"]} if job.get("data_root") and not job.get("loop") else {}),
+        **_train_options(job),
     )
     events_out.flush()
     sys.stderr.flush()
     os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
+
+
+def _train_options(job: dict) -> dict:
+    """What the design's own training takes from the job (a custom loop takes none of it)."""
+    if job.get("loop"):
+        return {}
+    options = {"data_root": job.get("data_root")}
+    if job.get("initial_weights"):
+        options["initial_weights"] = job["initial_weights"]
+    return options
 
 
 if __name__ == "__main__":

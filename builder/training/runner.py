@@ -14,6 +14,7 @@ from pathlib import Path
 from builder.codegen.program import training_program
 from builder.data.sources import DataError
 from builder.design.spec import load_design
+from builder.introspect.trained import load_weights, trained_models
 from builder.training.checks import checked_inputs
 from builder.training.control import (
     LoopResult,
@@ -34,9 +35,11 @@ def train_loop(
     device=None,
     dataset=None,
     data_root=None,
+    initial_weights=None,
 ):
     """Train the design with its generated train.py; `dataset` replaces its data set (tests),
-    `data_root` confines the data file to one folder (the app: the person's uploads)."""
+    `data_root` confines the data file to one folder (the app: the person's uploads), and
+    `initial_weights` (a state_dict, or a path to one) is where training starts."""
     design = load_design(design)
     settings, dataset = checked_inputs(
         design, epochs=epochs, seed=seed, dataset=dataset, data_root=data_root
@@ -51,6 +54,10 @@ def train_loop(
         "features": dataset.feature_names,
     }
     source = settings["dataset"]
+    if isinstance(initial_weights, str | Path):
+        initial_weights = load_weights(initial_weights)
+    if initial_weights is not None:
+        trained_models(design, initial_weights)  # refuses weights of another design, by name
     try:
         out = program.train(
             control,
@@ -60,6 +67,7 @@ def train_loop(
             seed=settings["seed"],
             batch_size=settings["batch_size"],
             device=device,
+            initial_weights=initial_weights,
         )
     except program.TrainingError as exc:  # the program's own, as ours
         raise TrainingError(str(exc), step=exc.step, epoch=exc.epoch) from None

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from builder import generate_code, load_design
+from builder import build_model, generate_code, load_design
 from builder.codegen.training_source import generate_train_script
 from builder.design.presets import list_presets, load_preset
 from builder.runs.store import RunStore
@@ -132,3 +132,31 @@ def test_a_run_trained_in_the_app_reproduces_from_its_export(tmp_path):
     script_out = exported_train(load_design(run["design"]), tmp_path / "export", 2, 7)
     assert_same_metrics(store.metrics(handle.run_id), rows(script_out))
     assert_same_weights(Path(run["weights_path"]), script_out / "weights.pt")
+
+
+def test_training_from_imported_weights_reproduces_in_the_export(tmp_path):
+    design = load_preset("mlp_moons")
+    torch.manual_seed(123)
+    start = build_model(design).state_dict()  # weights from elsewhere, not the seed's
+    torch.save(start, tmp_path / "start.pt")
+    design_path = tmp_path / "design.json"
+    design_path.write_text(design.to_json())
+    cmd = [sys.executable, "-m", "builder", "train", str(design_path), "--epochs", "2"]
+    cmd += ["--seed", "3", "--threads", "1", "--out", str(tmp_path / "cli"), "--quiet"]
+    cmd += ["--workspace", str(tmp_path / "ws"), "--weights", str(tmp_path / "start.pt")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=clean_env())
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "model.py").write_text(generate_code(design))
+    (folder / "train.py").write_text(generate_train_script(design))
+    cmd = [sys.executable, "train.py", "--epochs", "2", "--seed", "3", "--out", "out"]
+    cmd += ["--weights", str(tmp_path / "start.pt")]
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=clean_env())
+    assert proc.returncode == 0, proc.stderr
+    ours, theirs = rows(tmp_path / "cli"), rows(folder / "out")
+    assert_same_metrics(ours, theirs)
+    assert_same_weights(tmp_path / "cli" / "weights.pt", folder / "out" / "weights.pt")
+    (tmp_path / "fresh").mkdir()
+    fresh = check_fidelity(design, tmp_path / "fresh", epochs=2, seed=3)
+    assert fresh[0]["train_loss"] != ours[0]["train_loss"]  # it did start elsewhere

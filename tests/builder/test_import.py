@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import onnx
@@ -18,6 +19,7 @@ from builder.design.presets import list_presets, load_preset
 from builder.importers.from_onnx import import_onnx
 from builder.importers.from_torch import import_module
 from builder.importers.graph import ImportRefused
+from builder.importers.saved import imported_weights, keep_import
 from builder.layers.registry import get_kind
 from tests.builder import import_models as models
 
@@ -196,3 +198,16 @@ def test_a_hundred_layer_model_imports_whole():
     design, weights, diff = import_module(module, [32])
     assert len(design.models["model"].nodes) == 51  # the ReLUs fold into their layers
     assert diff == 0.0 and len(weights) == 100
+
+
+def test_imported_weights_are_kept_in_the_workspace_and_only_read_back_from_there(tmp_path):
+    module, shape = made("two_branch")
+    design, weights, _ = import_onnx(onnx_bytes(module, shape), "two")
+    kept = keep_import(design, weights, "two.onnx", tmp_path)
+    path = imported_weights(kept, tmp_path)
+    assert path is not None and path.parent == tmp_path / "imports"
+    assert_same_outputs(kept, torch.load(path, weights_only=True), module, shape)
+    assert load_design(kept.to_json()).layout["_import"]["source"] == "two.onnx"
+    for hostile in ("../secret.pt", "/etc/passwd", "imports/../../x.pt", "imports/AAAA.pt"):
+        forged = replace(kept, layout={"_import": {"weights": hostile}})
+        assert imported_weights(forged, tmp_path) is None

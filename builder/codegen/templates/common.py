@@ -153,6 +153,7 @@ def main():
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", default=".", help="folder for what the training writes")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
+    parser.add_argument("--weights", default=None, help="a state_dict to start from")
     args = parser.parse_args()
 
     try:
@@ -160,6 +161,9 @@ def main():
         hooks = ScriptHooks(args.out if rank == 0 else None)
         try:
             data = load_data(args.data, args.seed)
+            start = None
+            if args.weights:
+                start = torch.load(args.weights, map_location=device, weights_only=True)
             result = train(
                 hooks,
                 data,
@@ -169,6 +173,7 @@ def main():
                 batch_size=args.batch_size,
                 lr=args.lr,
                 device=device,
+                initial_weights=start,
             )
         finally:
             hooks.close()

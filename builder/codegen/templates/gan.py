@@ -58,7 +58,7 @@ def gan_weights(generator, discriminator):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None):  # fmt: skip
+          device=None, initial_weights=None):  # fmt: skip
     """Train Generator against Discriminator on `data` (load_data's arrays), telling `hooks`.
 
     Returns {"final": last metrics, "weights": {"generator": ..., "discriminator": ...}}.
@@ -68,6 +68,9 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     rank, world, device = setup_processes(device)
     torch.manual_seed(seed)  # the same initial weights in every process
     generator, discriminator = Generator().to(device), Discriminator().to(device)
+    if initial_weights is not None:  # start from weights brought in
+        generator.load_state_dict(initial_weights["generator"])
+        discriminator.load_state_dict(initial_weights["discriminator"])
     gen, disc = generator, discriminator
     if world > 1:
         ids = [device] if device.type == "cuda" else None

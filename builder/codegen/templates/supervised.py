@@ -65,7 +65,7 @@ def evaluate(model, x_val, y_val, num_classes, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None):  # fmt: skip
+          device=None, initial_weights=None):  # fmt: skip
     """Train Model on `data` (load_data's arrays), telling `hooks` as it goes.
 
     Returns {"final": last metrics, "weights": the state_dict}. `hooks` has `emit(kind, **fields)`
@@ -78,6 +78,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     num_classes = len(classes) if classes else 0
     torch.manual_seed(seed)  # the same initial weights in every process
     model = Model().to(device)
+    if initial_weights is not None:  # start from weights brought in (an imported model's)
+        model.load_state_dict(initial_weights)
     trained = model
     if world > 1:
         ids = [device] if device.type == "cuda" else None
