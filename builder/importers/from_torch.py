@@ -1,4 +1,5 @@
-"""A PyTorch module, traced with torch.fx, mapped onto layer kinds with its weights.
+"""A PyTorch module, traced with torch.fx (or captured with torch.export where fx cannot),
+mapped onto layer kinds with its weights.
 
 Modules (nn.Conv2d, nn.Linear, nn.LSTM, ... inside any nn.Sequential or nested module) and their
 functional forms (F.relu, torch.tanh, F.max_pool2d, x.view(x.size(0), -1), torch.flatten,
@@ -17,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.fx.passes.shape_prop import ShapeProp
 
+from builder.importers.from_export import map_exported
 from builder.importers.graph import (
     ImportedNode,
     ImportRefused,
@@ -464,21 +466,32 @@ def trace(module: nn.Module) -> torch.fx.GraphModule:
 
 
 def import_module(module: nn.Module, input_shape, name: str | None = None):
-    """(design, state_dict, max output difference) for `module` fed samples of `input_shape`."""
+    """(design, state_dict, max output difference) for `module` fed samples of `input_shape`.
+
+    Traced with torch.fx; a module fx cannot trace (Python control flow on values) is captured
+    with torch.export instead."""
     module = module.eval()
     input_shape = [int(v) for v in input_shape]
-    gm = trace(module)
     example = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(0))
     try:
-        ShapeProp(gm).propagate(example)
-    except Exception as exc:
-        raise ImportRefused(
-            [f"the model does not run on input [batch, {', '.join(map(str, input_shape))}]: {exc}"]
-        ) from None
-    mapper = _Mapper(module, gm, input_shape)
-    nodes, output = mapper.run()
-    if mapper.refused:
-        raise ImportRefused(mapper.refused, SUPPORTED)
+        gm = trace(module)
+    except ImportRefused as untraced:
+        try:
+            nodes, output = map_exported(module, input_shape, example)
+        except ImportRefused as exc:
+            raise ImportRefused(untraced.reasons + exc.reasons, SUPPORTED) from None
+    else:
+        try:
+            ShapeProp(gm).propagate(example)
+        except Exception as exc:
+            shown = ", ".join(map(str, input_shape))
+            raise ImportRefused(
+                [f"the model does not run on input [batch, {shown}]: {exc}"]
+            ) from None
+        mapper = _Mapper(module, gm, input_shape)
+        nodes, output = mapper.run()
+        if mapper.refused:
+            raise ImportRefused(mapper.refused, SUPPORTED)
     design, weights = build_design(name or type(module).__name__, nodes, output)
     diff = same_outputs(design, weights, module, example)
     if not diff <= 1e-4:

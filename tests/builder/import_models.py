@@ -97,3 +97,21 @@ class TimeFirst(nn.Module):
 
     def forward(self, x):
         return self.lstm(x)[0]
+
+
+class ShapeBranch(nn.Module):
+    """Python control flow on a shape: torch.fx cannot trace it, torch.export can."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.gru = nn.GRU(8, 6, batch_first=True)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        if x.shape[-1] > 4:
+            x = F.max_pool2d(torch.relu(self.bn(self.conv(x))), 2)
+        x = x.reshape(x.shape[0], 4, 8)
+        seq, _ = self.gru(x)
+        return torch.log_softmax(self.head(seq[:, -1]), dim=1)

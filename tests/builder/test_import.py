@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 from builder import build_model, load_design
 from builder.design.presets import list_presets, load_preset
 from builder.importers.from_onnx import import_onnx
-from builder.importers.from_torch import import_module
+from builder.importers.from_torch import import_module, trace
 from builder.importers.graph import ImportRefused
 from builder.importers.saved import imported_weights, keep_import
 from builder.layers.registry import get_kind
@@ -81,6 +81,20 @@ def test_an_onnx_file_imports_with_its_initializers_and_gives_the_originals_outp
     design, weights, diff = import_onnx(onnx_bytes(module, shape), name)
     assert diff is not None and diff <= 1e-5
     assert_same_outputs(design, weights, module, shape)
+
+
+def test_a_model_torch_fx_cannot_trace_is_captured_with_torch_export():
+    torch.manual_seed(2)
+    module = models.ShapeBranch().eval()
+    module.bn.running_mean.uniform_(-1, 1)
+    with pytest.raises(ImportRefused, match="torch.fx cannot trace"):
+        trace(module)
+    design, weights, diff = import_module(module, [1, 4, 8])
+    assert diff <= 1e-5
+    assert_same_outputs(design, weights, module, [1, 4, 8])
+    nodes = {n.id: n for n in design.models["model"].nodes}
+    assert nodes["gru"].params["return_sequences"] is False
+    assert nodes["head"].params["activation"] == "log_softmax"
 
 
 def test_activations_fold_into_the_layer_before_them():
