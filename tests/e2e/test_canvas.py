@@ -128,7 +128,7 @@ def test_design_survives_reload_and_save_downloads_it(page, shot, app_server):
 def _upload(page, name: str, text: str) -> None:
     expander = page.locator("[data-testid=stExpander]").filter(has_text="Open a design file")
     expander.locator("summary").click()
-    page.locator("input[type=file]").set_input_files(
+    expander.locator("input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "application/json", "buffer": text.encode()}]
     )
     wait_idle(page)

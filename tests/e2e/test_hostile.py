@@ -14,7 +14,7 @@ from tests.hostile import corpus
 def _upload(page, name: str, text: str) -> None:
     expander = page.locator("[data-testid=stExpander]").filter(has_text="Open a design file")
     expander.locator("summary").click()
-    page.locator("input[type=file]").set_input_files(
+    expander.locator("input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "application/json", "buffer": text.encode()}]
     )
     wait_idle(page)
@@ -41,7 +41,8 @@ def test_hostile_design_files_are_refused_and_the_open_design_stays(page, shot):
     }
     for name, (text, expected) in files.items():
         _upload(page, name, text)
-        message = page.get_by_text("Could not open the file").last
+        # Wait for this file's own notice: the previous file's may still be on the page.
+        message = page.get_by_text("Could not open the file").filter(has_text=name).first
         message.wait_for()
         assert expected in message.inner_text(), message.inner_text()
         assert node_ids(page) == before

@@ -9,17 +9,13 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from tests.builder.helpers import chain_design
+
 
 def design(layers, training=None, name="hostile", layout=None) -> dict:
-    nodes = [{"id": i, "type": t, "params": p} for i, t, p in layers]
-    edges = [[a[0], b[0]] for a, b in zip(layers, layers[1:], strict=False)]
-    return {
-        "version": 1,
-        "name": name,
-        "models": {"model": {"nodes": nodes, "edges": edges}},
-        "training": training or {},
-        "layout": layout or {},
-    }
+    made = chain_design(*layers, name=name, training=training)
+    made["layout"] = layout or {}
+    return made
 
 
 def mlp(training=None, **top) -> dict:
