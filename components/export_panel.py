@@ -9,7 +9,8 @@ import streamlit as st
 
 from builder import DesignError, load_design
 from builder.data.uploads import uploads_dir
-from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
+from builder.export.bundle import bundle_files, bundle_zip, slug
+from builder.export.files import export_files
 from builder.export.onnx import export_onnx, onnx_missing
 from components import design_state as ds
 from components import run_session as rs
@@ -22,12 +23,11 @@ MIME = {".py": "text/x-python", ".json": "application/json"}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _sources(design_json: str) -> tuple[dict[str, str], dict[str, str], str | None]:
+def _sources(design_json: str) -> tuple[dict[str, str], str | None]:
     try:
-        texts, missing = source_files(load_design(design_json))
-        return texts, missing, None
+        return export_files(load_design(design_json)), None
     except DesignError as exc:
-        return {}, {}, str(exc)
+        return {}, str(exc)
 
 
 def trained_runs() -> list[dict]:
@@ -79,13 +79,11 @@ def render_export_area() -> None:
         design, weights, run_id = load_design(run["design"]), run["weights_path"], source
         if run["design"].get("models") != current.to_dict()["models"]:
             st.caption("This run's design differs from the canvas; the export is the run's own.")
-    texts, missing, error = _sources(design.to_json())
+    texts, error = _sources(design.to_json())
     if error:
         st.error(md_escape(f"The design cannot be exported yet: {error}"), icon=":material/error:")
         return
     render_downloads(design, texts, weights, run_id)
-    for why in missing.values():
-        st.caption(md_escape(why))
     render_onnx(design, weights, run_id)
     tabs = st.tabs(list(texts))
     for tab, (name, text) in zip(tabs, texts.items(), strict=True):

@@ -27,16 +27,6 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or "design"
 
 
-def source_files(design) -> tuple[dict[str, str], dict[str, str]]:
-    """(file name -> text, file name -> why it is missing) of the exported source files."""
-    design = load_design(design)
-    files = dict(export_files(design))
-    missing: dict[str, str] = {}
-    first = [k for k in ("model.py", "train.py", "design.json") if k in files]
-    rest = sorted(k for k in files if k not in first)
-    return {k: files[k] for k in first + rest}, missing
-
-
 def data_file(design, data_root) -> Path | None:
     """The user's data file the design trains on, when it lies in `data_root` (their uploads),
     exists and is small enough to bundle; a design naming any other file bundles nothing."""
@@ -142,8 +132,7 @@ def bundle_files(
     design's data file travels along only from inside `data_root` (the app: the uploads).
     """
     design = load_design(design)
-    texts, _missing = source_files(design)
-    files = {name: text.encode("utf-8") for name, text in texts.items()}
+    files = {name: text.encode("utf-8") for name, text in export_files(design).items()}
     if weights_path is not None and Path(weights_path).is_file():
         files["weights.pt"] = Path(weights_path).read_bytes()
     if onnx is not None and getattr(onnx, "data", None):

@@ -11,7 +11,7 @@ import torch
 
 from builder import DesignError
 from builder.design.presets import load_preset
-from builder.export.bundle import bundle_files, bundle_zip, slug, source_files
+from builder.export.bundle import bundle_files, bundle_zip, slug
 from builder.export.files import export_files
 from builder.export.onnx import export_onnx
 from builder.introspect.trained import trained_models
@@ -26,13 +26,13 @@ def _trained(tmp_path, preset="mlp_moons", **training):
     return design, tmp_path / "run" / "weights.pt"
 
 
-def test_source_files_are_the_export_files_byte_for_byte():
+def test_the_zip_holds_the_export_files_byte_for_byte():
     design = load_preset("lenet_digits")
-    texts, missing = source_files(design)
+    texts = export_files(design)
     assert list(texts)[:3] == ["model.py", "train.py", "design.json"]
-    for name, text in export_files(design).items():
-        assert texts[name] == text
-    assert not missing
+    files = bundle_files(design)
+    for name, text in texts.items():
+        assert files[name] == text.encode("utf-8")
 
 
 def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from builder.design.presets import load_preset
 from builder.design.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
-from builder.export.bundle import source_files
+from builder.export.files import export_files
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
 from components.runs_panel import filter_runs, table_rows
@@ -141,7 +141,7 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
 def test_export_shows_the_files_text_and_checks_onnx(workspace):
     at = _app(_area_script, area="export")
     assert not at.exception
-    texts, _ = source_files(load_preset("mlp_moons"))
+    texts = export_files(load_preset("mlp_moons"))
     shown = [c.value for c in at.code]
     assert shown == [t.rstrip("\n") for t in texts.values()]  # st.code drops the last newline
     onnx = next(b for b in at.button if "ONNX" in b.label)
