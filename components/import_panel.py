@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from builder.importers.from_onnx import MAX_FILE_BYTES, import_onnx
+from builder.importers.from_onnx import import_onnx
 from builder.importers.graph import ImportRefused
 from builder.importers.saved import keep_import
 from components import design_state as ds
@@ -26,8 +26,6 @@ def _key() -> str:
 
 def import_upload(name: str, data: bytes):
     """(design with its weights kept, None) or (None, the reasons it is refused)."""
-    if len(data) > MAX_FILE_BYTES:
-        return None, f"{name} is larger than {MAX_FILE_BYTES >> 20} MiB"
     try:
         design, weights, _ = import_onnx(data, Path(name).stem or "imported")
     except ImportRefused as exc:

@@ -9,7 +9,8 @@ import warnings
 
 import torch
 
-from builder.importers.graph import ImportedNode, ImportRefused, unique_id
+from builder.importers.graph import ImportRefused, NodeMaker, PendingRecurrent
+from builder.importers.params import activation_params, pool_params
 
 aten = torch.ops.aten
 ACTIVATIONS = {
@@ -34,17 +35,15 @@ PASS_THROUGH = {
 RECURRENT = {aten.lstm.input: "LSTM", aten.gru.input: "GRU", aten.rnn_tanh.input: "RNN"}
 
 
-class _Mapper:
+class _Mapper(NodeMaker):
     def __init__(self, program, input_shape):
+        super().__init__()
         self.program = program
         self.state = program.state_dict
         signature = program.graph_signature
         self.fqn = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
         self.input_shape = list(input_shape)
-        self.nodes: list[ImportedNode] = []
-        self.taken: set[str] = set()
         self.value: dict = {}
-        self.refused: list[str] = []
 
     def place(self, node) -> str:
         what = str(node.target).replace("aten.", "torch.").split(".default")[0]
@@ -61,9 +60,7 @@ class _Mapper:
         return self.state[self.fqn[p.name]].detach().clone()
 
     def add(self, node, kind, params, inputs, weights=None, name=None) -> str:
-        wanted = re.sub(r"\W", "_", name or node.name).strip("_")
-        node_id = unique_id(wanted, self.taken)
-        self.nodes.append(ImportedNode(node_id, kind, params, inputs, weights or {}))
+        node_id = self.make(name or node.name, kind, params, inputs, weights)
         self.value[node] = node_id
         return node_id
 
@@ -74,17 +71,6 @@ class _Mapper:
         if not isinstance(found, str):
             raise ValueError("its input is not a layer's output")
         return found
-
-    def materialize(self, info, return_sequences):
-        if info.get("id"):
-            if info["return_sequences"] != return_sequences:
-                raise ValueError("both the whole sequence and its last step are used")
-            return info["id"]
-        info["return_sequences"] = return_sequences
-        params = {**info["params"], "return_sequences": return_sequences}
-        info["id"] = self.add(info["node"], info["type"], params, [info["input"]], info["weights"],
-                              info["name"])  # fmt: skip
-        return info["id"]
 
     def sample_shape(self, node) -> list[int]:
         return list(node.meta["val"].shape)[1:]
@@ -110,18 +96,10 @@ class _Mapper:
             self.value[node] = self.value.get(a[0])
         elif t in ACTIVATIONS:
             act = ACTIVATIONS[t]
-            params = {"activation": act}
-            if act == "leaky_relu":
-                params["negative_slope"] = float(a[1]) if len(a) > 1 else 0.01
-            if act in ("softmax", "log_softmax"):
-                rank = len(self.sample_shape(node)) + 1
-                dim = a[1] + rank if a[1] < 0 else a[1]
-                if dim != (1 if rank == 4 else rank - 1):
-                    raise ValueError(f"over dim {a[1]}, not the design's")
-            if act == "gelu" and node.kwargs.get("approximate", "none") != "none":
-                raise ValueError("only the exact GELU")
-            if act == "elu" and len(a) > 1 and float(a[1]) != 1.0:
-                raise ValueError("only ELU with alpha 1")
+            # The second argument is the slope, the dim or alpha, as the function names it.
+            option = {"leaky_relu": "negative_slope", "elu": "alpha"}.get(act, "dim")
+            options = dict(node.kwargs) | ({option: a[1]} if len(a) > 1 else {})
+            params = activation_params(act, options, len(self.sample_shape(node)) + 1)
             self.add(node, "Activation", params, [self.source(a[0])])
         elif t is aten.linear.default:
             weights = {"weight": self.tensor_of(a[1])}
@@ -248,12 +226,6 @@ class _Mapper:
 
     def pool(self, node) -> None:
         a = node.args
-        kernel = list(a[1]) if isinstance(a[1], list | tuple) else [a[1]] * 2
-        stride = list(a[2]) if len(a) > 2 and a[2] else kernel
-        padding = list(a[3]) if len(a) > 3 else [0, 0]
-        padding = padding if isinstance(padding, list) else [padding] * 2
-        if len(set(kernel)) != 1 or len(set(stride)) != 1 or len(set(padding)) != 1:
-            raise ValueError("only square pooling")
         if node.target is aten.max_pool2d.default and (
             len(a) > 4 and list(a[4]) not in ([1, 1], [1]) or len(a) > 5 and a[5]
         ):
@@ -264,11 +236,7 @@ class _Mapper:
             raise ValueError(
                 "ceil_mode, count_include_pad=False and divisor_override are not supported"
             )
-        params = {
-            "kernel_size": int(kernel[0]),
-            "stride": None if stride[0] == kernel[0] else int(stride[0]),
-            "padding": int(padding[0]),
-        }
+        params = pool_params(a[1], a[2] if len(a) > 2 else None, a[3] if len(a) > 3 else 0)
         kind = "MaxPool2d" if node.target is aten.max_pool2d.default else "AvgPool2d"
         self.add(node, kind, params, [self.source(a[0])])
 
@@ -290,20 +258,14 @@ class _Mapper:
             for k, v in self.state.items()
             if k.rpartition(".")[0] == prefix
         }
-        info = {
-            "node": node,
-            "type": kind,
-            "name": prefix,
-            "input": self.source(x),
-            "weights": weights,
-            "params": {
-                "hidden_size": int(weights["weight_hh_l0"].shape[1]),
-                "num_layers": int(num_layers),
-                "bidirectional": bool(bidirectional),
-                "dropout": float(dropout),
-            },  # fmt: skip
+        params = {
+            "hidden_size": int(weights["weight_hh_l0"].shape[1]),
+            "num_layers": int(num_layers),
+            "bidirectional": bool(bidirectional),
+            "dropout": float(dropout),
         }
-        self.value[node] = ("recurrent", info)
+        pending = PendingRecurrent(kind, params, self.source(x), weights, prefix)
+        self.value[node] = ("recurrent", pending)
 
 
 def map_exported(module: torch.nn.Module, input_shape, example: torch.Tensor):

@@ -1,27 +1,24 @@
-"""An ONNX graph mapped onto layer kinds, its initializers as the weights.
-
-An ONNX file is data: it is parsed with the `onnx` package and nothing in it runs. External data,
-nested graphs (If, Loop, Scan) and absurd sizes are refused before anything is built.
-"""
+"""An ONNX graph mapped onto layer kinds, its initializers as the weights (the file itself is
+read, as data, by `onnx_file`)."""
 
 from __future__ import annotations
-
-import importlib.util
-import math
-import re
-from dataclasses import dataclass
 
 import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
 
-from builder.codegen.model_source import build_model
-from builder.importers.graph import ImportedNode, ImportRefused, build_design, unique_id
+from builder.importers.graph import (
+    ImportedNode,
+    ImportRefused,
+    NodeMaker,
+    build_design,
+    output_difference,
+)
+from builder.importers.onnx_file import graph_input, node_name, read_model
+from builder.importers.onnx_sequences import SequenceMoves, Value
+from builder.importers.params import activation_params, pool_params, square
 
-MAX_FILE_BYTES = 512 * 2**20
-MAX_DIM = 2**20
-MAX_NODES = 20_000
 SUPPORTED = (
     "Conv, ConvTranspose, Gemm, MatMul (+ Add), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softmax, "
     "LogSoftmax, Gelu, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, "
@@ -38,84 +35,18 @@ ACTIVATIONS = {
     "LogSoftmax": "log_softmax",
     "Gelu": "gelu",
 }
-# ONNX's gate order -> PyTorch's: LSTM i,o,f,c -> i,f,c,o; GRU z,r,h -> r,z,n.
-GATES = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}
-
-
-@dataclass
-class Value:
-    """What an ONNX value is to the mapping."""
-
-    kind: str  # "tensor" (a node's output), "const", "shape" (size arithmetic), "sequence", "state"
-    node: str | None = None  # our node id, for a tensor
-    layout: str = "batch"  # "batch": [N, ...]; "time": [T, N, F]; "time_dirs": [T, dirs, N, H]
-    array: np.ndarray | None = None
-    pending: dict | None = None  # a recurrent layer not yet made a node
-
-
-def read_model(data: bytes) -> onnx.ModelProto:
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused(
-            [f"the file is {len(data) / 2**20:.0f} MiB, over {MAX_FILE_BYTES >> 20} MiB"]
-        )
-    try:
-        model = onnx.load_model_from_string(data)
-    except Exception as exc:  # truncated or not ONNX at all
-        raise ImportRefused([f"not a readable ONNX file ({type(exc).__name__})"]) from None
-    graph = model.graph
-    reasons = []
-    for tensor in graph.initializer:
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            reasons.append(
-                f"initializer {tensor.name!r} refers to external data; only self-contained files are read"
-            )
-        if any(d < 0 or d > MAX_DIM for d in tensor.dims) or math.prod(tensor.dims) > 2**28:
-            reasons.append(
-                f"initializer {tensor.name!r} has dimensions {list(tensor.dims)}, too large"
-            )
-    if len(graph.node) > MAX_NODES:
-        reasons.append(f"{len(graph.node):,} nodes, more than {MAX_NODES:,}")
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
-                reasons.append(
-                    f"node {node.name or node.op_type!r} ({node.op_type}) holds a nested graph"
-                )
-    if reasons:
-        raise ImportRefused(reasons)
-    return model
-
-
-def _input_shape(graph) -> tuple[str, list[int]]:
-    names = {t.name for t in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in names]
-    if len(inputs) != 1:
-        raise ImportRefused([f"the graph has {len(inputs)} inputs; one is supported"])
-    dims = inputs[0].type.tensor_type.shape.dim
-    shape = [d.dim_value if d.HasField("dim_value") else None for d in dims]
-    if len(shape) < 2 or any(v is None or not 0 < v <= MAX_DIM for v in shape[1:]):
-        raise ImportRefused([f"input {inputs[0].name!r} needs a fixed sample shape, got {shape}"])
-    return inputs[0].name, shape[1:]
 
 
 def _attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _node_name(node) -> str:
-    parts = [p for p in (node.name or "").strip("/").split("/") if p][:-1]
-    # PyTorch names nodes by module path: "/block/conv/Conv", "/net/net.0/Gemm".
-    wanted = (parts[-1] if "." in parts[-1] else "_".join(parts)) if parts else node.op_type.lower()
-    return re.sub(r"\W", "_", wanted).strip("_") or node.op_type.lower()
-
-
-class _Mapper:
+class _Mapper(SequenceMoves, NodeMaker):
     def __init__(self, model: onnx.ModelProto):
+        super().__init__()
         self.graph = model.graph
         self.values: dict[str, Value] = {}
-        self.nodes: list[ImportedNode] = []
-        self.taken: set[str] = set()
-        self.refused: list[str] = []
+        self.folded: set[int] = set()  # Adds already part of the Dense before them
         for tensor in self.graph.initializer:
             self.values[tensor.name] = Value("const", array=numpy_helper.to_array(tensor))
         self.shapes = {}
@@ -134,18 +65,16 @@ class _Mapper:
                 ]
         except Exception:  # shapes are then only what the mapping itself knows
             pass
-        self.users: dict[str, int] = {}
+        self.consumers: dict[str, list] = {}
         for node in self.graph.node:
             for name in node.input:
-                self.users[name] = self.users.get(name, 0) + 1
+                self.consumers.setdefault(name, []).append(node)
 
     def refuse(self, node, why: str) -> None:
         self.refused.append(f"ONNX node {node.name or '(unnamed)'!r} ({node.op_type}): {why}")
 
     def add(self, onnx_node, kind, params, inputs, weights=None, name=None) -> str:
-        node_id = unique_id(name or _node_name(onnx_node), self.taken)
-        self.nodes.append(ImportedNode(node_id, kind, params, inputs, weights or {}))
-        return node_id
+        return self.make(name or node_name(onnx_node), kind, params, inputs, weights)
 
     def tensor(self, name) -> str:
         """Our node id for a batch-first tensor value (a pending sequence becomes its node)."""
@@ -168,20 +97,8 @@ class _Mapper:
         for name in node.output[:1]:
             self.values[name] = value
 
-    def materialize(self, pending: dict, return_sequences: bool) -> str:
-        if pending.get("id"):
-            if pending["return_sequences"] != return_sequences:
-                raise ValueError("both the whole sequence and its last step are used")
-            return pending["id"]
-        pending["return_sequences"] = return_sequences
-        params = {**pending["params"], "return_sequences": return_sequences}
-        pending["id"] = self.add(pending["onnx"], pending["type"], params, [pending["input"]],
-                                 pending["weights"])  # fmt: skip
-        return pending["id"]
-
     def run(self, input_name: str, input_shape: list[int]) -> tuple[list[ImportedNode], str]:
-        first = unique_id("input", self.taken)
-        self.nodes.append(ImportedNode(first, "Input", {"shape": input_shape}, []))
+        first = self.make("input", "Input", {"shape": input_shape}, [])
         self.values[input_name] = Value("tensor", node=first)
         for node in self.graph.node:
             try:
@@ -212,20 +129,12 @@ class _Mapper:
             self.size_arithmetic(node, a)
             return
         if op in ACTIVATIONS:
-            params = {"activation": ACTIVATIONS[op]}
-            if op == "LeakyRelu":
-                params["negative_slope"] = round(float(a.get("alpha", 0.01)), 6)
-            if op == "Elu" and abs(a.get("alpha", 1.0) - 1.0) > 1e-6:
-                raise ValueError("only Elu with alpha 1 is supported")
-            if op == "Gelu" and a.get("approximate", b"none") not in (b"none", "none"):
-                raise ValueError("only the exact Gelu is supported")
-            if op in ("Softmax", "LogSoftmax"):
-                rank = len(self.shapes.get(node.output[0]) or []) or None
-                axis = a.get("axis", -1)
-                axis = axis + rank if rank and axis < 0 else axis
-                expected = 1 if rank == 4 else (rank - 1 if rank else -1)
-                if axis != expected:
-                    raise ValueError(f"over axis {a.get('axis', -1)} (the design's is {expected})")
+            option = {"LeakyRelu": "negative_slope", "Elu": "alpha"}.get(op)
+            options = {"dim": a.get("axis", -1), "approximate": a.get("approximate", "none")}
+            if option:
+                options[option] = a.get("alpha", 0.01 if op == "LeakyRelu" else 1.0)
+            rank = len(self.shapes.get(node.output[0]) or []) or None
+            params = activation_params(ACTIVATIONS[op], options, rank)
             self.out(
                 node,
                 Value("tensor", self.add(node, "Activation", params, [self.tensor(node.input[0])])),
@@ -235,7 +144,7 @@ class _Mapper:
                 op == "Dropout"
                 and len(node.output) > 1
                 and node.output[1]
-                and self.users.get(node.output[1])
+                and self.consumers.get(node.output[1])
             ):
                 raise ValueError("its mask output is used")
             self.out(node, self.values[node.input[0]])
@@ -349,11 +258,9 @@ class _Mapper:
         source = self.tensor(node.input[0])
         # A MatMul whose only use is an Add of a constant is one Dense with a bias.
         follower = None
-        if bias is None and self.users.get(node.output[0]) == 1:
-            follower = next(
-                (n for n in self.graph.node if node.output[0] in n.input and n.op_type == "Add"),
-                None,
-            )
+        users = self.consumers.get(node.output[0], [])
+        if bias is None and len(users) == 1 and users[0].op_type == "Add":
+            follower = users[0]
             other = [i for i in (follower.input if follower else []) if i != node.output[0]]
             if (
                 follower is not None
@@ -371,10 +278,10 @@ class _Mapper:
         self.out(node, value)
         if follower is not None:
             self.values[follower.output[0]] = value
-            self.skip = getattr(self, "skip", set()) | {id(follower)}
+            self.folded.add(id(follower))
 
     def add_op(self, node) -> None:
-        if id(node) in getattr(self, "skip", set()):
+        if id(node) in self.folded:
             return
         ids = [self.tensor(i) for i in node.input]
         self.out(node, Value("tensor", self.add(node, "Add", {}, ids)))
@@ -385,23 +292,13 @@ class _Mapper:
             a.get("pads", [0] * 4),
             a.get("strides", a["kernel_shape"]),
         )
-        if (
-            len(set(k)) != 1
-            or len(set(pads)) != 1
-            or len(set(strides)) != 1
-            or a.get("ceil_mode", 0)
-        ):
-            raise ValueError("only square pooling, even padding and ceil_mode 0")
+        if a.get("ceil_mode", 0):
+            raise ValueError("ceil_mode 1 is not supported")
         if node.op_type == "AveragePool" and pads[0] and not a.get("count_include_pad", 0):
             raise ValueError("padded average pooling must count the padding")
         if any(d != 1 for d in a.get("dilations", [1])):
             raise ValueError("dilated pooling is not supported")
-        stride = int(strides[0])
-        params = {
-            "kernel_size": int(k[0]),
-            "stride": None if stride == k[0] else stride,
-            "padding": int(pads[0]),
-        }
+        params = pool_params(k, strides, square(pads, "pads"))
         kind = "MaxPool2d" if node.op_type == "MaxPool" else "AvgPool2d"
         self.out(node, Value("tensor", self.add(node, kind, params, [self.tensor(node.input[0])])))
 
@@ -479,113 +376,11 @@ class _Mapper:
             node, Value("tensor", self.add(node, "Upsample", params, [self.tensor(node.input[0])]))
         )
 
-    # -- recurrent layers and the layout moves around them -----------------------------------
-    def transpose(self, node, a) -> None:
-        value = self.values[node.input[0]]
-        perm = list(a.get("perm", []))
-        if perm == [1, 0, 2] and value.layout in ("batch", "time"):
-            layout = "time" if value.layout == "batch" else "batch"
-            self.out(node, Value(value.kind, value.node, layout, pending=value.pending))
-        elif perm == [0, 2, 1, 3] and value.layout == "time_dirs":
-            self.out(node, Value(value.kind, value.node, "time_dirs_t", pending=value.pending))
-        else:
-            raise ValueError(
-                f"transposes {perm}; only the moves between batch-first and time-first"
-            )
-
-    def squeeze(self, node, a) -> None:
-        value = self.values[node.input[0]]
-        axes = list(a.get("axes", [])) or (
-            list(self.const(node.input[1])) if len(node.input) > 1 else []
-        )
-        if (
-            value.layout == "time_dirs"
-            and axes == [1]
-            and value.pending["params"]["bidirectional"] is False
-        ):
-            self.out(node, Value("sequence", layout="time", pending=value.pending))
-        else:
-            raise ValueError("only squeezing a one-direction recurrent layer's output")
-
-    def gather(self, node, a) -> None:
-        value = self.values[node.input[0]]
-        index = self.const(node.input[1])
-        if (
-            value.kind == "sequence"
-            and value.layout == "batch"
-            and a.get("axis", 0) == 1
-            and index.size == 1
-            and int(index.reshape(-1)[0]) == -1
-        ):
-            self.out(node, Value("tensor", self.materialize(value.pending, return_sequences=False)))
-        else:
-            raise ValueError("only the last step ([:, -1]) of a sequence can be gathered")
-
-    def recurrent(self, node, a) -> None:
-        op = node.op_type
-        x = self.values[node.input[0]]
-        if x.kind not in ("tensor", "sequence") or x.layout != "time":
-            raise ValueError("its input must be a batch-first sequence moved time-first")
-        source = (
-            x.node if x.kind == "tensor" else self.materialize(x.pending, return_sequences=True)
-        )
-        if a.get("direction", b"forward") not in (b"forward", "forward"):
-            raise ValueError("only the forward direction is supported")
-        if op == "GRU" and a.get("linear_before_reset", 0) != 1:
-            raise ValueError("GRU needs linear_before_reset=1 (PyTorch's GRU)")
-        if op == "RNN" and [
-            s.decode() if isinstance(s, bytes) else s for s in a.get("activations", ["Tanh"])
-        ] != ["Tanh"]:
-            raise ValueError("only the tanh RNN is supported")
-        if any(a.get(k) for k in ("clip", "input_forget", "layout")):
-            raise ValueError("clip, input_forget and layout=1 are not supported")
-        for extra in node.input[4:]:
-            if extra and self.values.get(extra, Value("x")).kind not in ("shape", "const"):
-                raise ValueError(
-                    "sequence lengths or initial states from the input are not supported"
-                )
-        hidden = int(a["hidden_size"])
-        w, r = self.const(node.input[1])[0], self.const(node.input[2])[0]
-        b = (
-            self.const(node.input[3])[0]
-            if len(node.input) > 3 and node.input[3]
-            else np.zeros(2 * w.shape[0], np.float32)
-        )
-        order = GATES[op]
-
-        def gates(t):
-            parts = np.split(t, len(order), axis=0)
-            return torch.from_numpy(np.ascontiguousarray(np.concatenate([parts[i] for i in order])))
-
-        n = w.shape[0]
-        weights = {
-            "weight_ih_l0": gates(w),
-            "weight_hh_l0": gates(r),
-            "bias_ih_l0": gates(b[:n]),
-            "bias_hh_l0": gates(b[n:]),
-        }
-        pending = {
-            "onnx": node,
-            "type": op,
-            "params": {
-                "hidden_size": hidden,
-                "num_layers": 1,
-                "bidirectional": False,
-                "dropout": 0.0,
-            },
-            "input": source,
-            "weights": weights,
-        }
-        self.values[node.output[0]] = Value("sequence", layout="time_dirs", pending=pending)
-        for name in node.output[1:]:
-            if name:
-                self.values[name] = Value("state")
-
 
 def import_onnx(data: bytes, name: str = "imported"):
-    """(design, state_dict, max output difference against onnxruntime, when it is installed)."""
+    """(design, state_dict, max output difference against onnxruntime on a random batch)."""
     model = read_model(data)
-    input_name, input_shape = _input_shape(model.graph)
+    input_name, input_shape = graph_input(model.graph)
     mapper = _Mapper(model)
     nodes, output = mapper.run(input_name, input_shape)
     if mapper.refused:
@@ -594,19 +389,10 @@ def import_onnx(data: bytes, name: str = "imported"):
     return design, weights, _difference(design, weights, data, input_name, input_shape)
 
 
-def _difference(design, weights, data: bytes, input_name: str, input_shape) -> float | None:
-    if importlib.util.find_spec("onnxruntime") is None:
-        return None
+def _difference(design, weights, data: bytes, input_name: str, input_shape) -> float:
     import onnxruntime  # deferred on purpose: slow to import, and only this check needs it
 
     example = np.random.default_rng(0).standard_normal((2, *input_shape)).astype(np.float32)
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-    theirs = session.run(None, {input_name: example})[0]
-    model = build_model(design)
-    model.load_state_dict(weights)
-    model.eval()
-    with torch.no_grad():
-        ours = model(torch.from_numpy(example)).numpy()
-    if ours.shape != theirs.shape:
-        return math.inf
-    return float(np.abs(ours - theirs).max())
+    expected = session.run(None, {input_name: example})[0]
+    return output_difference(design, weights, example, expected)

@@ -22,67 +22,32 @@ from builder.importers.from_export import map_exported
 from builder.importers.graph import (
     ImportedNode,
     ImportRefused,
+    NodeMaker,
+    PendingRecurrent,
     build_design,
-    same_outputs,
-    unique_id,
+    output_difference,
+)
+from builder.importers.params import activation_params, pool_params
+from builder.importers.torch_modules import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATION_METHODS,
+    ACTIVATION_MODULES,
+    RECURRENT,
+    SUPPORTED,
+    activation_options,
+    map_module,
 )
 
-SUPPORTED = (
-    "nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm1d/2d, "
-    "nn.LayerNorm, nn.Dropout, nn.Flatten, nn.Upsample, nn.LSTM, nn.GRU, nn.RNN (batch_first), "
-    "nn.Identity, activations (ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax, "
-    "LogSoftmax) as modules or functions, F.max_pool2d, F.avg_pool2d, F.interpolate, "
-    "torch.flatten, view/reshape/flatten, torch.cat, + between tensors, [:, -1] of a sequence"
-)
-ACTIVATION_MODULES = {
-    nn.ReLU: "relu",
-    nn.ELU: "elu",
-    nn.GELU: "gelu",
-    nn.SiLU: "silu",
-    nn.Sigmoid: "sigmoid",
-    nn.Tanh: "tanh",
-    nn.Softmax: "softmax",
-    nn.LogSoftmax: "log_softmax",
-    nn.LeakyReLU: "leaky_relu",
-}
-ACTIVATION_FUNCTIONS = {
-    F.relu: "relu",
-    torch.relu: "relu",
-    F.elu: "elu",
-    F.gelu: "gelu",
-    F.silu: "silu",
-    torch.sigmoid: "sigmoid",
-    F.sigmoid: "sigmoid",
-    torch.tanh: "tanh",
-    F.tanh: "tanh",
-    F.softmax: "softmax",
-    torch.softmax: "softmax",
-    F.log_softmax: "log_softmax",
-    torch.log_softmax: "log_softmax",
-    F.leaky_relu: "leaky_relu",
-}
-ACTIVATION_METHODS = {
-    "relu": "relu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "softmax": "softmax",
-    "log_softmax": "log_softmax",
-}
-RECURRENT = {nn.LSTM: "LSTM", nn.GRU: "GRU", nn.RNN: "RNN"}
 SEQUENCE = "sequence"  # marker: the whole output sequence of a recurrent layer, not yet a node
 
 
-class _Mapper:
-    def __init__(self, module: nn.Module, gm: torch.fx.GraphModule, input_shape):
-        self.root = module
+class _Mapper(NodeMaker):
+    def __init__(self, gm: torch.fx.GraphModule, input_shape):
+        super().__init__()
         self.gm = gm
         self.modules = dict(gm.named_modules())
         self.input_shape = list(input_shape)
-        self.nodes: list[ImportedNode] = []
-        self.taken: set[str] = set()
         self.value: dict[torch.fx.Node, object] = {}  # fx node -> our node id (or a marker)
-        self.refused: list[str] = []
-        self.recurrent: dict[torch.fx.Node, dict] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def shape(self, node: torch.fx.Node) -> list[int] | None:
@@ -107,9 +72,7 @@ class _Mapper:
         stack = node.meta.get("nn_module_stack") if node.op != "call_module" else None
         if name is None and stack:  # an operation inside a submodule is named after it
             name = list(stack)[-1]
-        wanted = re.sub(r"\W", "_", name or node.name).strip("_")
-        node_id = unique_id(wanted, self.taken)
-        self.nodes.append(ImportedNode(node_id, kind, params, inputs, dict(weights or {})))
+        node_id = self.make(name or node.name, kind, params, inputs, weights)
         self.value[node] = node_id
         return node_id
 
@@ -119,18 +82,6 @@ class _Mapper:
         if isinstance(found, tuple) and found[0] == SEQUENCE:
             return self.materialize(found[1], return_sequences=True)
         return found if isinstance(found, str) else None
-
-    def materialize(self, rnn_node, return_sequences: bool) -> str:
-        info = self.recurrent[rnn_node]
-        if info.get("id"):
-            if info["return_sequences"] != return_sequences:
-                self.refuse(rnn_node, "both its whole sequence and its last step are used")
-            return info["id"]
-        params = {**info["params"], "return_sequences": return_sequences}
-        info["return_sequences"] = return_sequences
-        info["id"] = self.add(rnn_node, info["type"], params, info["inputs"], info["weights"],
-                              name=str(rnn_node.target))  # fmt: skip
-        return info["id"]
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self) -> tuple[list[ImportedNode], str]:
@@ -180,9 +131,9 @@ class _Mapper:
             self.recurrent_module(node, m)
             return
         if type(m) in ACTIVATION_MODULES:
-            self.activation(node, ACTIVATION_MODULES[type(m)], _activation_args(m), name)
+            self.activation(node, ACTIVATION_MODULES[type(m)], activation_options(m), name)
             return
-        mapped = _map_module(m, shape_in)
+        mapped = map_module(m, shape_in)
         if isinstance(mapped, str):
             self.refuse(node, mapped)
             return
@@ -210,31 +161,13 @@ class _Mapper:
             "bidirectional": m.bidirectional,
             "dropout": float(m.dropout),
         }
-        self.recurrent[node] = {
-            "type": RECURRENT[type(m)],
-            "params": params,
-            "inputs": self.inputs_of(node),
-            "weights": m.state_dict(),
-        }
-        self.value[node] = ("recurrent", node)
+        pending = PendingRecurrent(
+            RECURRENT[type(m)], params, self.inputs_of(node)[0], m.state_dict(), str(node.target)
+        )
+        self.value[node] = ("recurrent", pending)
 
-    def activation(self, node, act, args, name=None) -> None:
-        params = {"activation": act}
-        if act == "leaky_relu":
-            params["negative_slope"] = float(args.get("negative_slope", 0.01))
-        if act in ("softmax", "log_softmax"):
-            dim, rank = args.get("dim"), len(self.shape(node) or []) + 1
-            dim = dim + rank if isinstance(dim, int) and dim < 0 else dim
-            expected = 1 if rank == 4 else rank - 1
-            if dim != expected:
-                self.refuse(node, f"{act} over dim {args.get('dim')} (the design's is {expected})")
-                return
-        if act == "gelu" and args.get("approximate", "none") != "none":
-            self.refuse(node, "only the exact GELU is supported")
-            return
-        if act == "elu" and float(args.get("alpha", 1.0)) != 1.0:
-            self.refuse(node, "only ELU with alpha 1 is supported")
-            return
+    def activation(self, node, act, options, name=None) -> None:
+        params = activation_params(act, options, len(self.shape(node) or []) + 1)
         self.add(node, "Activation", params, self.inputs_of(node), name=name)
 
     def function(self, node) -> None:
@@ -334,15 +267,12 @@ class _Mapper:
         names = ("kernel_size", "stride", "padding")
         args = dict(zip(names, node.args[1:], strict=False)) | dict(node.kwargs)
         kind = "MaxPool2d" if node.target is F.max_pool2d else "AvgPool2d"
-        params = _pool_params(args.get("kernel_size"), args.get("stride"), args.get("padding", 0))
         extras = {
             k: v for k, v in args.items() if k not in names and v not in (False, 1, None, True)
         }
-        if isinstance(params, str) or extras:
-            self.refuse(
-                node, params if isinstance(params, str) else f"unsupported {sorted(extras)}"
-            )
-            return
+        if extras:
+            raise ValueError(f"unsupported {sorted(extras)}")
+        params = pool_params(args.get("kernel_size"), args.get("stride"), args.get("padding", 0))
         self.add(node, kind, params, self.inputs_of(node))
 
     def interpolate(self, node) -> None:
@@ -359,98 +289,6 @@ class _Mapper:
         self.add(
             node, "Upsample", {"scale_factor": float(scale), "mode": mode}, self.inputs_of(node)
         )
-
-
-def _pair(value, name):
-    if isinstance(value, tuple | list):
-        if len(set(value)) != 1:
-            raise ValueError(f"{name} {tuple(value)} is not square")
-        return int(value[0])
-    return int(value)
-
-
-def _pool_params(kernel, stride, padding):
-    try:
-        k = _pair(kernel, "kernel_size")
-        s = _pair(stride, "stride") if stride not in (None, (), []) else None
-        return {
-            "kernel_size": k,
-            "stride": None if s == k else s,
-            "padding": _pair(padding, "padding"),
-        }
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-
-
-def _activation_args(m) -> dict:
-    return {
-        k: getattr(m, k) for k in ("negative_slope", "dim", "approximate", "alpha") if hasattr(m, k)
-    }
-
-
-def _map_module(m: nn.Module, shape_in):
-    """(kind, params) for a module, or why it cannot be mapped."""
-    try:
-        if isinstance(m, nn.Linear):
-            return "Dense", {"out_features": m.out_features, "bias": m.bias is not None}
-        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
-            if m.groups != 1 or m.padding_mode != "zeros" or isinstance(m.padding, str):
-                return "groups, padding modes and 'same' padding are not supported"
-            params = {
-                "out_channels": m.out_channels,
-                "kernel_size": _pair(m.kernel_size, "kernel_size"),
-                "stride": _pair(m.stride, "stride"),
-                "padding": _pair(m.padding, "padding"),
-                "dilation": _pair(m.dilation, "dilation"),
-                "bias": m.bias is not None,
-            }
-            if isinstance(m, nn.ConvTranspose2d):
-                return "ConvTranspose2d", params | {
-                    "output_padding": _pair(m.output_padding, "output_padding")
-                }
-            return "Conv2d", params
-        if isinstance(m, nn.MaxPool2d | nn.AvgPool2d):
-            if getattr(m, "ceil_mode", False) or getattr(m, "return_indices", False):
-                return "ceil_mode and return_indices are not supported"
-            if isinstance(m, nn.MaxPool2d) and _pair(m.dilation, "dilation") != 1:
-                return "dilated pooling is not supported"
-            if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
-                return "count_include_pad=False and divisor_override are not supported"
-            params = _pool_params(m.kernel_size, m.stride, m.padding)
-            kind = "MaxPool2d" if isinstance(m, nn.MaxPool2d) else "AvgPool2d"
-            return params if isinstance(params, str) else (kind, params)
-        if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
-            if not m.affine or not m.track_running_stats or m.eps != 1e-5 or m.momentum is None:
-                return "needs affine=True, track_running_stats=True, eps=1e-5 and a momentum"
-            return "BatchNorm", {"momentum": float(m.momentum)}
-        if isinstance(m, nn.LayerNorm):
-            expected = list(shape_in) if len(shape_in) == 3 else [shape_in[-1]]
-            if list(m.normalized_shape) != expected or not m.elementwise_affine or m.eps != 1e-5:
-                return (
-                    f"normalizes over {list(m.normalized_shape)}; the design's LayerNorm normalizes "
-                    f"over {expected} with eps 1e-5 and learned scale and shift"
-                )
-            if getattr(m, "bias", True) is None:
-                return "needs a bias"
-            return "LayerNorm", {}
-        if isinstance(m, nn.Dropout):
-            return "Dropout", {"p": float(m.p)}
-        if isinstance(m, nn.Flatten):
-            if m.start_dim != 1 or m.end_dim != -1:
-                return "only Flatten(start_dim=1) keeps the batch and flattens the rest"
-            return "Flatten", {}
-        if isinstance(m, nn.Upsample):
-            if m.size is not None or m.mode not in ("nearest", "bilinear") or m.align_corners:
-                return "only Upsample(scale_factor=s, mode nearest|bilinear)"
-            scale = (
-                m.scale_factor
-                if not isinstance(m.scale_factor, tuple)
-                else _pair(m.scale_factor, "scale_factor")
-            )
-            return "Upsample", {"scale_factor": float(scale), "mode": m.mode}
-    except ValueError as exc:
-        return str(exc)
-    return f"{type(m).__name__} has no layer kind"
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:
@@ -488,12 +326,14 @@ def import_module(module: nn.Module, input_shape, name: str | None = None):
             raise ImportRefused(
                 [f"the model does not run on input [batch, {shown}]: {exc}"]
             ) from None
-        mapper = _Mapper(module, gm, input_shape)
+        mapper = _Mapper(gm, input_shape)
         nodes, output = mapper.run()
         if mapper.refused:
             raise ImportRefused(mapper.refused, SUPPORTED)
     design, weights = build_design(name or type(module).__name__, nodes, output)
-    diff = same_outputs(design, weights, module, example)
+    with torch.no_grad():
+        expected = module(example)
+    diff = output_difference(design, weights, example, expected)
     if not diff <= 1e-4:
         raise ImportRefused([f"the mapped design's outputs differ from the model's by {diff:g}"])
     return design, weights, diff

@@ -4,6 +4,7 @@ into a design (activations folded where the design can say them) and its state_d
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import torch
@@ -35,6 +36,50 @@ class ImportedNode:
     params: dict
     inputs: list[str]
     weights: dict[str, torch.Tensor] = field(default_factory=dict)  # the layer's state_dict
+
+
+@dataclass
+class PendingRecurrent:
+    """A recurrent layer seen but not yet a node: whether its whole output sequence or only its
+    last step is used decides `return_sequences`, so it becomes a node at its first use."""
+
+    type: str
+    params: dict
+    input: str
+    weights: dict
+    name: str
+    node_id: str | None = None
+    return_sequences: bool | None = None
+
+
+class NodeMaker:
+    """The nodes an importer makes, with unique ids, and the reasons it refuses."""
+
+    def __init__(self) -> None:
+        self.nodes: list[ImportedNode] = []
+        self.taken: set[str] = set()
+        self.refused: list[str] = []
+
+    def make(self, wanted, kind: str, params: dict, inputs: list[str], weights=None) -> str:
+        name = re.sub(r"\W", "_", wanted or "").strip("_") or kind.lower()
+        node_id = unique_id(name, self.taken)
+        self.nodes.append(ImportedNode(node_id, kind, params, inputs, dict(weights or {})))
+        return node_id
+
+    def materialize(self, pending: PendingRecurrent, return_sequences: bool) -> str:
+        """The recurrent layer's node, made now if it is its first use."""
+        if pending.node_id is not None:
+            if pending.return_sequences != return_sequences:
+                raise ValueError(
+                    f"{pending.name}: both its whole sequence and its last step are used"
+                )
+            return pending.node_id
+        pending.return_sequences = return_sequences
+        params = {**pending.params, "return_sequences": return_sequences}
+        pending.node_id = self.make(
+            pending.name, pending.type, params, [pending.input], pending.weights
+        )
+        return pending.node_id
 
 
 def unique_id(wanted: str, taken: set[str]) -> str:
@@ -127,14 +172,15 @@ def build_design(
     return design, {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def same_outputs(design: Design, weights: dict, original, example: torch.Tensor) -> float:
-    """Largest difference between the original's output and the design's, in eval mode."""
+def output_difference(design: Design, weights: dict, example, expected) -> float:
+    """Largest difference between `expected` (the original's output for `example`) and the
+    design's with `weights`, in eval mode."""
     model = build_model(design)
     model.load_state_dict(weights)
     model.eval()
     with torch.no_grad():
-        ours = model(example)
-        theirs = original(example)
-    if tuple(ours.shape) != tuple(theirs.shape):
+        ours = model(torch.as_tensor(example))
+    expected = torch.as_tensor(expected)
+    if tuple(ours.shape) != tuple(expected.shape):
         return math.inf
-    return float((ours - theirs).abs().max())
+    return float((ours - expected).abs().max())
