@@ -101,14 +101,8 @@ def checked_inputs(
         dataset = load_dataset(settings, io["input_shape"], data_root=data_root)
     if design.is_gan:
         problems = gan_problems(design, dataset, shapes)
-    else:
+    else:  # the data against the Input, and the loss against the output and the targets
         problems = check_dataset(dataset, design, shapes)
-        output = model_io(design, "model", shapes)["output_shape"]
-        messages = check_loss(
-            task, settings["loss"], output, dataset.num_classes, dataset.target_shape
-        )
-        if messages and not problems:
-            raise TrainingError("; ".join(messages))
     if problems:
         raise GraphError(problems)
     return settings, dataset
