@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import signal
 import sys
 import time
@@ -107,12 +106,6 @@ class MetricsFile:
         self.handle.close()
 
 
-def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def train_command(args) -> int:
     started = time.perf_counter()
     if getattr(args, "threads", None):
@@ -175,11 +168,11 @@ def train_command(args) -> int:
         summary["error"] = ended.get("message")
         print(json.dumps(summary))
         return EXIT_FAILED
-    final = {k: _clean(v) for k, v in (ended.get("final") or {}).items()}
+    final = dict(ended.get("final") or {})
     summary.update(final)
     summary["weights"] = ended.get("weights_path")
     summary["seconds"] = round(time.perf_counter() - started, 3)
-    print(json.dumps(summary))
+    print(standard_json(summary))
     return EXIT_INTERRUPTED if interrupted else 0
 
 
