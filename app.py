@@ -6,10 +6,14 @@ from builder.runs.store import StoreError
 from components.design_area import render_design_area
 from components.export_panel import render_export_area
 from components.navigation import AREA_KEY
+from components.person import require_person
 from components.runs_panel import render_runs_area
 from components.train_area import render_train_area
 
 st.set_page_config(page_title="Network builder", page_icon=":material/hub:", layout="wide")
+
+if not require_person():  # the browser's key, or signing in, reruns the page
+    st.stop()
 
 # The page's areas, one shown at a time: (label, function that renders the area).
 # A new area is one import and one line here.

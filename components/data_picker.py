@@ -24,7 +24,7 @@ from builder.data.uploads import (
     uploads_dir,
 )
 from builder.layers.registry import fmt_shape
-from components import charts
+from components import charts, person
 from components import design_state as ds
 from components.images import samples_mosaic
 from components.ui_text import md_escape
@@ -49,7 +49,7 @@ def _load(spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
     try:
         training = {"dataset": json.loads(spec), "task": task, "seed": seed}
         shape = list(shape) if shape else None
-        return load_dataset(training, shape, data_root=uploads_dir()), None
+        return load_dataset(training, shape, data_root=uploads_dir(person.folder())), None
     except DataError as exc:
         return None, str(exc)
     except Exception as exc:  # a reader bug must not put a traceback on the page
@@ -63,7 +63,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
     stamp = 0.0
     if isinstance(spec, dict) and spec.get("path"):
         try:  # nothing outside the person's uploads is read, or even looked at
-            stamp = confined(spec["path"], uploads_dir()).stat().st_mtime
+            stamp = confined(spec["path"], uploads_dir(person.folder())).stat().st_mtime
         except DataError as exc:
             return None, str(exc)
         except OSError:
@@ -106,7 +106,7 @@ def _on_upload(key: str) -> None:
             seed=int(training.get("seed", 0) or 0),
             input_shape=input_shape(design),
         )
-        path = save_upload(uploaded.name, raw)
+        path = save_upload(uploaded.name, raw, person.folder())
     except DataError as exc:
         st.session_state[UPLOAD_ERROR] = (
             f"{exc}. Nothing was changed: the design still trains on "
@@ -176,7 +176,7 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
 
 def render_target(spec: dict) -> None:
     try:
-        columns = csv_columns(confined(spec["path"], uploads_dir()))
+        columns = csv_columns(confined(spec["path"], uploads_dir(person.folder())))
     except (OSError, UnicodeDecodeError, DataError):
         return  # the data-set message already says the file cannot be read
     target = spec.get("target") or (columns[-1] if columns else None)

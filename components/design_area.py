@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from builder import Analysis, Design
@@ -14,6 +12,7 @@ from components.canvas.bridge import apply_canvas_graph, canvas_data, with_posit
 from components.design_io import render_open, render_save
 from components.import_panel import render_import
 from components.inspector import render_inspector
+from components.my_designs import render_my_designs, render_share
 from components.presets_gallery import PRESETS_OPEN, render_presets
 from components.ui_text import md_escape
 
@@ -53,10 +52,8 @@ def _on_action(model: str) -> None:
 
 
 def _rename(key: str) -> None:
-    if not ds.is_current(key):
-        return
-    name = str(st.session_state.get(key) or "").strip() or "untitled"
-    ds.commit(replace(ds.current_design(), name=name[:120]))
+    if ds.is_current(key):
+        ds.rename_open(str(st.session_state.get(key) or ""))
 
 
 def _auto_layout() -> None:
@@ -64,9 +61,14 @@ def _auto_layout() -> None:
 
 
 def render_toolbar(design: Design) -> None:
-    cols = st.columns([4, 1, 1, 1.4, 1], vertical_alignment="bottom")
+    cols = st.columns([3, 1.3, 1.3, 1, 1, 1.4, 1], vertical_alignment="bottom")
     key = ds.widget_key("name")
     cols[0].text_input("Design name", value=design.name, key=key, on_change=_rename, args=(key,))
+    with cols[1]:
+        render_my_designs()
+    with cols[2]:
+        render_share()
+    cols = cols[2:]
     cols[1].button(
         "Undo",
         on_click=ds.undo,
@@ -150,7 +152,9 @@ def render_model(model: str) -> None:
 
 
 def render_design_area() -> None:
-    for model in ds.current_design().models:
+    design = ds.current_design()  # a fresh page opens its design here
+    ds.take_switched()  # this whole-page run already shows whichever design is open
+    for model in design.models:
         apply_canvas_state(model)
     notices = st.container()  # always there: elements below keep their place (no remount)
     for level, text in ds.pop_notices():
@@ -192,3 +196,5 @@ def render_editor() -> None:
                     render_model(model)
     else:
         render_model("model")
+    if ds.take_switched():  # My designs opened another design: the whole page follows it
+        st.rerun(scope="app")

@@ -49,7 +49,7 @@ def _on_upload(key: str) -> None:
         ds.notify("error", f"Could not open the file; the current design is unchanged. {error}")
     else:
         ds.replace_design(design)
-        ds.notify("success", f"Opened {uploaded.name}. Undo brings back the previous design.")
+        ds.notify("success", f"Opened {uploaded.name}. Your previous design is kept in My designs.")
     st.session_state[UPLOAD_GEN] = st.session_state.get(UPLOAD_GEN, 0) + 1
 
 

@@ -1,23 +1,29 @@
-"""The design in session state: the single source of truth, its undo history, and autosave.
+"""The open design in session state: the single source of truth, its undo history, autosave.
 
-Every change goes through `commit` (or `undo`/`redo`), which records history and writes the
-design to `workspace_dir()/design.json`, so a browser refresh or an app restart loses nothing.
-The autosaved file is read like any uploaded file: a bad one is set aside, never trusted.
+Each design is a document of the person's (builder.people.designs) with its own id, and the
+open one's id is in the page's address (`?design=<id>`): a reload, a bookmark or a second tab
+comes back to exactly that design.  Every change goes through `commit` (or `undo`/`redo`), which
+records history and saves the document atomically.  Opening a preset, a file, an imported model
+or a shared link, or pressing New, makes a new document; it never overwrites the open one.
+Design files are read like any uploaded file: a bad one is set aside, never trusted.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dataclasses import replace
 
 import streamlit as st
 
-from builder import Analysis, Design, DesignError, Graph, Problem, analyze, load_design
+from builder import Analysis, Design, Graph, Problem, analyze
 from builder.design.settings import training_defaults
+from builder.people.designs import DesignLibrary, DocumentError, is_design_id
+from builder.people.shares import ShareError, open_shared
 from builder.runs.workspace import workspace_dir
+from components import person
 from components.canvas.bridge import with_positions
 
 DESIGN = "nb_design"
+DESIGN_ID = "nb_design_id"
 UNDO = "nb_undo"
 REDO = "nb_redo"
 REV = "nb_rev"
@@ -25,66 +31,95 @@ FIT_REV = "nb_fit_rev"
 SELECTED = "nb_selected"
 NOTICE = "nb_notice"
 ANALYSIS = "nb_analysis"
+SWITCHED = "nb_switched"
 HISTORY_LIMIT = 100
-AUTOSAVE_NAME = "design.json"
-UNREADABLE_NAME = "design.unreadable.json"
+ID_PARAM = "design"
+SHARED_PARAM = "shared"
 
 
 def empty_design() -> Design:
     return Design(name="untitled", models={"model": Graph()}, training=training_defaults())
 
 
-def autosave_path() -> Path:
-    return workspace_dir() / AUTOSAVE_NAME
+def library() -> DesignLibrary:
+    """The person's designs."""
+    return DesignLibrary(person.folder())
 
 
-def load_autosave(path: Path | None = None) -> tuple[Design | None, str | None]:
-    """The autosaved design, or (None, why) when there is none or it cannot be used.
-
-    An unreadable file is moved aside (not overwritten by the next autosave) and named
-    in the message, so the user can still recover it.
-    """
-    path = path or autosave_path()
-    if not path.exists() and not path.is_symlink():
-        return None, None
+def _readable(lib: DesignLibrary, design_id: str) -> Design | None:
+    """The document's design, or None (and a notice) when its file cannot be used; such a file
+    is set aside, so it neither hides the person's other designs nor gets overwritten."""
     try:
-        return with_positions(load_design(path)), None
-    except (DesignError, RecursionError, OSError, ValueError) as exc:
-        reason = str(exc)
-    aside = path.with_name(UNREADABLE_NAME)
-    try:
-        os.replace(path, aside)
-        where = f"it was moved to {aside}"
-    except OSError:
-        where = f"it was left at {path}"
-    return None, f"The autosaved design could not be read ({reason}); {where}. Started empty."
+        return with_positions(lib.load(design_id))
+    except DocumentError as exc:
+        aside = lib.set_aside(design_id)
+        where = f"it was kept as {aside}" if aside else "it was left where it was"
+        notify("warning", f"{exc}; {where}.")
+        return None
 
 
-def autosave(design: Design, path: Path | None = None) -> str | None:
-    """Write the design atomically; return why it failed, or None."""
-    tmp = None
-    try:
-        path = path or autosave_path()
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(design.to_json(), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
-        return f"Could not autosave the design: {exc.strerror or exc}"
-    return None
+def _first_design() -> tuple[str, Design]:
+    """What a fresh page opens: a shared link's copy, the address's design, else the person's
+    most recently edited one, else a new empty design."""
+    lib = library()
+    params = st.query_params
+    token = params.get(SHARED_PARAM)
+    if token is not None:
+        try:
+            shared = with_positions(open_shared(workspace_dir(), token))
+        except ShareError as exc:
+            notify("error", f"Could not open the shared design: {exc}.")
+        else:
+            notify("success", f"Opened your own copy of the shared design “{shared.name}”.")
+            return lib.create(shared), shared
+    wanted = params.get(ID_PARAM)
+    if wanted is not None:
+        if lib.exists(wanted):
+            found = _readable(lib, wanted)
+            if found is not None:
+                return wanted, found
+        else:
+            shown = wanted if is_design_id(wanted) else "in this link"
+            notify("warning", f"There is no design {shown} in your designs; opened your latest.")
+    for card in lib.list():
+        found = _readable(lib, card["id"])
+        if found is not None:
+            return card["id"], found
+    design = empty_design()
+    return lib.create(design), design
+
+
+def _show(design_id: str, design: Design) -> None:
+    """Make `design_id` the open document: fresh history, canvas re-seeded and fitted."""
+    st.session_state[DESIGN] = design
+    st.session_state[DESIGN_ID] = design_id
+    st.session_state[UNDO] = []
+    st.session_state[REDO] = []
+    st.session_state[REV] = st.session_state.get(REV, 0) + 1
+    st.session_state[FIT_REV] = st.session_state[REV]
+    st.session_state[SELECTED] = {}
+    st.session_state[SWITCHED] = True
+    _address(design_id)
+
+
+def take_switched() -> bool:
+    """Whether another design was opened since the last call (the page then reruns whole)."""
+    return bool(st.session_state.pop(SWITCHED, False))
+
+
+def _address(design_id: str) -> None:
+    if st.query_params.get(ID_PARAM) != design_id or SHARED_PARAM in st.query_params:
+        st.query_params.from_dict({ID_PARAM: design_id})
 
 
 def _init() -> None:
-    design, notice = load_autosave()
-    st.session_state[DESIGN] = design or empty_design()
-    st.session_state[UNDO] = []
-    st.session_state[REDO] = []
-    st.session_state[REV] = 1
-    st.session_state[FIT_REV] = 1
-    st.session_state[SELECTED] = {}
-    if notice:
-        notify("warning", notice)
+    _show(*_first_design())
+
+
+def design_id() -> str:
+    """The open document's id."""
+    current_design()
+    return st.session_state[DESIGN_ID]
 
 
 def current_design() -> Design:
@@ -134,9 +169,11 @@ def _set(design: Design, *, reset: bool, fit: bool) -> None:
         st.session_state[REV] += 1
         if fit:
             st.session_state[FIT_REV] = st.session_state[REV]
-    notice = autosave(design)
-    if notice:
-        notify("error", notice)
+    _address(st.session_state[DESIGN_ID])
+    try:
+        library().save(st.session_state[DESIGN_ID], design)
+    except OSError as exc:  # a full disk: the design stays on the page, and the person is told
+        notify("error", f"Could not autosave the design: {exc.strerror or exc}")
 
 
 def commit(design: Design, *, reset: bool = False, fit: bool = False) -> bool:
@@ -152,10 +189,45 @@ def commit(design: Design, *, reset: bool = False, fit: bool = False) -> bool:
     return True
 
 
-def replace_design(design: Design) -> None:
-    """Open another design (file or preset): undoable, canvas re-seeded and fitted."""
-    commit(with_positions(design), reset=True, fit=True)
-    st.session_state[SELECTED] = {}
+def replace_design(design: Design) -> str:
+    """Open `design` (a file, a preset, an imported model) as a new document of its own; the
+    design that was open stays as it was, in My designs.  Returns the new id."""
+    design = with_positions(design)
+    new_id = library().create(design)
+    _show(new_id, design)
+    return new_id
+
+
+def new_design() -> str:
+    return replace_design(empty_design())
+
+
+def open_document(wanted: str) -> bool:
+    """Open one of the person's designs; False (and a notice) when it cannot be."""
+    lib = library()
+    if not lib.exists(wanted):
+        notify("error", "That design is not in your designs any more.")
+        return False
+    found = _readable(lib, wanted)
+    if found is None:
+        return False
+    _show(wanted, found)
+    return True
+
+
+def rename_open(name: str) -> None:
+    commit(replace(current_design(), name=(name.strip() or "untitled")[:120]))
+
+
+def delete_document(doomed: str) -> None:
+    """Move a design to the trash; the open one is replaced by the next most recent."""
+    lib = library()
+    lib.delete(doomed)
+    if doomed == st.session_state.get(DESIGN_ID):
+        for card in lib.list():
+            if open_document(card["id"]):
+                return
+        new_design()
 
 
 def can_undo() -> bool:

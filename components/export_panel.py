@@ -13,6 +13,7 @@ from builder.export.bundle import bundle_files, bundle_zip, slug
 from builder.export.files import export_files
 from builder.export.onnx import export_onnx, onnx_missing
 from components import design_state as ds
+from components import person
 from components import run_session as rs
 from components.runs_panel import result_text
 from components.ui_text import md_escape
@@ -126,7 +127,7 @@ def render_downloads(design, texts: dict[str, str], weights, run_id) -> None:
                     weights_path=weights,
                     run_id=run_id,
                     onnx=onnx,
-                    data_root=uploads_dir(),
+                    data_root=uploads_dir(person.folder()),
                 ),
                 folder,
             ),

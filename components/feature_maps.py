@@ -19,7 +19,7 @@ from builder.introspect.capture import capture
 from builder.introspect.trained import trained_models
 from builder.layers.registry import fmt_shape
 from builder.training.control import CHECKPOINT_EVERY_S
-from components import charts
+from components import charts, person
 from components import run_session as rs
 from components.data_picker import load_for
 from components.images import channels_mosaic, image_sample
@@ -39,7 +39,7 @@ def source_for(run: dict | None, design, training: bool = False) -> tuple[object
     """(design, weights path or None, caption) for the maps: a run with weights (while it
     trains, the ones it saved last), else `design` with the weights it was imported with, else
     `design` untrained. An imported design's own weights win over a run of another design."""
-    imported = imported_weights(design)
+    imported = imported_weights(design, person.folder())
     run_models = (run or {}).get("design", {}) or {}
     other_design = run_models.get("models") != design.to_dict()["models"]
     if imported is not None and (run is None or other_design):

@@ -10,6 +10,7 @@ from builder.importers.from_onnx import import_onnx
 from builder.importers.graph import ImportRefused
 from builder.importers.saved import keep_import
 from components import design_state as ds
+from components import person
 from components.ui_text import md_escape
 
 GEN = "nb_import_gen"
@@ -33,7 +34,7 @@ def import_upload(name: str, data: bytes):
         more = len(exc.reasons) - len(reasons)
         text = "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")
         return None, f"{name}: {text}"
-    return keep_import(design, weights, name), None
+    return keep_import(design, weights, name, person.folder()), None
 
 
 def _on_import(key: str) -> None:
@@ -49,7 +50,7 @@ def _on_import(key: str) -> None:
         ds.notify(
             "success",
             f"Imported {uploaded.name}: {count} nodes, with its weights (look inside it under "
-            "Train > Feature maps, or train from them). Undo brings back the previous design.",
+            "Train > Feature maps, or train from them). Your previous design is kept in My designs.",
         )
     st.session_state[GEN] = st.session_state.get(GEN, 0) + 1
 

@@ -16,6 +16,7 @@ import time
 import streamlit as st
 
 from builder.runs.live import Progress, Snapshot
+from builder.runs.queue import ordinal
 from components import charts
 from components import run_session as rs
 from components.images import samples_mosaic
@@ -28,11 +29,13 @@ PAUSED_REFRESH_S = 2.0  # a paused run changes only on a click, which reruns the
 PAUSE_SETTLE_S = 3.0  # steps taken before the pause arrived are still drawn at REFRESH_S
 EPOCH_REDRAW_S = 1.0
 STATUS_TEXT = {
+    "queued": "Waiting for a free place to train",
     "starting": "Starting the training process…",
     "running": "Training",
     "paused": "Paused",
     "finished": "Finished",
     "stopped": "Stopped",
+    "cancelled": "Cancelled before it started",
     "error": "Failed",
     "interrupted": "Interrupted (the training process ended without finishing)",
 }
@@ -93,6 +96,9 @@ def progress_text(snap: Snapshot) -> str:
         return "No run yet: check the settings and press Train"
     p = snap.progress
     status = STATUS_TEXT.get(snap.status, snap.status)
+    if snap.status == "queued":
+        spot = rs.place(snap.run_id)
+        status = f"Waiting: {ordinal(spot)} in line" if spot else STATUS_TEXT["starting"]
     bits = [f"Run #{snap.run_id} · {status}"]
     if p.epochs:
         bits.append(f"epoch {p.epoch}/{p.epochs}")

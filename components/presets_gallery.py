@@ -1,4 +1,4 @@
-"""Presets gallery: every preset `builder.presets` ships, one click each (undoable)."""
+"""Presets gallery: every preset `builder.presets` ships, one click each, opened as a new design."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ PRESETS_OPEN = "nb_presets"  # the gallery expander's open state
 def open_preset(name: str, title: str) -> None:
     ds.replace_design(load_preset(name))
     st.session_state[PRESETS_OPEN] = False  # make room for the design it opened
-    ds.notify("success", f"Opened the preset “{title}”. Undo brings back the previous design.")
+    ds.notify(
+        "success", f"Opened the preset “{title}”. Your previous design is kept in My designs."
+    )
 
 
 def render_presets() -> None:

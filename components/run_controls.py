@@ -6,6 +6,7 @@ import streamlit as st
 
 from builder.importers.saved import imported_weights
 from components import design_state as ds
+from components import person
 from components import run_session as rs
 from components.ui_text import md_escape
 
@@ -14,9 +15,13 @@ FROM_IMPORT = "nb_from_import"
 
 def _train() -> None:
     design = ds.current_design()
-    start = imported_weights(design) if st.session_state.get(FROM_IMPORT, True) else None
+    start = (
+        imported_weights(design, person.folder())
+        if st.session_state.get(FROM_IMPORT, True)
+        else None
+    )
     try:
-        rs.start(design, initial_weights=start)
+        rs.start(design, ds.design_id(), initial_weights=start)
     except Exception as exc:  # e.g. the workspace cannot be written
         ds.notify("error", f"Could not start training: {exc}")
         st.rerun()  # the whole page, where notices are shown
@@ -39,6 +44,7 @@ def blocking_reason(problems: dict[str, list[str]]) -> str | None:
 
 def render_run_buttons(problems: dict[str, list[str]], run_id: int | None, active: bool) -> None:
     paused = active and rs.is_paused(run_id)
+    waiting = rs.place(run_id) is not None
     reason = blocking_reason(problems)
     with st.container(horizontal=True, key="nb_run_buttons"):
         st.button(
@@ -56,20 +62,20 @@ def render_run_buttons(problems: dict[str, list[str]], run_id: int | None, activ
             key="nb_pause",
             on_click=_toggle_pause,
             args=(run_id,),
-            disabled=not active,
+            disabled=not active or waiting,
         )
         st.button(
-            "Stop",
+            "Stop",  # one label: a widget that changed its label would be a new widget
             icon=":material/stop:",
             key="nb_stop",
             on_click=rs.stop,
             args=(run_id,),
             disabled=not active,
-            help="Stop now; the weights trained so far are kept",
+            help="Stop now; the weights trained so far are kept (a waiting run leaves the line)",
         )
     if reason and not active:
         st.caption(md_escape(reason))
-    if imported_weights(ds.current_design()) is not None:
+    if imported_weights(ds.current_design(), person.folder()) is not None:
         st.checkbox(
             "Start from the imported weights",
             value=True,

@@ -1,8 +1,10 @@
-"""The runs this server started and the run each page watches.
+"""The runs this server trains or holds in line, and the run each page watches.
 
-Training runs in its own process (`builder.runs.worker`); this module keeps, for the whole server,
-one `RunView` per run that every page reads, fed from the worker's events whenever a page's
-timer asks (`refresh`).  A run started before a restart is rebuilt from the SQLite store.
+Training runs in its own process (`builder.runs.worker`); when it starts is the server's fair
+queue's to decide (`builder.runs.queue`: so many runs at once, each person so many).  This
+module keeps, for the whole server, one `RunView` per run that every page reads, fed from the
+worker's events whenever a page's timer asks (`refresh`).  Runs are the person's: every lookup
+goes through their folder, and a run started before a restart is rebuilt from their store.
 """
 
 from __future__ import annotations
@@ -13,25 +15,33 @@ import time
 import streamlit as st
 
 from builder.runs.live import ENDED, RunView, Snapshot
+from builder.runs.queue import RunQueue
 from builder.runs.store import RunStore
-from builder.runs.warm_worker import prestart, start_run
-from builder.runs.worker import get_handle
-from builder.runs.workspace import workspace_dir
+from builder.runs.warm_worker import prestart
+from components import person
 
 WATCHED = "nb_watched_run"
+WATCHED_FOR = "nb_watched_for"  # the design document the watched run was picked for
 PAUSED = "nb_paused_runs"  # run id -> time.monotonic() when this page paused it
 STEP_EVERY = 5
 
 _VIEWS: dict[tuple[str, int], RunView] = {}
 _LOCK = threading.Lock()
-
-
 _STORES: dict[str, RunStore] = {}
+_QUEUE: list[RunQueue] = []
+
+
+def run_queue() -> RunQueue:
+    """The server's one queue (made on first use, with the limits of the environment)."""
+    with _LOCK:
+        if not _QUEUE:
+            _QUEUE.append(RunQueue())
+        return _QUEUE[0]
 
 
 def store() -> RunStore:
-    """The workspace's run store (opened once: the page asks for it twice a second)."""
-    root = str(workspace_dir().resolve())
+    """The person's run store (opened once: the page asks for it twice a second)."""
+    root = str(person.folder())
     found = _STORES.get(root)
     if found is None or not found.path.exists():
         found = _STORES[root] = RunStore(root)
@@ -39,20 +49,38 @@ def store() -> RunStore:
 
 
 def _key(run_id: int) -> tuple[str, int]:
-    return (str(workspace_dir().resolve()), int(run_id))
+    return (str(person.folder()), int(run_id))
 
 
-def start(design, initial_weights=None) -> int:
-    """Start training a frozen copy of `design` in its own process; the page watches it.
-    `initial_weights` (a state_dict file) is where it starts, e.g. an imported model's."""
-    handle = start_run(
-        design, workspace_dir(), step_every=STEP_EVERY, initial_weights=initial_weights
+def start(design, design_id: str | None = None, initial_weights=None) -> int:
+    """Ask for a run of a frozen copy of `design`: it trains in its own process as soon as the
+    queue allows; the page watches it.  `initial_weights` (a state_dict file) is where it
+    starts, e.g. an imported model's."""
+    run_id = run_queue().submit(
+        design,
+        person.folder(),
+        design_id=design_id,
+        step_every=STEP_EVERY,
+        initial_weights=initial_weights,
     )
+    view_of_it = RunView(run_id)
+    if place(run_id) is not None:
+        view_of_it.status = "queued"  # the worker's first event makes it "running"
     with _LOCK:
-        _VIEWS[_key(handle.run_id)] = RunView(handle.run_id)
-    st.session_state[WATCHED] = handle.run_id
-    st.session_state.setdefault(PAUSED, {}).pop(handle.run_id, None)
-    return handle.run_id
+        _VIEWS.setdefault(_key(run_id), view_of_it)
+    st.session_state[WATCHED] = run_id
+    st.session_state.setdefault(PAUSED, {}).pop(run_id, None)
+    return run_id
+
+
+def get_handle(run_id: int):
+    """The worker of a run this server started, or None."""
+    return run_queue().handle(person.folder(), run_id)
+
+
+def place(run_id: int | None) -> int | None:
+    """Where a waiting run stands in line (1 = next), or None when it is not waiting."""
+    return None if run_id is None else run_queue().place(person.folder(), run_id)
 
 
 def _in_server() -> bool:
@@ -69,12 +97,16 @@ def get_ready() -> None:
         pass
 
 
-def watched() -> int | None:
-    """The run this page shows: the one it started or picked, else the newest recorded run."""
+def watched(design_id: str | None = None) -> int | None:
+    """The run this page shows: the one it started or picked, else the newest run of the open
+    design (`design_id`), else the person's newest.  Opening another design forgets the pick."""
+    if design_id is not None and st.session_state.get(WATCHED_FOR) != design_id:
+        st.session_state[WATCHED_FOR] = design_id
+        st.session_state[WATCHED] = None
     run_id = st.session_state.get(WATCHED)
     if run_id is not None and store().get_run(run_id) is not None:
         return run_id
-    runs = store().list_runs(limit=1)
+    runs = store().list_runs(limit=1, design_id=design_id) or store().list_runs(limit=1)
     run_id = runs[0]["id"] if runs else None
     st.session_state[WATCHED] = run_id
     return run_id
@@ -107,6 +139,8 @@ def refresh(run_id: int) -> Snapshot | None:
     handle = get_handle(run_id)
     if handle is not None:
         current.add(handle.poll())
+    elif place(run_id) is not None:
+        pass  # waiting in line: nothing happens until it starts
     elif current.status not in ENDED:  # not ours: the store knows how it stands
         run = store().get_run(run_id)
         if run is not None and run["status"] != "running":
@@ -118,9 +152,11 @@ def refresh(run_id: int) -> Snapshot | None:
 
 
 def is_active(run_id: int | None) -> bool:
-    """Whether the run is still training (or starting) in a process of this server."""
+    """Whether the run waits in line or trains (or starts) in a process of this server."""
     if run_id is None:
         return False
+    if place(run_id) is not None:
+        return True
     handle = get_handle(run_id)
     if handle is not None:
         current = view(run_id)
@@ -166,7 +202,13 @@ def resume(run_id: int) -> None:
 
 
 def stop(run_id: int) -> None:
-    """Stop the run (its weights so far are saved); returns once the process has ended."""
+    """Stop the run (its weights so far are saved; a waiting run leaves the line); returns once
+    the process has ended."""
+    if run_queue().cancel(person.folder(), run_id):
+        current = view(run_id)
+        if current is not None:
+            current.add([{"type": "done", "status": "cancelled"}])
+        return
     handle = get_handle(run_id)
     if handle is not None:
         handle.stop()

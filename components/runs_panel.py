@@ -71,7 +71,8 @@ def _open_design(run_id: int) -> None:
         return
     ds.replace_design(design)
     ds.notify(
-        "success", f"Opened the design of run #{run_id} on the canvas (undo brings back yours)."
+        "success",
+        f"Opened the design of run #{run_id} on the canvas as a new design (yours is kept in My designs).",
     )
     go_to("Design")
 
@@ -109,6 +110,8 @@ def render_runs_area() -> None:
     if not runs:
         st.info("No runs yet: train a design under Train and it is recorded here.")
         return
+    if st.toggle("Only the open design's runs", key="nb_runs_this_design"):
+        runs = [r for r in runs if r.get("design_id") == ds.design_id()]
     cols = st.columns([2, 1, 1])
     text = cols[0].text_input("Filter by name or data set", key="nb_runs_filter")
     tasks = cols[1].multiselect(

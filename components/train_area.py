@@ -19,7 +19,7 @@ def render_train_area() -> None:
     design = ds.current_design()
     for level, text in ds.pop_notices():
         getattr(st, level)(md_escape(text))
-    run_id = rs.watched()
+    run_id = rs.watched(ds.design_id())
     settings, live = st.columns([1, 2.2], gap="large")
     with settings:
         st.subheader("Settings", anchor=False)

@@ -19,7 +19,7 @@ import numpy as np
 
 from builder.runs.samples_file import SAMPLES_FILE, read_samples, thin_samples
 
-ENDED = ("finished", "stopped", "error", "interrupted")
+ENDED = ("finished", "stopped", "cancelled", "error", "interrupted")
 STEP_KEYS = ("loss", "d_loss", "g_loss")
 MAX_STEP_POINTS = 20_000  # older step points are thinned, never the newest ones
 MIN_RATE_SPAN_S = 1.0  # samples/s from step arrivals needs at least this much time between them

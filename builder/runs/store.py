@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS runs (
     final TEXT,
     error TEXT,
     pid INTEGER,
-    host TEXT
+    host TEXT,
+    design_id TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -45,10 +46,13 @@ CREATE TABLE IF NOT EXISTS metrics (
     PRIMARY KEY (run_id, epoch)
 );
 """
-STATUSES = ("running", "finished", "stopped", "error", "interrupted")
+STATUSES = ("queued", "running", "finished", "stopped", "cancelled", "error", "interrupted")
+# Runs still owned by a live process: a waiting run by the page server whose queue holds it, a
+# training run by its worker.  When that process is gone they read back as interrupted.
+LIVE_STATUSES = ("queued", "running")
 RUN_FIELDS = (
     "id, name, task, dataset, status, started_at, ended_at, weights_path, out_dir, final, error, "
-    "pid, host"
+    "pid, host, design_id"
 )
 
 
@@ -126,6 +130,9 @@ class RunStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             db.execute("SELECT COUNT(*) FROM runs").fetchone()
+            columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+            if "design_id" not in columns:  # a store from before runs belonged to a document
+                db.execute("ALTER TABLE runs ADD COLUMN design_id TEXT")
 
     def _set_aside(self) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -154,23 +161,36 @@ class RunStore:
     def run_dir(self, run_id: int) -> Path:
         return self.root / "runs" / str(run_id)
 
-    def create_run(self, design, *, out_dir=None, pid: int | None = None) -> int:
-        """Record a new run as running; returns its id."""
+    def create_run(
+        self,
+        design,
+        *,
+        out_dir=None,
+        pid: int | None = None,
+        status: str = "running",
+        design_id: str | None = None,
+    ) -> int:
+        """Record a new run (a frozen copy of its design) as running or queued; returns its id.
+        `pid`: the process that owns it now (default this one); `design_id`: its document."""
+        if status not in LIVE_STATUSES:
+            raise ValueError(f"a new run is queued or running, not {status!r}")
         data = design.to_dict() if hasattr(design, "to_dict") else dict(design)
         training = data.get("training") or {}
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, task, dataset, design, status, started_at, out_dir, pid,"
-                " host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                " host, design_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     data.get("name", "design"),
                     training.get("task", "classification"),
                     dataset_label(training.get("dataset", "")),
                     standard_json(data),
+                    status,
                     time.time(),
                     None if out_dir is None else str(out_dir),
                     os.getpid() if pid is None else pid,
                     socket.gethostname(),
+                    design_id,
                 ),
             )
             run_id = int(cur.lastrowid)
@@ -183,6 +203,14 @@ class RunStore:
     def set_pid(self, run_id: int, pid: int) -> None:
         with self._connect() as db:
             db.execute("UPDATE runs SET pid = ? WHERE id = ?", (pid, run_id))
+
+    def mark_started(self, run_id: int, pid: int) -> None:
+        """A waiting run now trains in process `pid` (its clock starts now)."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE runs SET status = 'running', pid = ?, started_at = ? WHERE id = ?",
+                (pid, time.time(), run_id),
+            )
 
     def add_metrics(self, run_id: int, epoch: int, metrics: dict) -> None:
         with self._connect() as db:
@@ -225,22 +253,25 @@ class RunStore:
             if "design" in run:
                 run["design"] = None
         if (
-            run["status"] == "running"
+            run["status"] in LIVE_STATUSES
             and run.get("host") == socket.gethostname()
             and not _pid_alive(run.get("pid"))
         ):
             run["status"] = "interrupted"
         return run
 
-    def list_runs(self, limit: int | None = None) -> list[dict]:
-        """Newest first: id, name, task, dataset, status, times, weights, final metrics, epochs."""
+    def list_runs(self, limit: int | None = None, design_id: str | None = None) -> list[dict]:
+        """Newest first: id, name, task, dataset, status, times, weights, final metrics, epochs;
+        only the runs of one design document when `design_id` is given."""
+        where, args = ("WHERE design_id = ?", [design_id]) if design_id else ("", [])
         sql = (
             f"SELECT {RUN_FIELDS}, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = runs.id)"
-            " AS epochs_done FROM runs ORDER BY id DESC"
+            f" AS epochs_done FROM runs {where} ORDER BY id DESC"
         )
+        if limit:
+            sql, args = sql + " LIMIT ?", [*args, limit]
         with self._connect() as db:
-            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
-            return [self._row(r) for r in rows.fetchall()]
+            return [self._row(r) for r in db.execute(sql, args).fetchall()]
 
     def get_run(self, run_id: int) -> dict | None:
         """One run with its design (as a dict), or None."""

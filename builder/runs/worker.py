@@ -175,15 +175,21 @@ def start_run(
     threads: int | None = None,
     process: subprocess.Popen | None = None,
     initial_weights: str | Path | None = None,
+    run_id: int | None = None,
+    design_id: str | None = None,
 ) -> RunHandle:
     """Record a run in the workspace's store and start training it in a child process.
+
+    `run_id`: a run already recorded as queued (builder.runs.queue), which starts now;
+    `design_id`: the design document a new record belongs to.
 
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
     `process`: a worker started ahead of time and waiting for its job (builder.runs.warm_worker).
     """
     design = load_design(design)
     store = RunStore(workspace)
-    run_id = store.create_run(design)
+    if run_id is None:
+        run_id = store.create_run(design, design_id=design_id)
     out_dir = store.run_dir(run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     job = {
@@ -201,7 +207,7 @@ def start_run(
     }
     if process is None:
         process = spawn_worker(out_dir / "log.txt")
-    store.set_pid(run_id, process.pid)
+    store.mark_started(run_id, process.pid)
     handle = RunHandle(run_id, process, store.root, out_dir)
     handle._send(encode_event(job))
     with _LOCK:
@@ -241,7 +247,7 @@ def _child_main() -> int:
             try:
                 events_out.write(line + "\n")
             except (BrokenPipeError, OSError):
-                control.stop()  # nobody is listening any more
+                control.stop("interrupted")  # nobody is listening any more
 
     store = RunStore(job["workspace"])
     run_id = int(job["run_id"])
@@ -257,7 +263,9 @@ def _child_main() -> int:
                 control.resume()
             elif command == "stop":
                 control.stop()
-        control.stop()  # the parent went away
+        # The page server went away (a restart, a crash): the run ends with what it trained
+        # and reads back as interrupted, its finished epochs and saved weights kept.
+        control.stop("interrupted")
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
     try:

@@ -49,6 +49,7 @@ class RunControl:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self.stop_status = "stopped"
         self.step_every = max(1, int(step_every))
         self._weight_saver: Callable[[Callable[[], dict]], None] | None = None
 
@@ -76,7 +77,11 @@ class RunControl:
     def resume(self) -> None:
         self._running.set()
 
-    def stop(self) -> None:
+    def stop(self, status: str = "stopped") -> None:
+        """End the run after this step; `status` is how it is recorded: "stopped" when someone
+        pressed Stop, "interrupted" when whoever watched it went away."""
+        if not self._stop.is_set():
+            self.stop_status = status
         self._stop.set()
         self._running.set()
 

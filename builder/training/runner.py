@@ -100,7 +100,7 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
         return None
     control.emit(
         "done",
-        status="stopped" if control.stopped else "finished",
+        status=control.stop_status if control.stopped else "finished",
         final=result.final,
         weights_path=weights_path,
         seconds=time.perf_counter() - start,

@@ -14,6 +14,7 @@ from builder.export.files import export_files
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
 from components.runs_panel import filter_runs, table_rows
+from tests.components.people import as_person, folder, saved_design
 
 TIMEOUT = 60
 
@@ -47,12 +48,13 @@ def _area_script():
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
+    """The test person's folder (their designs, runs, uploads) under a fresh workspace root."""
     monkeypatch.setenv("NETBUILDER_WORKSPACE", str(tmp_path))
-    return tmp_path
+    return folder(tmp_path)
 
 
 def _app(script, **state) -> AppTest:
-    at = AppTest.from_function(script, default_timeout=TIMEOUT)
+    at = as_person(AppTest.from_function(script, default_timeout=TIMEOUT))
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -108,7 +110,7 @@ def test_settings_write_the_design_and_misfits_are_explained_before_train(worksp
     assert training["optimizer"]["type"] == "sgd" and training["optimizer"]["lr"] == 0.01
     assert any(w.label == "Momentum" for w in at.number_input)
     assert not at.error and not _train_button(at).disabled
-    assert (workspace / "design.json").read_text().count('"sgd"') == 1  # autosaved
+    assert saved_design(workspace, at).to_json().count('"sgd"') == 1  # autosaved
 
 
 def test_task_change_picks_a_loss_that_fits(workspace):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builder import load_design
 from builder.design.presets import load_preset
 from components import design_state as ds
+from tests.components.people import as_person, folder, saved_design
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEY = "nb_canvas_model"
@@ -23,7 +23,7 @@ def workspace(tmp_path, monkeypatch):
 
 
 def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = as_person(AppTest.from_file(APP, default_timeout=60)).run()
     assert not at.exception
     return at
 
@@ -68,7 +68,7 @@ def test_injected_graph_becomes_the_design_with_shapes_and_is_autosaved(workspac
     shown = nodes(at)
     assert shown["i"]["shape"] == "[1, 8, 8]" and shown["f"]["shape"] == "[64]"
     assert shown["d"]["shape"] == "[64]" and shown["d"]["params"] == "4,160 params"
-    saved = load_design(workspace / "design.json")
+    saved = saved_design(workspace, at)
     assert [n.id for n in saved.models["model"].nodes] == ["i", "f", "d"]
     assert saved.layout["d"] == [50, 200]
     assert any("No problems" in s.value for s in at.success)
@@ -91,9 +91,7 @@ def test_inspector_sets_a_param_and_refuses_a_bad_one_at_the_field(workspace):
     assert nodes(at)["d"]["shape"] == "[10]"
     assert any("out_features: must be at least 1" in e.value for e in at.error)
     # the design kept its last good value
-    assert load_design(workspace / "design.json").models["model"].node("d").params == {
-        "out_features": 10
-    }
+    assert saved_design(workspace, at).models["model"].node("d").params == {"out_features": 10}
 
 
 def test_shape_error_is_pinned_to_the_culprit_and_undo_redo_restore(workspace):
@@ -108,12 +106,14 @@ def test_shape_error_is_pinned_to_the_culprit_and_undo_redo_restore(workspace):
     assert "9x9" in nodes(at)["c"]["error"]
 
 
-def test_presets_open_undoably_and_gan_presets_show_two_canvases(workspace):
+def test_presets_open_as_new_designs_and_gan_presets_show_two_canvases(workspace):
     at = start()
     at.button(key="nb_preset_lenet_digits").click().run()
     lenet = load_preset("lenet_digits")
+    lenet_id = at.session_state[ds.DESIGN_ID]
     assert list(nodes(at)) == [n.id for n in lenet.models["model"].nodes]
     assert canvas_data(at)["fit"] is True
+    assert at.query_params["design"] == lenet_id
     at.button(key="nb_preset_dcgan_digits").click().run()
     assert not at.exception
     dcgan = load_preset("dcgan_digits")
@@ -124,8 +124,10 @@ def test_presets_open_undoably_and_gan_presets_show_two_canvases(workspace):
     }
     assert ids >= {n.id for n in dcgan.models["generator"].nodes}
     assert any("Shape contract holds" in c.value for c in at.caption)
-    at.button(key="nb_undo_btn").click().run()
-    assert list(nodes(at)) == [n.id for n in lenet.models["model"].nodes]
+    # The preset did not overwrite the open design: LeNet is still there, as it was.
+    assert at.session_state[ds.DESIGN_ID] != lenet_id
+    assert not ds.DesignLibrary(folder(workspace)).load(lenet_id).is_gan
+    assert at.button(key="nb_undo_btn").disabled  # a new document starts a new history
 
 
 def test_design_survives_a_restart_and_a_bad_autosave_is_set_aside(workspace):
@@ -134,11 +136,14 @@ def test_design_survives_a_restart_and_a_bad_autosave_is_set_aside(workspace):
     again = start()  # a new session: loads the autosave
     assert list(nodes(again)) == [n.id for n in load_preset("mlp_moons").models["model"].nodes]
 
-    (workspace / "design.json").write_text('{"version": 1, "models": {"model": ')
-    hurt = start()
+    moons_id = again.session_state[ds.DESIGN_ID]
+    designs = folder(workspace) / "designs"
+    (designs / f"{moons_id}.json").write_text('{"version": 1, "models": {"model": ')
+    hurt = start()  # the latest design cannot be read: the one before it opens instead
     assert nodes(hurt) == {}
-    assert any("could not be read" in w.value for w in hurt.warning)
-    assert (workspace / ds.UNREADABLE_NAME).exists()
+    assert any("cannot be read" in w.value for w in hurt.warning)
+    assert (designs / f"{moons_id}.unreadable.json").exists()  # kept, out of the list
+    assert moons_id not in {c["id"] for c in ds.DesignLibrary(folder(workspace)).list()}
 
 
 def test_auto_layout_and_rename(workspace):
@@ -149,4 +154,4 @@ def test_auto_layout_and_rename(workspace):
     assert data["rev"] == rev + 1 and data["fit"] is True
     assert [(n["x"], n["y"]) for n in data["graph"]["nodes"]] == [(0, 0), (0, 130)]
     at.text_input[0].set_value("my net").run()
-    assert load_design(workspace / "design.json").name == "my net"
+    assert saved_design(workspace, at).name == "my net"

@@ -1,7 +1,7 @@
 """Shared fixtures for browser tests: the real app (`streamlit run app.py`) in headless Chromium.
 
 - `app_server` (session): the app on a free port, with its own temporary NETBUILDER_WORKSPACE;
-  `.url`, `.workspace`, `.reset_workspace()`.
+  `.url`, `.workspace`, `.reset_workspace()`, `.person_folder(page)`, `.open_design_file(page)`.
 - `browser` (session): Playwright Chromium (Debian's /usr/bin/chromium). Tests skip when no
   browser is found, except when CI=true: then a missing browser fails them.
 - `page` (per test): a new browser context (so a new Streamlit session) on a workspace emptied
@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -61,6 +62,16 @@ class AppServer:
         self.workspace = workspace
         self.process = process
 
+    def person_folder(self, page) -> Path:
+        """The folder of the person whose browser `page` is (its key cookie names it)."""
+        key = next(c["value"] for c in page.context.cookies() if c["name"] == "netbuilder_key")
+        return self.workspace / "people" / key
+
+    def open_design_file(self, page) -> Path:
+        """The document file of the design `page` has open (its id is in the address)."""
+        design_id = parse_qs(urlparse(page.url).query)["design"][0]
+        return self.person_folder(page) / "designs" / f"{design_id}.json"
+
     def reset_workspace(self) -> None:
         for child in self.workspace.iterdir():
             if child.is_dir():
@@ -69,11 +80,12 @@ class AppServer:
                 child.unlink()
 
 
-def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S):
+def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S, **env_vars):
     """`streamlit run app.py` on a free local port, on `workspace`, its output to the binary
-    file `log`; returns (process, url) once the server answers its health check."""
+    file `log`; returns (process, url) once the server answers its health check.  `env_vars`:
+    more of the server's environment (e.g. NETBUILDER_MAX_RUNS)."""
     port = _free_port()
-    env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace)}
+    env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace), **env_vars}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -110,7 +122,9 @@ def app_server(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("workspace")
     log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
     try:
-        process, url = start_app(workspace, log)
+        # Room for a run a finished test left training, so the next test's run never waits
+        # behind it (the queue's own limits are tested on a server of their own).
+        process, url = start_app(workspace, log, NETBUILDER_MAX_RUNS="4")
     except RuntimeError as exc:
         pytest.fail(str(exc))
     yield AppServer(url, workspace, process)

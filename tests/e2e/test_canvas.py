@@ -121,7 +121,7 @@ def test_design_survives_reload_and_save_downloads_it(page, shot, app_server):
     page.wait_for_selector("[data-node-id]")
     wait_idle(page)
     assert sorted(wait_nodes(page, expected)) == expected
-    assert (app_server.workspace / "design.json").exists()
+    assert app_server.open_design_file(page).exists()
     shot("after-reload")
 
 

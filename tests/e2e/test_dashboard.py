@@ -164,14 +164,14 @@ def test_gan_sample_grid_changes_across_epochs(page, shot):
 
 
 def test_broken_csv_upload_changes_nothing(page, shot, app_server):
-    store = RunStore(app_server.workspace)
+    store = RunStore(app_server.person_folder(page))
     earlier = store.create_run(load_preset("mlp_moons"))
     store.add_metrics(earlier, 1, {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4})
     store.finish_run(earlier, "finished", final={"val_loss": 0.4})
     runs_before = store.list_runs()
     open_preset(page, "mlp_moons")
     open_area(page, "Train")
-    design_before = (app_server.workspace / "design.json").read_text()
+    design_before = app_server.open_design_file(page).read_text()
     choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP)…")
     upload = page.locator("[data-testid=stFileUploaderDropzoneInput]")
     upload.set_input_files(
@@ -191,9 +191,9 @@ def test_broken_csv_upload_changes_nothing(page, shot, app_server):
     )
     assert "Run #1 · Finished" in progress(page)  # the earlier run, still shown
     shot("broken-csv")
-    assert (app_server.workspace / "design.json").read_text() == design_before
+    assert app_server.open_design_file(page).read_text() == design_before
     assert store.list_runs() == runs_before
-    assert not (app_server.workspace / "data").exists()
+    assert not (app_server.person_folder(page) / "data").exists()
 
     good = "a,b,label\n" + "".join(f"{i % 7},{i % 5 / 2},{'xy'[i % 2]}\n" for i in range(60))
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
@@ -202,13 +202,13 @@ def test_broken_csv_upload_changes_nothing(page, shot, app_server):
     wait_idle(page)
     page.get_by_text("2 classes (x, y)").wait_for()  # the detected shape and classes
     assert "sample [2]" in page.get_by_text("2 classes (x, y)").inner_text()
-    assert '"type": "csv"' in (app_server.workspace / "design.json").read_text()
-    assert [p.suffix for p in (app_server.workspace / "data").iterdir()] == [".csv"]
+    assert '"type": "csv"' in app_server.open_design_file(page).read_text()
+    assert [p.suffix for p in (app_server.person_folder(page) / "data").iterdir()] == [".csv"]
     shot("good-csv")
 
 
 def test_runs_compare_open_and_delete(page, shot, app_server):
-    store = RunStore(app_server.workspace)
+    store = RunStore(app_server.person_folder(page))
     for preset, loss in (("mlp_moons", 0.4), ("lstm_sine", 0.02)):
         run_id = store.create_run(load_preset(preset))
         for epoch in (1, 2):
@@ -236,7 +236,7 @@ def test_runs_compare_open_and_delete(page, shot, app_server):
     tick(1)
     click(page, "nb_runs_open")  # goes to Design, with the run's design on the canvas
     wait_idle(page)
-    assert '"name": "lstm_sine"' in (app_server.workspace / "design.json").read_text()
+    assert '"name": "lstm_sine"' in app_server.open_design_file(page).read_text()
     page.get_by_text("Opened the design of run #2").wait_for()
     page.locator("[data-palette-item=Input]").first.wait_for()
     open_area(page, "Runs")
