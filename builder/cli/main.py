@@ -1,4 +1,4 @@
-"""Command line: `python -m builder check | export | train | import`. Never a traceback for a user's mistake."""
+"""Command line: `python -m builder check | export | train | import | serve`. Never a traceback for a user's mistake."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from builder.cli.import_model import add_import_command
+from builder.cli.serve import add_serve_command
 from builder.cli.train import add_train_command
 from builder.codegen.names import literal
 from builder.design.shapes import analyze
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_command(subparsers)
     add_train_command(subparsers)
     add_import_command(subparsers)
+    add_serve_command(subparsers)
     return parser
 
 

@@ -50,7 +50,7 @@ def _missing_browser(reason: str):
     pytest.skip(reason)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -84,7 +84,7 @@ def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S, **env_va
     """`streamlit run app.py` on a free local port, on `workspace`, its output to the binary
     file `log`; returns (process, url) once the server answers its health check.  `env_vars`:
     more of the server's environment (e.g. NETBUILDER_MAX_RUNS)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NETBUILDER_WORKSPACE": str(workspace), **env_vars}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -94,12 +94,19 @@ def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S, **env_va
     ]  # fmt: skip
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, process, log, timeout_s)
+    return process, url
+
+
+def wait_healthy(url: str, process, log, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Return once the server at `url` answers its health check; RuntimeError with its log
+    when it exits or does not answer in time."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return process, url
+                    return
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:

@@ -4,7 +4,10 @@ two tabs of one person, share links, My designs, hostile keys and ids, and the r
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -15,10 +18,12 @@ from builder.people.designs import DesignLibrary
 from builder.runs.store import RunStore
 from tests.e2e.canvas_helpers import node_ids, open_preset, wait_nodes
 from tests.e2e.conftest import (
+    ROOT,
     START_TIMEOUT_S,
     VIEWPORT,
-    start_app,
+    free_port,
     stop_app,
+    wait_healthy,
     wait_idle,
 )
 from tests.e2e.dashboard_helpers import click, open_area, progress, set_number
@@ -201,13 +206,23 @@ def test_hostile_keys_and_ids_name_nothing_outside_the_workspace(browser, app_se
 
 @pytest.fixture
 def one_place_server(tmp_path):
-    """A server of its own that trains one run at a time."""
+    """A server of its own that trains one run at a time, started as a teacher would:
+    `python -m builder serve --max-runs 1`."""
     workspace = tmp_path / "workspace"
-    workspace.mkdir()
+    port = free_port()
+    command = [
+        sys.executable, "-m", "builder", "serve", "--max-runs", "1", "--port", str(port),
+        "--address", "127.0.0.1", "--workspace", str(workspace),
+    ]  # fmt: skip
+    env = {**os.environ, "STREAMLIT_SERVER_HEADLESS": "true"}
     with open(tmp_path / "server.log", "w+b") as log:
-        process, url = start_app(workspace, log, NETBUILDER_MAX_RUNS="1")
-        yield url, workspace
-        stop_app(process)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, process, log)
+            yield url, workspace
+        finally:
+            stop_app(process)
 
 
 def test_runs_wait_in_line_with_their_place_and_can_be_cancelled(browser, one_place_server):
