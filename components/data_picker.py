@@ -45,11 +45,13 @@ def input_shape(design) -> list[int] | None:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def _load(spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
+def _load(uploads: str, spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
+    """Shared by every page of the server: the person's uploads folder is part of the key, so
+    two people's files of one name are never mistaken for each other."""
     try:
         training = {"dataset": json.loads(spec), "task": task, "seed": seed}
         shape = list(shape) if shape else None
-        return load_dataset(training, shape, data_root=uploads_dir(person.folder())), None
+        return load_dataset(training, shape, data_root=uploads), None
     except DataError as exc:
         return None, str(exc)
     except Exception as exc:  # a reader bug must not put a traceback on the page
@@ -70,6 +72,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
             stamp = -1.0
     shape = input_shape(design)
     return _load(
+        str(uploads_dir(person.folder())),
         json.dumps(spec, sort_keys=True),
         training.get("task", "classification"),
         int(training.get("seed", 0) or 0),

@@ -70,13 +70,14 @@ def dataset_label(dataset) -> str:
 
 
 def confined(path, data_root) -> Path:
-    """`path` when it lies inside `data_root` (links resolved); DataError otherwise.
+    """`path` when it lies inside `data_root` (links resolved); DataError otherwise.  A relative
+    path is read inside `data_root` (the app records an upload by its file name).
 
     The app serves many people: a design file may name any path, and the app reads only the
     person's own uploads."""
     name = Path(str(path)).name or str(path)
     try:
-        resolved = Path(path).resolve()
+        resolved = (Path(data_root) / Path(path)).resolve()
         root = Path(data_root).resolve()
     except (OSError, RuntimeError, ValueError):
         resolved, root = None, None

@@ -65,8 +65,10 @@ def save_upload(name: str, data: bytes, workspace=None) -> Path:
 
 
 def dataset_setting(name: str, path: Path, target: str | None = None) -> dict:
-    """The value of `training.dataset` for a stored upload."""
-    setting = {"type": upload_kind(name), "path": str(path)}
+    """The value of `training.dataset` for a stored upload: its file name, which the app reads
+    inside the person's uploads.  Never the whole path: it names the person's folder, and a
+    design travels (shared links, saved files, exports)."""
+    setting = {"type": upload_kind(name), "path": Path(path).name}
     if target is not None:
         setting["target"] = target
     return setting

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from builder.design.spec import Design, DesignError, load_design
 from builder.people.designs import write_atomic
@@ -35,8 +35,14 @@ def _path(root: str | Path, token: str) -> Path:
 
 
 def public_copy(design: Design) -> Design:
+    """The design without what is the sender's alone: imported weights' record, and any folder
+    around the name of an uploaded data file (the opener uploads their own)."""
     layout = {k: v for k, v in (design.layout or {}).items() if k not in PRIVATE_LAYOUT_KEYS}
-    return replace(design, layout=layout)
+    training = dict(design.training or {})
+    spec = training.get("dataset")
+    if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+        training["dataset"] = {**spec, "path": PurePath(spec["path"]).name}
+    return replace(design, layout=layout, training=training)
 
 
 def share(root: str | Path, design: Design) -> str:

@@ -124,13 +124,17 @@ def test_saves_from_many_threads_leave_every_document_whole(tmp_path):
 
 
 def test_a_shared_snapshot_reveals_nothing_else_and_never_changes(tmp_path):
+    secret = "/srv/workspace/people/SECRETKEYSECRETKEYSECRETKEY00000"
     design = replace(
-        load_preset("mlp_moons"),
+        load_preset("mlp_moons").with_training(
+            dataset={"type": "csv", "path": f"{secret}/data/mine-0a1b2c3d4e.csv", "target": "y"}
+        ),
         layout={"i": [0, 0], "_import": {"file": "imports/0123456789abcdef.pt", "source": "x"}},
     )
     token = share(tmp_path, design)
     text = (tmp_path / "shared" / f"{token}.json").read_text()
-    assert "_import" not in text and "imports/" not in text
+    assert "_import" not in text and "imports/" not in text and "SECRETKEY" not in text
+    assert open_shared(tmp_path, token).training["dataset"]["path"] == "mine-0a1b2c3d4e.csv"
     opened = open_shared(tmp_path, token)
     assert opened.models == design.models and opened.layout == {"i": [0, 0]}
     for bad in ("../people/x", "short", "a" * 100, None):

@@ -75,4 +75,5 @@ def test_a_good_upload_is_kept_in_the_workspace_under_a_content_name(tmp_path):
     assert save_upload("my data.csv", raw, tmp_path) == path  # same bytes, same file
     other = save_upload("my data.csv", raw + b"99,1,x\n", tmp_path)
     assert other != path and path.read_bytes() == raw
-    assert dataset_setting("my data.csv", path) == {"type": "csv", "path": str(path)}
+    # Only the file name: the whole path would name the person's folder wherever a design goes.
+    assert dataset_setting("my data.csv", path) == {"type": "csv", "path": path.name}
