@@ -7,6 +7,8 @@ import os
 from streamlit.testing.v1 import AppTest
 
 from builder.data.uploads import dataset_setting, save_upload
+from builder.design.presets import load_preset
+from builder.runs.store import RunStore
 from tests.components.people import as_person, folder
 
 ADA = "isolation-test-ada-000000000000000"
@@ -44,3 +46,29 @@ def test_same_named_uploads_of_two_people_are_never_mixed(tmp_path, monkeypatch)
     train = {key: shapes[0][0] for key, shapes in seen.items()}
     assert train[ADA] < train[BOB]  # each read their own file (40 rows against 90)
     assert seen[ADA][0] == seen[ADA][1]
+
+
+def _runs_script():
+    import streamlit as st
+
+    from components import design_state as ds
+    from components.runs_panel import render_runs_area
+
+    st.session_state.opened = ds.current_design().name
+    render_runs_area()
+
+
+def test_an_old_single_person_workspace_opens_as_the_first_persons(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETBUILDER_WORKSPACE", str(tmp_path))
+    (tmp_path / "design.json").write_text(load_preset("lenet_digits").to_json())
+    store = RunStore(tmp_path)
+    run_id = store.create_run(load_preset("lenet_digits"))
+    store.add_metrics(run_id, 1, {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4})
+    store.finish_run(run_id, "finished", final={"val_loss": 0.4})
+
+    first = as_person(AppTest.from_function(_runs_script, default_timeout=60), ADA).run()
+    assert not first.exception and first.session_state["opened"] == "lenet_digits"
+    assert list(first.dataframe[0].value["run"]) == [run_id]
+    later = as_person(AppTest.from_function(_runs_script, default_timeout=60), BOB).run()
+    assert later.session_state["opened"] == "untitled"  # the next person starts afresh
+    assert any("No runs yet" in i.value for i in later.info)
