@@ -27,12 +27,13 @@ from builder.design.spec import load_design
 from builder.runs.events import decode_event, drain, encode_event
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore
-from builder.training.control import RunControl, error_message, load_loop
+from builder.training.control import LoopResult, RunControl, error_message, load_loop
 from builder.training.runner import run_loop
 
-_ACTIVE: dict[int, RunHandle] = {}
+_ACTIVE: dict = {}  # run id -> RunHandle, or an executor's handle
 _LOCK = threading.Lock()
 STOP_GRACE_S = 1.5
+EXECUTOR_ENV = "NETBUILDER_EXECUTOR"  # "local" (the default) or "ray"
 
 
 class RunHandle:
@@ -175,13 +176,32 @@ def start_run(
     threads: int | None = None,
     process: subprocess.Popen | None = None,
     initial_weights: str | Path | None = None,
-) -> RunHandle:
-    """Record a run in the workspace's store and start training it in a child process.
+    executor=None,
+):
+    """Record a run in the workspace's store and start training it; returns its handle.
 
+    `executor`: where it trains: "local" (a child process of this one, the default), "ray"
+    (an actor on the Ray cluster at $NETBUILDER_RAY_ADDRESS, builder.runs.ray_executor), or an
+    object with that `start` method; None reads $NETBUILDER_EXECUTOR (default "local").
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
     `process`: a worker started ahead of time and waiting for its job (builder.runs.warm_worker).
     """
     design = load_design(design)
+    chosen = executor or os.environ.get(EXECUTOR_ENV) or "local"
+    if chosen != "local":
+        if process is not None:
+            process.stdin.close()  # the spare local worker is not needed: it exits
+        if chosen == "ray":
+            from builder.runs import ray_executor  # deferred on purpose: ray is optional
+
+            chosen = ray_executor.RayExecutor()
+        if not hasattr(chosen, "start"):
+            raise ValueError(f'executor must be "local", "ray" or an executor, got {chosen!r}')
+        options = {"epochs": epochs, "seed": seed, "loop": loop, "step_every": step_every}
+        handle = chosen.start(
+            design, workspace, threads=threads, initial_weights=initial_weights, **options
+        )
+        return _keep_handle(handle)
     store = RunStore(workspace)
     run_id = store.create_run(design)
     out_dir = store.run_dir(run_id)
@@ -204,10 +224,15 @@ def start_run(
     store.set_pid(run_id, process.pid)
     handle = RunHandle(run_id, process, store.root, out_dir)
     handle._send(encode_event(job))
+    return _keep_handle(handle)
+
+
+def _keep_handle(handle):
+    """Remember a started run's handle (get_handle), forgetting ended ones already drained."""
     with _LOCK:
         for old in [k for k, h in _ACTIVE.items() if not h.alive and h._queue.empty()]:
             _ACTIVE.pop(old, None)
-        _ACTIVE[run_id] = handle
+        _ACTIVE[handle.run_id] = handle
     return handle
 
 
@@ -230,9 +255,6 @@ def _child_main() -> int:
     if not first.strip():
         return 2
     job = decode_event(first)
-
-    if job.get("threads"):
-        torch.set_num_threads(int(job["threads"]))
     lock = threading.Lock()
 
     def send(event: dict) -> None:
@@ -244,8 +266,9 @@ def _child_main() -> int:
                 control.stop()  # nobody is listening any more
 
     store = RunStore(job["workspace"])
-    run_id = int(job["run_id"])
-    control = RunControl([store.sink(run_id), send], step_every=job.get("step_every") or 10)
+    control = RunControl(
+        [store.sink(int(job["run_id"])), send], step_every=job.get("step_every") or 10
+    )
     control.add_sink(SamplesFile(Path(job["out_dir"]) / SAMPLES_FILE))  # a GAN's, at its end
 
     def listen() -> None:
@@ -260,14 +283,25 @@ def _child_main() -> int:
         control.stop()  # the parent went away
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
+    result = train_job(job, control)
+    events_out.flush()
+    sys.stderr.flush()
+    os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
+
+
+def train_job(job: dict, control: RunControl) -> LoopResult | None:
+    """The one training path of every executor (this module's child process, a Ray actor):
+    train the job's design into job["out_dir"], every event through `control`'s sinks, ending
+    with one `done` or `error` event. Never raises; None when the run failed."""
+    if job.get("threads"):
+        torch.set_num_threads(int(job["threads"]))
     try:
         design = load_design(job["design"])
         loop = load_loop(job["loop"]) if job.get("loop") else None
     except Exception as exc:  # a bad job still ends with one error event
-        store.finish_run(run_id, "error", error=error_message(exc))
-        send({"type": "error", "message": error_message(exc), "step": None, "epoch": None})
-        return 1
-    result = run_loop(
+        control.emit("error", message=error_message(exc), step=None, epoch=None)
+        return None
+    return run_loop(
         loop,
         design,
         control,
@@ -276,9 +310,6 @@ def _child_main() -> int:
         seed=job.get("seed"),
         **_train_options(job),
     )
-    events_out.flush()
-    sys.stderr.flush()
-    os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
 
 
 def _train_options(job: dict) -> dict:
@@ -288,6 +319,8 @@ def _train_options(job: dict) -> dict:
     options = {"data_root": job.get("data_root")}
     if job.get("initial_weights"):
         options["initial_weights"] = job["initial_weights"]
+    if job.get("device"):
+        options["device"] = job["device"]
     return options
 
 
