@@ -60,11 +60,9 @@ class RayExecutor:
         initial_weights=None,
         out_dir=None,
         device: str | None = None,
-        sinks=(),
     ) -> RayRunHandle:
         """Record the run and start its actor. Raises RayUnreachable (nothing recorded) when
-        the cluster does not answer, DataError when the data file is too large to send.
-        `sinks` see every event as the store does (the CLI's progress and metrics file)."""
+        the cluster does not answer, DataError when the data file is too large to send."""
         address = connect(self.address)
         design = load_design(design)
         store = RunStore(workspace)
@@ -95,13 +93,13 @@ class RayExecutor:
             max_restarts=0,
             max_concurrency=4,  # take() waits while commands come in
         ).remote(job, files)
-        return RayRunHandle(run_id, actor, store.root, out, sinks=sinks)
+        return RayRunHandle(run_id, actor, store.root, out)
 
 
 class RayRunHandle:
     """A run on the cluster, seen from the page server; the same surface as RunHandle."""
 
-    def __init__(self, run_id: int, actor, workspace: Path, out_dir: Path, sinks=()):
+    def __init__(self, run_id: int, actor, workspace: Path, out_dir: Path):
         self.run_id = run_id
         self.actor = actor
         self.workspace = workspace
@@ -110,7 +108,7 @@ class RayRunHandle:
         self.last_error: str | None = None
         self._store = RunStore(workspace)
         self._record = self._store.sink(run_id)
-        self._sinks = [SamplesFile(self.out_dir / SAMPLES_FILE), *sinks]
+        self._samples = SamplesFile(self.out_dir / SAMPLES_FILE)  # a GAN's, at its end
         self._queue: queue.Queue = queue.Queue()
         self._ended = False
         self._stop_requested = False
@@ -152,8 +150,7 @@ class RayRunHandle:
             self._record(event)
         except StoreError:
             pass  # the store may be unreachable; the event still reaches the page
-        for sink in self._sinks:
-            sink(event)
+        self._samples(event)
         self._track(event)
         self._queue.put(event)
 
@@ -180,8 +177,7 @@ class RayRunHandle:
         except StoreError:
             pass
         event = {"type": "done", "status": status, "note": message, "final": None}
-        for sink in self._sinks:
-            sink(event)
+        self._samples(event)
         self._track(event)
         if status == "interrupted":
             self.last_error = message

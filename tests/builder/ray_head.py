@@ -48,7 +48,7 @@ def _stop(process: subprocess.Popen) -> None:
     for pid in _session_pids(sid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 3  # a test cluster: no need to wait long for a tidy end
     while _session_pids(sid) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in _session_pids(sid):

@@ -1,0 +1,206 @@
+"""Runs on a real Ray cluster: a local head on 127.0.0.1 with 2 CPUs, in processes of its own.
+
+Live events, pause/resume/stop, a killed worker, an unreachable cluster and the CLI, each with a
+real training. Skipped where Ray is not installed, except under CI, where `.[test]` brings it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+if os.environ.get("CI") != "true":
+    pytest.importorskip("ray", reason='Ray is optional: pip install "netbuilder[ray]"')
+
+import ray  # noqa: E402
+
+from builder.data.uploads import dataset_setting, save_upload  # noqa: E402
+from builder.design.presets import load_preset  # noqa: E402
+from builder.runs.ray_connect import ADDRESS_ENV, RayUnreachable, connect  # noqa: E402
+from builder.runs.ray_executor import RayExecutor  # noqa: E402
+from builder.runs.samples_file import SAMPLES_FILE, read_samples  # noqa: E402
+from builder.runs.store import RunStore  # noqa: E402
+from builder.runs.worker import get_handle, start_run  # noqa: E402
+from tests.builder.data_files import blobs_csv  # noqa: E402
+from tests.builder.ray_head import ROOT, free_port, local_head  # noqa: E402
+from tests.builder.test_worker import drain  # noqa: E402
+
+CPUS = 2
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with local_head(cpus=CPUS) as address:
+        connect(address)
+        try:
+            yield address
+        finally:
+            ray.shutdown()
+
+
+def wait_for_all_cpus(timeout=30.0) -> float:
+    """The cluster's free CPUs once every run's actor is gone (Ray's view lags a kill a little)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        free = ray.available_resources().get("CPU", 0)
+        if free == CPUS:
+            return free
+        time.sleep(0.1)
+    return ray.available_resources().get("CPU", 0)
+
+
+def test_a_run_streams_live_events_and_its_results_land_on_the_page_server(
+    cluster, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(ADDRESS_ENV, cluster)
+    raw = blobs_csv(n=200)
+    path = save_upload("blobs.csv", raw, tmp_path)
+    design = load_preset("mlp_moons").with_training(dataset=dataset_setting("blobs.csv", path))
+    handle = start_run(design, tmp_path, epochs=4, step_every=1, executor="ray")
+    assert get_handle(handle.run_id) is handle
+
+    live = drain(handle, lambda e: e["type"] in ("step", "done", "error"))
+    assert live[-1]["type"] == "step", live[-1]  # a loss point before the end
+    assert live[0]["type"] == "start" and live[0]["n_train"] == 160  # the shipped upload
+    assert isinstance(live[-1]["loss"], float)
+    events = live + drain(handle, lambda e: e["type"] in ("done", "error"))
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "finished", events[-1]
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3, 4]
+    assert handle.wait(30) == 0 and not handle.alive and handle.status == "finished"
+
+    weights = handle.out_dir / "weights.pt"
+    assert events[-1]["weights_path"] == str(weights)
+    state = torch.load(weights, weights_only=True)
+    assert state and all(isinstance(v, torch.Tensor) for v in state.values())
+    store = RunStore(tmp_path)
+    run = store.get_run(handle.run_id)
+    assert run["status"] == "finished" and run["weights_path"] == str(weights)
+    assert run["final"]["epochs"] == 4 and run["final"]["val_accuracy"] > 0.9
+    assert [m["epoch"] for m in store.metrics(handle.run_id)] == [1, 2, 3, 4]
+    assert wait_for_all_cpus() == CPUS
+
+    # The saved weights travel back out as a new run's start.
+    again = start_run(design, tmp_path, epochs=1, initial_weights=weights, executor="ray")
+    more = drain(again, lambda e: e["type"] in ("done", "error"))
+    first_loss = next(e for e in more if e["type"] == "epoch")["train_loss"]
+    untrained_loss = next(e for e in events if e["type"] == "step")["loss"]
+    assert more[-1]["status"] == "finished" and first_loss < untrained_loss, more[-1]
+
+
+def test_pause_resume_and_stop_free_the_runs_cpus(cluster, tmp_path):
+    executor = RayExecutor(cluster)
+    handle = executor.start(load_preset("lstm_sine"), tmp_path, epochs=200, step_every=1)
+    drain(handle, lambda e: e["type"] == "step")
+    assert ray.available_resources().get("CPU", 0) == CPUS - 1  # one CPU, held while it trains
+    handle.pause()
+    drain(handle, lambda e: e.get("status") == "paused")
+    assert handle.status == "paused" and handle.alive
+    handle.resume()
+    drain(handle, lambda e: e.get("status") == "running")
+    handle.stop()
+    assert not handle.alive
+    events = handle.poll()
+    assert events and events[-1]["type"] == "done" and events[-1]["status"] == "stopped"
+    assert events[-1]["weights_path"] == str(handle.out_dir / "weights.pt")
+    assert torch.load(handle.out_dir / "weights.pt", weights_only=True)
+    assert RunStore(tmp_path).get_run(handle.run_id)["status"] == "stopped"
+    assert wait_for_all_cpus() == CPUS
+
+
+def test_a_stop_while_the_actor_starts_up_is_a_stop(cluster, tmp_path):
+    handle = RayExecutor(cluster).start(load_preset("lenet_digits"), tmp_path, epochs=50)
+    handle.stop(timeout=0.05)
+    assert not handle.alive
+    events = handle.poll()
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "stopped", events[-1]
+    assert handle.status == "stopped" and handle.last_error is None
+    run = RunStore(tmp_path).get_run(handle.run_id)
+    assert run["status"] == "stopped" and run["error"] is None
+    assert wait_for_all_cpus() == CPUS
+
+
+def test_a_killed_worker_leaves_the_run_interrupted_with_its_epochs(cluster, tmp_path):
+    handle = RayExecutor(cluster).start(load_preset("mlp_moons"), tmp_path, epochs=500)
+    drain(handle, lambda e: e["type"] == "epoch" and e["epoch"] == 2)
+    pid = ray.get(handle.actor.pid.remote())
+    assert pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    events = drain(handle, lambda e: e["type"] in ("done", "error"))
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "interrupted", events[-1]
+    assert "the Ray worker training this run went away" in events[-1]["note"]
+    assert handle.status == "interrupted" and not handle.alive
+    store = RunStore(tmp_path)
+    run = store.get_run(handle.run_id)
+    assert run["status"] == "interrupted" and "Ray worker" in run["error"]
+    kept = [m["epoch"] for m in store.metrics(handle.run_id)]
+    assert kept[:2] == [1, 2] and kept == list(range(1, len(kept) + 1))
+    assert wait_for_all_cpus() == CPUS
+
+
+def test_a_gans_samples_come_back_into_the_run_folder(cluster, tmp_path):
+    handle = RayExecutor(cluster).start(load_preset("gan_moons"), tmp_path, epochs=2)
+    events = drain(handle, lambda e: e["type"] in ("done", "error"))
+    assert events[-1]["type"] == "done", events[-1]
+    live = {e["epoch"]: e["samples"] for e in events if e["type"] == "samples"}
+    assert live and all(isinstance(a, np.ndarray) for a in live.values())
+    saved, _kind = read_samples(handle.out_dir / SAMPLES_FILE)
+    assert sorted(saved) == sorted(live)
+    assert all(np.array_equal(saved[k], live[k]) for k in live)
+
+
+def test_an_unreachable_cluster_is_a_clear_error_and_records_nothing(cluster, tmp_path):
+    address = f"127.0.0.1:{free_port()}"
+    for where in (address, f"ray://{address}"):
+        with pytest.raises(RayUnreachable) as caught:
+            RayExecutor(where).start(load_preset("mlp_moons"), tmp_path)
+        assert f"cannot reach the Ray cluster at {where}" in str(caught.value)
+        assert "ray start --head" in str(caught.value) and ADDRESS_ENV in str(caught.value)
+    assert RunStore(tmp_path).list_runs() == []
+
+
+def _cli(args, tmp_path, address):
+    design = tmp_path / "design.json"
+    design.write_text(json.dumps(load_preset("mlp_moons").to_dict()))
+    env = {**os.environ, ADDRESS_ENV: address, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "builder", "train", str(design), "--quiet", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=180,
+    )
+
+
+def test_the_cli_trains_on_ray(cluster, tmp_path):
+    out = tmp_path / "out"
+    done = _cli(
+        ["--executor", "ray", "--epochs", "2", "--out", str(out), "--workspace", str(tmp_path)],
+        tmp_path,
+        cluster,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "finished" and summary["epochs"] == 2
+    assert summary["weights"] == str(out / "weights.pt")
+    assert torch.load(out / "weights.pt", weights_only=True)
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+    assert RunStore(tmp_path).get_run(summary["run_id"])["status"] == "finished"
+
+
+def test_the_cli_says_when_the_cluster_is_unreachable(tmp_path):
+    address = f"127.0.0.1:{free_port()}"
+    done = _cli(["--executor", "ray", "--workspace", str(tmp_path)], tmp_path, address)
+    assert done.returncode == 1
+    assert f"error: cannot reach the Ray cluster at {address}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "error"
