@@ -162,21 +162,32 @@ class RayRunHandle:
         return path
 
     def _lost(self, exc: BaseException | None) -> None:
-        """The actor ended without a last event: stopped before it could save, or its worker
-        died (the run is then interrupted; the epochs recorded so far stay)."""
+        """The actor ended without a last event: stopped before it could save, could not start
+        on its worker (an error), or its worker died (the run is then interrupted; the epochs
+        recorded so far stay)."""
+        lines = str(exc or "").strip().splitlines()
         if self._stop_requested:
             status, message = "stopped", "stopped before its first saved weights"
+        elif getattr(exc, "actor_init_failed", False):
+            status = "error"
+            message = (
+                f"the Ray worker could not start this run ({lines[-1][:300]}); every machine of "
+                "the cluster needs netbuilder and the Ray version of this server"
+            )
         else:
-            why = (str(exc).strip().splitlines() or ["no reason given"])[0] if exc else "it ended"
             status = "interrupted"
-            message = f"the Ray worker training this run went away ({why[:300]})"
+            why = lines[0][:300] if lines else "it ended without a word"
+            message = f"the Ray worker training this run went away ({why})"
         try:
             self._store.finish_run(
-                self.run_id, status, error=message if status == "interrupted" else None
+                self.run_id, status, error=None if status == "stopped" else message
             )
         except StoreError:
             pass
-        event = {"type": "done", "status": status, "note": message, "final": None}
+        if status == "error":
+            event = {"type": "error", "message": message, "step": None, "epoch": None}
+        else:
+            event = {"type": "done", "status": status, "note": message, "final": None}
         self._samples(event)
         self._track(event)
         if status == "interrupted":

@@ -8,6 +8,7 @@ exactly the processes of that session, and removes its temporary folder.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -58,6 +60,12 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
+def _end_with_parent() -> None:
+    """In the head's process, before it starts: SIGTERM it when its parent dies, so a test run
+    that is killed outright does not leave a cluster behind."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _reachable(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -91,7 +99,12 @@ def local_head(cpus: int = 2):
     ]
     log = open(Path(temp) / "head.log", "wb")  # noqa: SIM115  (closed below)
     process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_end_with_parent,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -25,7 +25,7 @@ import ray  # noqa: E402
 from builder.data.uploads import dataset_setting, save_upload  # noqa: E402
 from builder.design.presets import load_preset  # noqa: E402
 from builder.runs.ray_connect import ADDRESS_ENV, RayUnreachable, connect  # noqa: E402
-from builder.runs.ray_executor import RayExecutor  # noqa: E402
+from builder.runs.ray_executor import RayExecutor, RayRunHandle, RemoteRun  # noqa: E402
 from builder.runs.samples_file import SAMPLES_FILE, read_samples  # noqa: E402
 from builder.runs.store import RunStore  # noqa: E402
 from builder.runs.worker import get_handle, start_run  # noqa: E402
@@ -154,6 +154,23 @@ def test_a_gans_samples_come_back_into_the_run_folder(cluster, tmp_path):
     saved, _kind = read_samples(handle.out_dir / SAMPLES_FILE)
     assert sorted(saved) == sorted(live)
     assert all(np.array_equal(saved[k], live[k]) for k in live)
+
+
+def test_a_run_whose_actor_cannot_start_is_an_error_that_says_why(cluster, tmp_path):
+    store = RunStore(tmp_path)
+    design = load_preset("mlp_moons")
+    run_id = store.create_run(design)
+    # A job naming a shipped data file for a design on a built-in data set: its unpacking fails.
+    job = {"design": design.to_dict(), "data_file": "blobs.csv"}
+    actor = RemoteRun.options(num_cpus=1, max_restarts=0).remote(job, {})
+    handle = RayRunHandle(run_id, actor, store.root, store.run_dir(run_id))
+    events = drain(handle, lambda e: e["type"] in ("done", "error"))
+    assert events[-1]["type"] == "error" and handle.status == "error"
+    assert "the Ray worker could not start this run (TypeError" in events[-1]["message"]
+    assert "every machine of the cluster needs netbuilder" in handle.last_error
+    run = store.get_run(run_id)
+    assert run["status"] == "error" and run["error"] == handle.last_error
+    assert wait_for_all_cpus() == CPUS
 
 
 def test_an_unreachable_cluster_is_a_clear_error_and_records_nothing(cluster, tmp_path):
