@@ -18,6 +18,8 @@ import ray
 ADDRESS_ENV = "NETBUILDER_RAY_ADDRESS"
 DEFAULT_ADDRESS = "auto"
 REACH_TIMEOUT_S = 3.0
+# How long this process waits for a lost head to come back before Ray ends it: for ever.
+SURVIVE_HEAD_LOSS = ("RAY_gcs_rpc_server_reconnect_timeout_s", str(10**9))
 
 _LOCK = threading.Lock()
 _connected_to: str | None = None
@@ -60,19 +62,24 @@ def _check_reachable(address: str) -> None:
 
 
 def connect(address: str | None = None) -> str:
-    """Connect this process to the cluster (once; later calls reuse it); returns its address.
-    Raises RayUnreachable when nothing answers there."""
+    """Connect this process to the cluster (once; later calls reuse it while its head answers);
+    returns its address. Raises RayUnreachable when nothing answers there."""
     global _connected_to
     address = cluster_address(address)
     with _LOCK:
-        if ray.is_initialized() and _connected_to in (None, address):
-            return address
-        _check_reachable(address)
         if ray.is_initialized():
-            raise RayUnreachable(
-                f"this process already uses the Ray cluster at {_connected_to}, not {address}; "
-                f"set {ADDRESS_ENV} to one cluster"
-            )
+            if _connected_to not in (None, address):
+                _check_reachable(address)
+                raise RayUnreachable(
+                    f"this process already uses the Ray cluster at {_connected_to}, not "
+                    f"{address}; set {ADDRESS_ENV} to one cluster"
+                )
+            if _head_answers():
+                return address
+            _disconnect()  # the head went away: connect afresh once one answers again
+        _check_reachable(address)
+        # Ray ends a process whose head is gone for a minute; the page server must outlive it.
+        os.environ.setdefault(SURVIVE_HEAD_LOSS[0], SURVIVE_HEAD_LOSS[1])
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
@@ -80,6 +87,29 @@ def connect(address: str | None = None) -> str:
             raise unreachable(address, first_line) from None
         _connected_to = address
         return address
+
+
+def _head_answers() -> bool:
+    """Whether the connected cluster's head still takes connections (True when unknown)."""
+    try:
+        target = host_and_port(ray.get_runtime_context().gcs_address)
+    except Exception:  # a Ray client connection has no head address of its own to try
+        return True
+    if target is None:
+        return True
+    try:
+        socket.create_connection(target, timeout=REACH_TIMEOUT_S).close()
+        return True
+    except OSError:
+        return False
+
+
+def _disconnect() -> None:
+    global _connected_to
+    done = threading.Thread(target=ray.shutdown, name="ray-shutdown", daemon=True)
+    done.start()
+    done.join(30.0)  # a shutdown towards a dead head takes a few seconds
+    _connected_to = None
 
 
 def has_gpus() -> bool:

@@ -89,7 +89,7 @@ class RayExecutor:
         out.mkdir(parents=True, exist_ok=True)
         actor = RemoteRun.options(
             num_cpus=cpus,
-            num_gpus=1 if has_gpus() else 0,
+            num_gpus=1 if device != "cpu" and has_gpus() else 0,
             max_restarts=0,
             max_concurrency=4,  # take() waits while commands come in
         ).remote(job, files)

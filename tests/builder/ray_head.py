@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
 PR_SET_PDEATHSIG = 1
+_HEADS: dict[str, subprocess.Popen] = {}  # address -> the `ray start` process
 
 
 def free_port() -> int:
@@ -42,6 +43,13 @@ def _session_pids(sid: int) -> list[int]:
         if int(fields[3]) == sid and fields[0] != "Z":  # field 6 of stat: the session id
             pids.append(int(entry.name))
     return pids
+
+
+def kill_now(address: str) -> None:
+    """SIGKILL every process of a running head at once: a cluster that dies."""
+    for pid in _session_pids(_HEADS[address].pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -115,8 +123,11 @@ def local_head(cpus: int = 2):
                     + (Path(temp) / "head.log").read_text(errors="replace")[-2000:]
                 )
             time.sleep(0.2)
-        yield f"127.0.0.1:{port}"
+        address = f"127.0.0.1:{port}"
+        _HEADS[address] = process
+        yield address
     finally:
+        _HEADS.pop(f"127.0.0.1:{port}", None)
         _stop(process)
         log.close()
         shutil.rmtree(temp, ignore_errors=True)

@@ -183,6 +183,56 @@ def test_an_unreachable_cluster_is_a_clear_error_and_records_nothing(cluster, tm
     assert RunStore(tmp_path).list_runs() == []
 
 
+HEAD_DIES = """
+import json, sys, tempfile
+from builder.design.presets import load_preset
+from builder.runs.ray_connect import RayUnreachable, connect
+from builder.runs.ray_executor import RayExecutor
+from builder.runs.store import RunStore
+from tests.builder.ray_head import kill_now, local_head
+from tests.builder.test_worker import drain
+
+workspace = sys.argv[1]
+with local_head(cpus=1) as address:
+    connect(address)
+    handle = RayExecutor(address).start(load_preset("mlp_moons"), workspace, epochs=500)
+    drain(handle, lambda e: e["type"] == "epoch" and e["epoch"] == 2)
+    kill_now(address)
+    last = drain(handle, lambda e: e["type"] in ("done", "error"))[-1]
+    try:
+        RayExecutor(address).start(load_preset("mlp_moons"), workspace)
+        refused = None
+    except RayUnreachable as exc:
+        refused = str(exc)
+    store = RunStore(workspace)
+    print(json.dumps({
+        "last": {k: last.get(k) for k in ("type", "status")},
+        "run": store.get_run(handle.run_id)["status"],
+        "epochs": [m["epoch"] for m in store.metrics(handle.run_id)],
+        "runs": len(store.list_runs()),
+        "refused": refused,
+    }))
+"""
+
+
+def test_a_cluster_whose_head_dies_interrupts_its_runs_and_refuses_new_ones(tmp_path):
+    # In a process of its own: this one stays connected to the module's cluster.
+    done = subprocess.run(
+        [sys.executable, "-c", HEAD_DIES, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["last"] == {"type": "done", "status": "interrupted"}
+    assert seen["run"] == "interrupted" and seen["epochs"][:2] == [1, 2]
+    assert seen["runs"] == 1  # the refused start recorded nothing
+    assert seen["refused"].startswith("cannot reach the Ray cluster at 127.0.0.1:")
+
+
 def _cli(args, tmp_path, address):
     design = tmp_path / "design.json"
     design.write_text(json.dumps(load_preset("mlp_moons").to_dict()))
