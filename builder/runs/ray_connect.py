@@ -74,7 +74,7 @@ def connect(address: str | None = None) -> str:
                     f"this process already uses the Ray cluster at {_connected_to}, not "
                     f"{address}; set {ADDRESS_ENV} to one cluster"
                 )
-            if _head_answers():
+            if head_answers():
                 return address
             _disconnect()  # the head went away: connect afresh once one answers again
         _check_reachable(address)
@@ -89,7 +89,7 @@ def connect(address: str | None = None) -> str:
         return address
 
 
-def _head_answers() -> bool:
+def head_answers() -> bool:
     """Whether the connected cluster's head still takes connections (True when unknown)."""
     try:
         target = host_and_port(ray.get_runtime_context().gcs_address)

@@ -23,7 +23,7 @@ from builder.data.uploads import uploads_dir
 from builder.design.spec import load_design
 from builder.runs.events import drain
 from builder.runs.ray_actor import RunActor
-from builder.runs.ray_connect import connect, has_gpus
+from builder.runs.ray_connect import connect, has_gpus, head_answers
 from builder.runs.ray_job import pack_job
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore, StoreError
@@ -126,8 +126,11 @@ class RayRunHandle:
                 if pending is None:
                     pending = self.actor.take.remote(TAKE_WAIT_S)
                 ready, _ = ray.wait([pending], timeout=CHECK_EVERY_S)
-                if not ready:
-                    continue  # the actor is still queued for resources, or starting up
+                if not ready:  # the actor is queued for resources, or starting up
+                    if not head_answers():  # ...or the cluster is gone, and it never will
+                        self._lost(ConnectionError("the cluster's head stopped answering"))
+                        break
+                    continue
                 pending = None
                 try:
                     events, ended = ray.get(ready[0])

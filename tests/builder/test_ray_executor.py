@@ -127,6 +127,18 @@ def test_a_stop_while_the_actor_starts_up_is_a_stop(cluster, tmp_path):
     assert wait_for_all_cpus() == CPUS
 
 
+def test_a_run_waits_for_cpus_another_run_frees(cluster, tmp_path):
+    first = RayExecutor(cluster).start(load_preset("mlp_moons"), tmp_path, epochs=500)
+    drain(first, lambda e: e["type"] == "epoch")
+    second = RayExecutor(cluster, cpus=CPUS).start(load_preset("mlp_moons"), tmp_path, epochs=1)
+    time.sleep(2.0)  # long enough for a free actor to start; this one has no CPUs to start on
+    assert second.poll() == [] and second.status == "starting" and second.alive
+    first.stop()
+    events = drain(second, lambda e: e["type"] in ("done", "error"))
+    assert events[0]["type"] == "start" and events[-1]["status"] == "finished", events[-1]
+    assert wait_for_all_cpus() == CPUS
+
+
 def test_a_killed_worker_leaves_the_run_interrupted_with_its_epochs(cluster, tmp_path):
     handle = RayExecutor(cluster).start(load_preset("mlp_moons"), tmp_path, epochs=500)
     drain(handle, lambda e: e["type"] == "epoch" and e["epoch"] == 2)
