@@ -141,6 +141,9 @@ class RayRunHandle:
                     self._receive(event)
                 if ended and not self._ended:
                     self._lost(None)
+        except Exception as exc:  # the run must still end with one last event
+            if not self._ended:
+                self._lost(exc)
         finally:
             self._free()
             self._finished.set()
@@ -148,7 +151,12 @@ class RayRunHandle:
     def _receive(self, event: dict) -> None:
         data = event.pop("weights_bytes", None)
         if data is not None:
-            event["weights_path"] = str(self._write_weights(data))
+            try:
+                event["weights_path"] = str(self._write_weights(data))
+            except OSError:  # a full disk here: the run goes on, this snapshot is not kept
+                if event["type"] == "checkpoint":
+                    return
+                event["weights_path"] = None
         try:
             self._record(event)
         except StoreError:
@@ -160,8 +168,11 @@ class RayRunHandle:
     def _write_weights(self, data: bytes) -> Path:
         path = self.out_dir / "weights.pt"
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # the page never reads half a file
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)  # the page never reads half a file
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     def _lost(self, exc: BaseException | None) -> None:
