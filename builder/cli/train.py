@@ -22,6 +22,7 @@ from builder.design.spec import load_design
 from builder.errors import DesignError
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore, StoreError, standard_json
+from builder.runs.worker import ray_executor
 from builder.training.control import RunControl
 from builder.training.runner import run_loop
 
@@ -170,10 +171,8 @@ def train_command(args) -> int:
 def _train_on_ray(args, design, started: float) -> int:
     """The same training as an actor on the Ray cluster at $NETBUILDER_RAY_ADDRESS; the store,
     metrics file and weights stay on this machine."""
-    from builder.runs import ray_executor  # deferred on purpose: ray is optional
-
     try:
-        handle = ray_executor.RayExecutor().start(
+        handle = ray_executor().start(
             design,
             args.workspace,
             epochs=args.epochs,
@@ -185,7 +184,7 @@ def _train_on_ray(args, design, started: float) -> int:
             device=args.device,
         )
         metrics = MetricsFile(handle.out_dir / "metrics.jsonl")
-    except (ConnectionError, ValueError, OSError) as exc:  # unreachable, too large, unwritable
+    except (ImportError, ConnectionError, ValueError, OSError) as exc:  # no Ray, unreachable...
         message = str(exc)
         if isinstance(exc, OSError) and exc.filename:
             message = f"cannot write {exc.filename}: {exc.strerror}"

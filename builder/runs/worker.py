@@ -192,9 +192,7 @@ def start_run(
         if process is not None:
             process.stdin.close()  # the spare local worker is not needed: it exits
         if chosen == "ray":
-            from builder.runs import ray_executor  # deferred on purpose: ray is optional
-
-            chosen = ray_executor.RayExecutor()
+            chosen = ray_executor()
         if not hasattr(chosen, "start"):
             raise ValueError(f'executor must be "local", "ray" or an executor, got {chosen!r}')
         options = {"epochs": epochs, "seed": seed, "loop": loop, "step_every": step_every}
@@ -225,6 +223,19 @@ def start_run(
     handle = RunHandle(run_id, process, store.root, out_dir)
     handle._send(encode_event(job))
     return _keep_handle(handle)
+
+
+def ray_executor(address: str | None = None):
+    """A builder.runs.ray_executor.RayExecutor; ImportError saying what to install without Ray."""
+    try:
+        from builder.runs import ray_executor  # deferred on purpose: ray is optional
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        raise ImportError(
+            'training on a Ray cluster needs Ray here: pip install "netbuilder[ray]"'
+        ) from None
+    return ray_executor.RayExecutor(address)
 
 
 def _keep_handle(handle):

@@ -283,3 +283,19 @@ def test_the_cli_says_when_the_cluster_is_unreachable(tmp_path):
     assert f"error: cannot reach the Ray cluster at {address}" in done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "error"
+
+
+def test_without_ray_installed_the_cli_says_what_to_install(tmp_path):
+    design = tmp_path / "design.json"
+    design.write_text(json.dumps(load_preset("mlp_moons").to_dict()))
+    without_ray = (
+        "import sys; sys.modules['ray'] = None; from builder.cli import main; "
+        f"sys.exit(main(['train', {str(design)!r}, '--executor', 'ray', '--workspace', "
+        f"{str(tmp_path)!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", without_ray], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert 'needs Ray here: pip install "netbuilder[ray]"' in done.stderr
+    assert RunStore(tmp_path).list_runs() == []
