@@ -9,6 +9,9 @@ so an orphaned run does not train forever.  The design trains with its own train
     handle = start_run(design, workspace)
     handle.poll()   # -> list of event dicts, never blocks
     handle.pause(); handle.resume(); handle.stop()
+
+`start_run(..., executor="ray")` trains the same job on a Ray cluster instead (ray_executor);
+`train_job` is the one training path of both.
 """
 
 from __future__ import annotations
@@ -228,14 +231,14 @@ def start_run(
 def ray_executor(address: str | None = None):
     """A builder.runs.ray_executor.RayExecutor; ImportError saying what to install without Ray."""
     try:
-        from builder.runs import ray_executor  # deferred on purpose: ray is optional
+        from builder.runs import ray_executor as ray_runs  # deferred on purpose: ray is optional
     except ModuleNotFoundError as exc:
         if exc.name != "ray":
             raise
         raise ImportError(
             'training on a Ray cluster needs Ray here: pip install "netbuilder[ray]"'
         ) from None
-    return ray_executor.RayExecutor(address)
+    return ray_runs.RayExecutor(address)
 
 
 def _keep_handle(handle):
