@@ -91,7 +91,9 @@ def local_head(cpus: int = 2):
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env["RAY_USAGE_STATS_ENABLED"] = "0"
     command = [
-        str(Path(sys.executable).parent / "ray"),
+        sys.executable,
+        "-m",
+        "ray.scripts.scripts",  # the `ray` command of this Python, wherever pip put its scripts
         "start",
         "--head",
         "--block",

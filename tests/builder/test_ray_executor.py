@@ -46,15 +46,20 @@ def cluster():
             ray.shutdown()
 
 
-def wait_for_all_cpus(timeout=30.0) -> float:
-    """The cluster's free CPUs once every run's actor is gone (Ray's view lags a kill a little)."""
+def wait_for_free_cpus(expected, timeout=30.0) -> float:
+    """The cluster's free CPUs once they are `expected` (Ray's view lags a start or a kill a
+    little), or what they are after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         free = ray.available_resources().get("CPU", 0)
-        if free == CPUS:
+        if free == expected:
             return free
         time.sleep(0.1)
     return ray.available_resources().get("CPU", 0)
+
+
+def wait_for_all_cpus() -> float:
+    return wait_for_free_cpus(CPUS)
 
 
 def test_a_run_streams_live_events_and_its_results_land_on_the_page_server(
@@ -99,7 +104,7 @@ def test_pause_resume_and_stop_free_the_runs_cpus(cluster, tmp_path):
     executor = RayExecutor(cluster)
     handle = executor.start(load_preset("lstm_sine"), tmp_path, epochs=200, step_every=1)
     drain(handle, lambda e: e["type"] == "step")
-    assert ray.available_resources().get("CPU", 0) == CPUS - 1  # one CPU, held while it trains
+    assert wait_for_free_cpus(CPUS - 1) == CPUS - 1  # one CPU, held while it trains
     handle.pause()
     drain(handle, lambda e: e.get("status") == "paused")
     assert handle.status == "paused" and handle.alive
