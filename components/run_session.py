@@ -9,11 +9,13 @@ goes through their folder, and a run started before a restart is rebuilt from th
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import streamlit as st
 
+from builder.runs.executor_env import EXECUTOR_ENV
 from builder.runs.live import ENDED, RunView, Snapshot
 from builder.runs.queue import RunQueue
 from builder.runs.store import RunStore
@@ -90,7 +92,10 @@ def _in_server() -> bool:
 
 
 def get_ready() -> None:
-    """Have a training process waiting, so Train answers at once (none while one trains)."""
+    """Have a training process waiting, so Train answers at once (none while one trains, and
+    none when runs train on a Ray cluster)."""
+    if os.environ.get(EXECUTOR_ENV, "local") != "local":
+        return
     try:
         prestart()
     except OSError:  # no spare: Train starts a process itself, a little slower

@@ -1,6 +1,7 @@
 """`python -m builder serve`: the app, with the run queue's limits given on the command line.
 
     python -m builder serve --max-runs 3 --runs-per-person 1 --port 8501
+    python -m builder serve --executor ray --ray-address HEAD_HOST:6379 --max-runs 30
 
 The limits reach the app through its environment (NETBUILDER_MAX_RUNS,
 NETBUILDER_RUNS_PER_PERSON), which is also how a service manager would set them.
@@ -13,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from builder.runs.executor_env import EXECUTOR_ENV, RAY_ADDRESS_ENV
 from builder.runs.queue import MAX_RUNS_VAR, PER_PERSON_VAR
 from builder.runs.workspace import ENV_VAR as WORKSPACE_VAR
 
@@ -40,6 +42,10 @@ def serve_command(args) -> int:
         env[MAX_RUNS_VAR] = str(args.max_runs)
     if args.runs_per_person:
         env[PER_PERSON_VAR] = str(args.runs_per_person)
+    if args.executor:
+        env[EXECUTOR_ENV] = args.executor
+    if args.ray_address:
+        env[RAY_ADDRESS_ENV] = args.ray_address
     if args.workspace:
         env[WORKSPACE_VAR] = str(Path(args.workspace).expanduser().resolve())
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port)]
@@ -68,6 +74,15 @@ def add_serve_command(subparsers) -> None:
         "--workspace",
         default=None,
         help="the folder that holds everyone's designs and runs (default ./workspace)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default=None,
+        help="where trainings run: local worker processes (default) or a Ray cluster",
+    )
+    p.add_argument(
+        "--ray-address", default=None, help="the Ray cluster: auto, HOST:PORT or ray://HOST:10001"
     )
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default=None, help="the address to listen on (default all)")

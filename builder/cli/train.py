@@ -22,6 +22,7 @@ from builder.design.spec import load_design
 from builder.errors import DesignError
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore, StoreError, standard_json
+from builder.runs.worker import ray_executor
 from builder.training.control import RunControl
 from builder.training.runner import run_loop
 
@@ -116,6 +117,8 @@ def train_command(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(json.dumps({"status": "error", "error": str(exc)}))
         return EXIT_UNREADABLE
+    if getattr(args, "executor", "local") == "ray":
+        return _train_on_ray(args, design, started)
     try:
         store = RunStore(args.workspace)
         if store.set_aside:
@@ -162,10 +165,69 @@ def train_command(args) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         metrics.close()
+    return _summary(ended, run_id, out, started, bool(interrupted))
+
+
+def _train_on_ray(args, design, started: float) -> int:
+    """The same training as an actor on the Ray cluster at $NETBUILDER_RAY_ADDRESS; the store,
+    metrics file and weights stay on this machine."""
+    try:
+        handle = ray_executor().start(
+            design,
+            args.workspace,
+            epochs=args.epochs,
+            seed=args.seed,
+            step_every=5,
+            threads=args.threads,
+            initial_weights=args.weights,
+            out_dir=args.out,
+            device=args.device,
+        )
+        metrics = MetricsFile(handle.out_dir / "metrics.jsonl")
+    except (ImportError, ConnectionError, ValueError, OSError) as exc:  # no Ray, unreachable...
+        message = str(exc)
+        if isinstance(exc, OSError) and exc.filename:
+            message = f"cannot write {exc.filename}: {exc.strerror}"
+        print(f"error: {message}", file=sys.stderr)
+        print(json.dumps({"status": "error", "error": message}))
+        return EXIT_FAILED
+    ended: dict = {}
+    sinks = (metrics, Progress(quiet=args.quiet), ended.update)
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        if interrupted:  # a second Ctrl-C: leave now (the cluster ends the run with us)
+            raise KeyboardInterrupt
+        interrupted.append(True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        stopping = False
+        while True:
+            alive = handle.alive  # read first: every event is queued before it turns False
+            for event in handle.poll():
+                for sink in sinks:
+                    sink(event)
+            if not alive:
+                break
+            if interrupted and not stopping:
+                stopping = True
+                print("\nstopping after this step (Ctrl-C again to quit at once)", file=sys.stderr)
+                handle.stop(timeout=30)
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        metrics.close()
+    return _summary(ended, handle.run_id, handle.out_dir, started, bool(interrupted))
+
+
+def _summary(ended: dict, run_id: int, out: Path, started: float, interrupted: bool) -> int:
+    """Print the run's summary as the last line of stdout; returns the exit code."""
     summary = {"status": ended.get("status", "error"), "run_id": run_id, "out": str(out)}
-    if ended.get("type") == "error":
-        print(f"error: {ended.get('message')}", file=sys.stderr)
-        summary["error"] = ended.get("message")
+    if ended.get("type") == "error" or ended.get("status") == "interrupted":
+        message = ended.get("message") or ended.get("note")
+        print(f"error: {message}", file=sys.stderr)
+        summary["error"] = message
         print(json.dumps(summary))
         return EXIT_FAILED
     final = dict(ended.get("final") or {})
@@ -200,6 +262,13 @@ def add_train_command(subparsers) -> None:
         type=_int_at_least(1),
         default=None,
         help="torch CPU threads (default: torch's)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where it trains: this process, or the Ray cluster at $NETBUILDER_RAY_ADDRESS "
+        '(pip install "netbuilder[ray]")',
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=train_command)

@@ -9,6 +9,9 @@ so an orphaned run does not train forever.  The design trains with its own train
     handle = start_run(design, workspace)
     handle.poll()   # -> list of event dicts, never blocks
     handle.pause(); handle.resume(); handle.stop()
+
+`start_run(..., executor="ray")` trains the same job on a Ray cluster instead (ray_executor);
+`train_job` is the one training path of both.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import torch
 from builder.data.uploads import uploads_dir
 from builder.design.spec import load_design
 from builder.runs.events import decode_event, drain, encode_event
+from builder.runs.executor_env import EXECUTOR_ENV
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore
-from builder.training.control import RunControl, error_message, load_loop
+from builder.training.control import LoopResult, RunControl, error_message, load_loop
 from builder.training.runner import run_loop
 
-_ACTIVE: dict[int, RunHandle] = {}
+_ACTIVE: dict = {}  # run id -> RunHandle, or an executor's handle
 _LOCK = threading.Lock()
 STOP_GRACE_S = 1.5
 
@@ -177,16 +181,38 @@ def start_run(
     initial_weights: str | Path | None = None,
     run_id: int | None = None,
     design_id: str | None = None,
-) -> RunHandle:
-    """Record a run in the workspace's store and start training it in a child process.
+    executor=None,
+):
+    """Record a run in the workspace's store and start training it; returns its handle.
 
     `run_id`: a run already recorded as queued (builder.runs.queue), which starts now;
     `design_id`: the design document a new record belongs to.
-
+    `executor`: where it trains: "local" (a child process of this one, the default), "ray"
+    (an actor on the Ray cluster at $NETBUILDER_RAY_ADDRESS, builder.runs.ray_executor), or an
+    object with that `start` method; None reads $NETBUILDER_EXECUTOR (default "local").
     `threads`: torch threads in the child; default all cores but one, which is left to the page.
     `process`: a worker started ahead of time and waiting for its job (builder.runs.warm_worker).
     """
     design = load_design(design)
+    chosen = executor or os.environ.get(EXECUTOR_ENV) or "local"
+    if chosen != "local":
+        if process is not None:
+            process.stdin.close()  # the spare local worker is not needed: it exits
+        if chosen == "ray":
+            chosen = ray_executor()
+        if not hasattr(chosen, "start"):
+            raise ValueError(f'executor must be "local", "ray" or an executor, got {chosen!r}')
+        options = {"epochs": epochs, "seed": seed, "loop": loop, "step_every": step_every}
+        handle = chosen.start(
+            design,
+            workspace,
+            threads=threads,
+            initial_weights=initial_weights,
+            run_id=run_id,
+            design_id=design_id,
+            **options,
+        )
+        return _keep_handle(handle)
     store = RunStore(workspace)
     if run_id is None:
         run_id = store.create_run(design, design_id=design_id)
@@ -210,10 +236,28 @@ def start_run(
     store.mark_started(run_id, process.pid)
     handle = RunHandle(run_id, process, store.root, out_dir)
     handle._send(encode_event(job))
+    return _keep_handle(handle)
+
+
+def ray_executor(address: str | None = None):
+    """A builder.runs.ray_executor.RayExecutor; ImportError saying what to install without Ray."""
+    try:
+        from builder.runs import ray_executor as ray_runs  # deferred on purpose: ray is optional
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        raise ImportError(
+            'training on a Ray cluster needs Ray here: pip install "netbuilder[ray]"'
+        ) from None
+    return ray_runs.RayExecutor(address)
+
+
+def _keep_handle(handle):
+    """Remember a started run's handle (get_handle), forgetting ended ones already drained."""
     with _LOCK:
         for old in [k for k, h in _ACTIVE.items() if not h.alive and h._queue.empty()]:
             _ACTIVE.pop(old, None)
-        _ACTIVE[run_id] = handle
+        _ACTIVE[handle.run_id] = handle
     return handle
 
 
@@ -236,9 +280,6 @@ def _child_main() -> int:
     if not first.strip():
         return 2
     job = decode_event(first)
-
-    if job.get("threads"):
-        torch.set_num_threads(int(job["threads"]))
     lock = threading.Lock()
 
     def send(event: dict) -> None:
@@ -250,8 +291,9 @@ def _child_main() -> int:
                 control.stop("interrupted")  # nobody is listening any more
 
     store = RunStore(job["workspace"])
-    run_id = int(job["run_id"])
-    control = RunControl([store.sink(run_id), send], step_every=job.get("step_every") or 10)
+    control = RunControl(
+        [store.sink(int(job["run_id"])), send], step_every=job.get("step_every") or 10
+    )
     control.add_sink(SamplesFile(Path(job["out_dir"]) / SAMPLES_FILE))  # a GAN's, at its end
 
     def listen() -> None:
@@ -268,14 +310,25 @@ def _child_main() -> int:
         control.stop("interrupted")
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
+    result = train_job(job, control)
+    events_out.flush()
+    sys.stderr.flush()
+    os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
+
+
+def train_job(job: dict, control: RunControl) -> LoopResult | None:
+    """The one training path of every executor (this module's child process, a Ray actor):
+    train the job's design into job["out_dir"], every event through `control`'s sinks, ending
+    with one `done` or `error` event. Never raises; None when the run failed."""
+    if job.get("threads"):
+        torch.set_num_threads(int(job["threads"]))
     try:
         design = load_design(job["design"])
         loop = load_loop(job["loop"]) if job.get("loop") else None
     except Exception as exc:  # a bad job still ends with one error event
-        store.finish_run(run_id, "error", error=error_message(exc))
-        send({"type": "error", "message": error_message(exc), "step": None, "epoch": None})
-        return 1
-    result = run_loop(
+        control.emit("error", message=error_message(exc), step=None, epoch=None)
+        return None
+    return run_loop(
         loop,
         design,
         control,
@@ -284,9 +337,6 @@ def _child_main() -> int:
         seed=job.get("seed"),
         **_train_options(job),
     )
-    events_out.flush()
-    sys.stderr.flush()
-    os._exit(0 if result is not None else 1)  # skip interpreter teardown: stop answers sooner
 
 
 def _train_options(job: dict) -> dict:
@@ -296,6 +346,8 @@ def _train_options(job: dict) -> dict:
     options = {"data_root": job.get("data_root")}
     if job.get("initial_weights"):
         options["initial_weights"] = job["initial_weights"]
+    if job.get("device"):
+        options["device"] = job["device"]
     return options
 
 
