@@ -268,6 +268,15 @@ def _classes_fix(design, model, shapes, num_classes):
     return [(f"classes:{out.id}", f"Set {out.id}.out_features to {num_classes}", fixed)]
 
 
+def _input_shape_fix(design, model, data_shape):
+    """An Input whose shape is not the data's sample shape."""
+    node = next((n for n in design.models[model].nodes if n.type == "Input"), None)
+    if node is None or list(node.params.get("shape") or []) == list(data_shape):
+        return []
+    fixed = set_param(design, model, node.id, shape=list(data_shape))
+    return [(f"inputshape:{node.id}", f"Set the Input shape to {fmt_shape(data_shape)}", fixed)]
+
+
 NODE_FIXES = (_flatten_fixes, _add_fixes, _kernel_fixes, _connect_fixes)
 
 
@@ -281,7 +290,8 @@ def find_fixes(
     """Every fix for the design's problems, in the order of the problems they answer.
 
     `num_classes` (a classification data set's class count) adds the output-size fix;
-    `input_shape` (the data's sample shape) is the shape a missing Input gets.
+    `input_shape` (the data's sample shape) adds the Input-shape fix and is the shape a missing
+    Input gets ([1, 8, 8] without it).
     """
     analysis = analysis if analysis is not None else analyze(design)
     found: list[Fix] = []
@@ -308,9 +318,14 @@ def find_fixes(
         for finder in NODE_FIXES:
             keep(model, node.id, finder(design, model, node, shapes))
     task = (design.training or {}).get("task", "classification")
-    if num_classes and task == "classification" and "model" in design.models:
-        fixes = _classes_fix(design, "model", analysis.shapes.get("model", {}), num_classes)
-        keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
+    if "model" in design.models and task != "gan":
+        if input_shape:
+            fixes = _input_shape_fix(design, "model", input_shape)
+            keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
+        if num_classes and task == "classification":
+            shapes = analysis.shapes.get("model", {})
+            fixes = _classes_fix(design, "model", shapes, num_classes)
+            keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
     return found
 
 

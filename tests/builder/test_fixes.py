@@ -212,3 +212,15 @@ def test_fixes_chain_until_the_design_is_clean():
     assert analyze(d).problems == []
     assert {"input", "flatten", "connect", "classes"} <= set(applied)
     assert runs(d, [1, 8, 8]).shape == (2, 10)
+
+
+def test_the_input_is_shaped_like_the_data():
+    d = design(
+        [("in", "Input", {"shape": [1, 8, 8]}), ("f", "Flatten", {}), ("d", "Dense", {})],
+        [("in", "f"), ("f", "d")],
+    )
+    assert find_fixes(d, input_shape=[1, 8, 8]) == []
+    fix = only_fix(d, "inputshape:", input_shape=[2])
+    assert fix.node_id == "in"
+    assert fix.design.models["model"].node("in").params["shape"] == [2]
+    assert analyze(fix.design).problems == []
