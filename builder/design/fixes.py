@@ -271,7 +271,7 @@ def _classes_fix(design, model, shapes, num_classes):
 def _input_shape_fix(design, model, data_shape):
     """An Input whose shape is not the data's sample shape."""
     node = next((n for n in design.models[model].nodes if n.type == "Input"), None)
-    if node is None or list(node.params.get("shape") or []) == list(data_shape):
+    if node is None or list(get_kind("Input").resolve(node.params)["shape"]) == list(data_shape):
         return []
     fixed = set_param(design, model, node.id, shape=list(data_shape))
     return [(f"inputshape:{node.id}", f"Set the Input shape to {fmt_shape(data_shape)}", fixed)]
