@@ -3,17 +3,23 @@ import { groupLook } from "./groups.js";
 
 export const KIND_MIME = "application/x-netbuilder-kind";
 
-export function matches(kind, query) {
+// How well a kind matches the search: 0 its name starts with it, 1 its name holds it,
+// 2 its group or help does; null no match. Enter adds the best match.
+export function rank(kind, query) {
   const q = query.trim().toLowerCase();
-  if (!q) return true;
-  return [kind.type, kind.group, kind.help].some((t) => (t || "").toLowerCase().includes(q));
+  const type = kind.type.toLowerCase();
+  if (!q || type.startsWith(q)) return 0;
+  if (type.includes(q)) return 1;
+  const rest = `${kind.group || ""} ${kind.help || ""}`.toLowerCase();
+  return rest.includes(q) ? 2 : null;
 }
 
 // Grouped list of every layer kind from the registry; drag onto the canvas, or click to add.
 // The search box filters it; Enter adds the first match.
 function PaletteImpl({ kinds, onAdd }) {
   const [query, setQuery] = useState("");
-  const shown = kinds.filter((k) => matches(k, query));
+  const shown = kinds.filter((k) => rank(k, query) !== null);
+  const best = shown.reduce((a, k) => (a && rank(a, query) <= rank(k, query) ? a : k), null);
   const groups = [];
   const byGroup = new Map();
   for (const k of shown) {
@@ -34,9 +40,9 @@ function PaletteImpl({ kinds, onAdd }) {
         value={query}
         onChange={(e) => setQuery(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === "Enter" && shown.length) {
+          if (e.key === "Enter" && best) {
             e.preventDefault();
-            onAdd(shown[0].type);
+            onAdd(best.type);
             setQuery("");
           } else if (e.key === "Escape") {
             setQuery("");
