@@ -304,17 +304,22 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
           >
             <Background gap={16} size={1} />
             <Controls showInteractive={false} />
-            <MiniMap
-              pannable
-              zoomable
-              nodeColor={minimapColor}
-              style={{ width: 160, height: 110 }}
-              ariaLabel="Minimap"
-            />
+            {nodes.length > 0 ? (
+              <MiniMap
+                pannable
+                zoomable
+                nodeColor={minimapColor}
+                style={{ width: 160, height: 110 }}
+                ariaLabel="Minimap"
+              />
+            ) : null}
           </ReactFlow>
         </DecorContext.Provider>
         {nodes.length === 0 ? (
-          <div className="nb-empty">Drag a layer here from the palette, or open a preset.</div>
+          <div className="nb-empty">
+            Drag a layer here from the palette (or search for it and press Enter), or start
+            from one of the Presets in the toolbar.
+          </div>
         ) : null}
         {menu ? (
           <div className="nb-menu" style={{ left: menu.left, top: menu.top }} data-context-menu>
