@@ -206,20 +206,25 @@ def render_model(model: str, state: Checked) -> None:
 def render_design_area() -> None:
     for model in ds.current_design().models:
         apply_canvas_state(model)
+    render_editor()
+
+
+def render_notices() -> None:
     notices = st.container()  # always there: elements below keep their place (no remount)
     for level, text in ds.pop_notices():
         if level in ("info", "success"):
             st.toast(md_escape(text), icon=":material/check:")
         else:
             getattr(notices, level)(md_escape(text))
-    render_editor()
 
 
 @st.fragment
 def render_editor() -> None:
-    """Toolbar, canvas and inspector: an edit reruns only this part of the page."""
+    """Toolbar, canvas and inspector: an edit (opening a file or preset included, from the
+    toolbar's popovers) reruns only this part of the page, so its notices show here."""
     for model in ds.current_design().models:
         apply_canvas_state(model)
+    render_notices()
     design = ds.current_design()
     state = checked(design, ds.current_analysis())
     render_toolbar(design, state)

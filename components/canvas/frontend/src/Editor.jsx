@@ -28,7 +28,7 @@ const NODE_TYPES = { layer: LayerNode };
 const EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
 const DELETE_KEYS = ["Backspace", "Delete"];
 const FIT = { padding: 0.15, maxZoom: 1.1, duration: 0 };
-const PASTE_STEP = 40;
+const PASTE_GAP = 40; // between an original and its copy
 const LABEL_STYLE = { fontSize: 12, fontFamily: "var(--st-code-font, monospace)" };
 const LABEL_BG = { fill: "var(--st-background-color, #fff)", fillOpacity: 0.9 };
 
@@ -206,13 +206,17 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     setMenu(null);
   }, [menu, flow]);
 
-  // Paste the copied nodes with fresh ids (params follow through `from`), each paste a step
-  // further off so copies never hide one another.
+  // Paste the copied nodes with fresh ids (params follow through `from`) beside the originals,
+  // each further paste one more step off, so copies never hide one another.
   const paste = useCallback(
     (copy) => {
       if (!copy || copy.nodes.length === 0) return;
       pastes.current += 1;
-      const made = pasteCopy(copy, takenIds(), PASTE_STEP * pastes.current);
+      const step = pastes.current;
+      const made = pasteCopy(copy, takenIds(), {
+        x: (copy.span + PASTE_GAP) * step,
+        y: PASTE_GAP * (step - 1),
+      });
       setNodes((ns) =>
         ns.map((n) => (n.selected ? { ...n, selected: false } : n)).concat(made.nodes),
       );

@@ -49,11 +49,15 @@ export function freshId(kind, taken) {
   }
 }
 
-// What Ctrl+C keeps: the selected nodes (kind, origin id, position) and the edges between them.
+// What Ctrl+C keeps: the selected nodes (kind, origin id, position), the edges between them,
+// and how wide they spread (copies are put beside the originals, not on top of them).
 export function copySelection(nodes, edges) {
   const picked = nodes.filter((n) => n.selected);
   const ids = new Set(picked.map((n) => n.id));
+  const left = Math.min(...picked.map((n) => n.position.x));
+  const right = Math.max(...picked.map((n) => n.position.x + (n.measured?.width ?? 170)));
   return {
+    span: picked.length ? right - left : 0,
     nodes: picked.map((n) => ({
       id: n.id,
       kind: n.data.kind,
@@ -74,7 +78,7 @@ export function pasteCopy(copy, taken, offset) {
     return {
       id,
       type: "layer",
-      position: { x: c.position.x + offset, y: c.position.y + offset },
+      position: { x: c.position.x + offset.x, y: c.position.y + offset.y },
       data: { kind: c.kind, from: c.from },
       selected: true,
     };
