@@ -96,7 +96,7 @@ def render_problems(state: Checked) -> None:
                     continue
                 offered.add(fix.id)
                 st.button(
-                    fix.label,
+                    md_escape(fix.label),  # it names nodes: user text, shown as written
                     key=f"nb_fix_{fix.id}",
                     on_click=apply,
                     args=(fix.id,),

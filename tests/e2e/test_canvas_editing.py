@@ -306,3 +306,21 @@ def test_the_canvas_follows_the_light_and_dark_theme(page, shot):
     background, text = _colors(page)
     assert _lightness(text) > 180
     shot("dark")
+
+
+def test_left_to_right_layout(page, shot):
+    open_preset(page, "mlp_moons")
+    ids = [n.id for n in load_preset("mlp_moons").models["model"].nodes]
+    wait_nodes(page, ids)
+    page.locator(".st-key-nb_direction").get_by_role("radio").nth(1).click()  # the → option
+    wait_idle(page)
+
+    def lefts():
+        return [node(page, n).bounding_box()["x"] for n in ids]
+
+    assert eventually(lambda: lefts() == sorted(lefts()) and len(set(lefts())) == len(ids))
+    tops = [node(page, n).bounding_box()["y"] for n in ids]
+    assert max(tops) - min(tops) < 5  # one row
+    assert node(page, "hidden1").locator(".react-flow__handle-left.target").count() == 1
+    assert node(page, "hidden1").locator(".react-flow__handle-right.source").count() == 1
+    shot("left-to-right")
