@@ -11,7 +11,7 @@ from builder.design.presets import list_presets, load_preset
 from components import design_state as ds
 from components.ui_text import md_escape
 
-COLUMNS = 2
+COLUMNS = 3
 PRESETS_POPOVER = "nb_presets_popover"  # the popover's open state
 
 
@@ -25,7 +25,7 @@ def render_presets() -> None:
     st.markdown("**Start from a preset**")
     columns = st.columns(COLUMNS)
     for i, preset in enumerate(presets):
-        with columns[i % COLUMNS].container(border=True, width=300):
+        with columns[i % COLUMNS].container(border=True, width=250):
             st.markdown(f"**{md_escape(preset['title'])}**")
             st.caption(md_escape(preset["description"]))
             st.button(
