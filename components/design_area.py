@@ -32,6 +32,10 @@ OPEN_POPOVER = "nb_open_popover"
 IMPORT_POPOVER = "nb_import_popover"
 POPOVERS = (OPEN_POPOVER, IMPORT_POPOVER, PRESETS_POPOVER, PROBLEMS_POPOVER)
 POPOVER_REV = "nb_popover_rev"
+HISTORY_BUTTONS = (
+    ("undo", ds.undo, ds.can_undo, "Ctrl+Z"),
+    ("redo", ds.redo, ds.can_redo, "Ctrl+Shift+Z"),
+)
 
 
 def canvas_key(model: str) -> str:
@@ -120,22 +124,15 @@ def render_toolbar(design: Design, state: Checked) -> None:
             "Presets", icon=":material/auto_awesome:", key=PRESETS_POPOVER, on_change="rerun"
         ):
             render_presets()
-        st.button(
-            "",
-            on_click=ds.undo,
-            disabled=not ds.can_undo(),
-            icon=":material/undo:",
-            key="nb_undo_btn",
-            help="Undo (Ctrl+Z on the canvas)",
-        )
-        st.button(
-            "",
-            on_click=ds.redo,
-            disabled=not ds.can_redo(),
-            icon=":material/redo:",
-            key="nb_redo_btn",
-            help="Redo (Ctrl+Shift+Z on the canvas)",
-        )
+        for name, action, possible, keys in HISTORY_BUTTONS:
+            st.button(
+                "",  # icon only: the toolbar stays one row at 1280 px
+                on_click=action,
+                disabled=not possible(),
+                icon=f":material/{name}:",
+                key=f"nb_{name}_btn",
+                help=f"{name.title()} ({keys} on the canvas)",
+            )
         st.button(
             "Auto-layout",
             on_click=_auto_layout,

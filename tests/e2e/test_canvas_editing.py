@@ -95,6 +95,19 @@ def test_lenet_from_the_palette_only(page, shot):
     # each edge carries the shape its source outputs
     labels = page.locator(".react-flow__edge-text").all_text_contents()
     assert sorted(labels) == sorted(expected[n] for n in chain[:-1])
+    # readable at 100 %: no text on a node, an edge or the palette is under 12 px
+    sizes = page.eval_on_selector_all(
+        ".nb-node *, .nb-palette *, .react-flow__edge-text",
+        "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert sizes and min(sizes) >= 12
+    # colour-coded by group: a convolution, a pooling and a core layer each look different
+    tops = {
+        n: node(page, n).evaluate("e => getComputedStyle(e).borderTopColor")
+        for n in ["conv2d1", "maxpool2d1", "dense1"]
+    }
+    assert len(set(tops.values())) == 3, tops
+    assert node(page, "conv2d1").get_attribute("data-group") == "Convolution"
     shot("lenet")
 
 
