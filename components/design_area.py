@@ -112,7 +112,7 @@ def render_toolbar(design: Design, state: Checked) -> None:
             args=(key,),
             label_visibility="collapsed",
             placeholder="Design name",
-            width=180,
+            width=150,
         )
         st.button("New", on_click=_new, icon=":material/add:", key="nb_new_btn")
         with st.popover("Open", icon=":material/folder_open:", key=OPEN_POPOVER, on_change="rerun"):

@@ -16,7 +16,8 @@ PRESETS_POPOVER = "nb_presets_popover"  # the popover's open state
 
 
 def open_preset(name: str, title: str) -> None:
-    ds.replace_design(load_preset(name))  # a new revision: the toolbar closes the popover
+    ds.replace_design(load_preset(name))
+    st.session_state[PRESETS_POPOVER] = False  # also when it was open already (no new revision)
     ds.notify("success", f"Opened the preset “{title}”. Undo brings back the previous design.")
 
 

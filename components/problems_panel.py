@@ -73,7 +73,7 @@ def apply(fix_id: str) -> None:
 def _label(shown: Analysis) -> tuple[str, str]:
     count = len(shown.problems)
     if not count:
-        return f"No problems · {shown.total_params:,} params", ":material/check_circle:"
+        return "No problems", ":material/check_circle:"  # short: the toolbar stays one row
     return f"{count} problem{'s' if count != 1 else ''}", ":material/error:"
 
 

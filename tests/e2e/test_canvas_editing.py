@@ -20,6 +20,7 @@ from tests.e2e.canvas_helpers import (
     shape_of,
     upload,
     wait_nodes,
+    wait_popover_closed,
 )
 from tests.e2e.conftest import wait_idle
 
@@ -91,7 +92,11 @@ def test_lenet_from_the_palette_only(page, shot):
         "dense2": "[10]",
     }
     assert eventually(lambda: {n: shape_of(page, n) for n in chain} == expected)
-    assert eventually(lambda: "No problems · 13,706 params" in problems_label(page))
+    assert eventually(lambda: "No problems" in problems_label(page))
+    body = open_popover(page, "nb_problems_popover")
+    assert "13,706 trainable parameters" in body.inner_text()
+    page.keyboard.press("Escape")
+    wait_popover_closed(page)
     # each edge carries the shape its source outputs
     labels = page.locator(".react-flow__edge-text").all_text_contents()
     assert sorted(labels) == sorted(expected[n] for n in chain[:-1])

@@ -55,6 +55,10 @@ def test_the_canvas_is_in_view_on_load(browser, app_server, width, height):
         assert box["width"] >= 0.5 * width, box
         toolbar = page.locator(".st-key-nb_toolbar").bounding_box()
         assert toolbar["height"] <= 60, toolbar  # one slim row
+        open_preset(page, "lenet_digits")  # a design without problems: still one row
+        toolbar = page.locator(".st-key-nb_toolbar").bounding_box()
+        assert toolbar["height"] <= 60, toolbar
+        assert page.locator("[data-canvas]").bounding_box()["y"] == box["y"]
         assert not outside and not page.errors
     finally:
         context.close()
