@@ -342,3 +342,21 @@ def test_left_to_right_layout(page, shot):
     assert node(page, "hidden1").locator(".react-flow__handle-left.target").count() == 1
     assert node(page, "hidden1").locator(".react-flow__handle-right.source").count() == 1
     shot("left-to-right")
+
+
+def test_a_gan_layer_copied_in_one_model_pastes_into_the_other(page, shot):
+    open_preset(page, "mlp_gan_digits")
+    wait_nodes(page, ["noise", "g1", "g2", "g_out", "g_image"])
+    select(page, "g1")
+    page.keyboard.press("Control+c")
+    page.get_by_role("tab", name="Discriminator").click()
+    wait_idle(page)
+    disc = ["image", "d_flat", "d1", "d2", "d_out"]
+    wait_nodes(page, disc)
+    page.locator("[data-canvas] .react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+v")
+    wait_idle(page)
+    # a fresh id in the whole design (dense1 is free in both models), g1's params with it
+    assert sorted(wait_nodes(page, [*disc, "dense1"])) == sorted([*disc, "dense1"])
+    assert eventually(lambda: summary(page, "dense1") == "out_features=128, leaky_relu")
+    shot("pasted-into-discriminator")

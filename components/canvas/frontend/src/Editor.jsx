@@ -32,6 +32,9 @@ const PASTE_GAP = 40; // between an original and its copy
 const LABEL_STYLE = { fontSize: 12, fontFamily: "var(--st-code-font, monospace)" };
 const LABEL_BG = { fill: "var(--st-background-color, #fff)", fillOpacity: 0.9 };
 
+// What Ctrl+C copied, shared by every canvas of the page: a GAN's layers paste across models.
+const clipboard = { copy: null };
+
 // Keys typed into a text field belong to the field, not to the canvas.
 const inField = (e) => /^(INPUT|TEXTAREA|SELECT)$/.test(e.target?.tagName || "");
 
@@ -57,7 +60,6 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   const pendingFit = useRef(false);
   const measured = useNodesInitialized();
 
-  const clipboard = useRef(null);
   const pastes = useRef(0);
   const direction = data.direction === "LR" ? "LR" : "TB";
 
@@ -234,7 +236,7 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
         if (copy.nodes.length === 0) return;
         e.preventDefault();
         if (key === "c") {
-          clipboard.current = copy;
+          clipboard.copy = copy;
           pastes.current = 0;
         } else {
           pastes.current = 0;
@@ -244,7 +246,7 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
       }
       if (key === "v") {
         e.preventDefault();
-        paste(clipboard.current);
+        paste(clipboard.copy);
         return;
       }
       let type = null;
