@@ -263,22 +263,24 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   // Fill the window below wherever the page put the canvas, never shorter than min_height.
   const editor = useRef(null);
   const [height, setHeight] = useState(data.min_height || 600);
-  useLayoutEffect(() => {
-    const fit = () => {
-      const el = editor.current;
-      if (!el) return;
-      const top = el.getBoundingClientRect().top + window.scrollY;
-      const room = Math.floor(window.innerHeight - top - (data.bottom_margin ?? 16));
-      setHeight(Math.max(data.min_height || 600, room));
-    };
-    fit();
-    window.addEventListener("resize", fit);
-    const late = setTimeout(fit, 300); // the page above may still be settling
-    return () => {
-      window.removeEventListener("resize", fit);
-      clearTimeout(late);
-    };
+  const fitWindow = useCallback(() => {
+    const el = editor.current;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    const room = Math.floor(window.innerHeight - top - (data.bottom_margin ?? 16));
+    setHeight(Math.max(data.min_height || 600, room));
   }, [data.min_height, data.bottom_margin]);
+  useLayoutEffect(() => {
+    fitWindow();
+    window.addEventListener("resize", fitWindow);
+    return () => window.removeEventListener("resize", fitWindow);
+  }, [fitWindow]);
+  // After each rerun the page above may have changed (a notice came or went): measure again,
+  // once it has settled.
+  useEffect(() => {
+    const late = setTimeout(fitWindow, 300);
+    return () => clearTimeout(late);
+  }, [data, fitWindow]);
 
   return (
     <div className="nb-editor" ref={editor} style={{ height: `${height}px` }} data-direction={direction} onKeyDown={onKeyDown}>
