@@ -16,6 +16,7 @@ import networkx as nx
 
 from builder.design.shapes import Analysis, analyze
 from builder.design.spec import Design, Graph, Node
+from builder.errors import ShapeError
 from builder.layers.registry import fmt_shape, get_kind
 
 IMAGE_RANK = 3
@@ -81,22 +82,45 @@ def _inbound(graph: Graph, node_id: str) -> list[str]:
     return [s for s, t in graph.edges if t == node_id]
 
 
-def _flatten_fixes(design, model, node, shapes):
-    """A Dense (or any kind that wants vectors) fed an image: insert Flatten before it."""
+def _accepts(kind, shape, params) -> bool:
+    """Whether the kind's own shape rule takes an input of `shape` (nothing is built)."""
+    try:
+        kind.shape([tuple(shape)], params)
+    except ShapeError:
+        return False
+    return True
+
+
+def _square_image(size: int) -> list[int] | None:
+    """[1, s, s] when `size` values make one square channel, else None (no obvious shape)."""
+    side = math.isqrt(size)
+    return [1, side, side] if side * side == size and side > 1 else None
+
+
+def _rank_fixes(design, model, node, shapes):
+    """A layer fed the wrong rank: Flatten an image for a layer that takes vectors, or Reshape
+    a square-sized vector to one channel for a layer that takes images. Offered only when the
+    layer's own shape rule refuses what it gets and takes what the fix gives it."""
+    kind = get_kind(node.type)
     sources = _inbound(design.models[model], node.id)
-    if node.type != "Dense" or len(sources) != 1:
+    if kind is None or kind.inputs != "one" or len(sources) != 1:
         return []
     shape = shapes.get(sources[0])
-    if shape is None or len(shape) != IMAGE_RANK:
+    params = kind.resolve(node.params)
+    if shape is None or _accepts(kind, shape, params):
         return []
-    flat = Node(fresh_id(design, "flatten"), "Flatten", {})
-    return [
-        (
-            f"flatten:{node.id}",
-            f"Insert Flatten before {node.id} ({fmt_shape(shape)} → [{math.prod(shape)}])",
-            insert_between(design, model, sources[0], node.id, flat),
-        )
-    ]
+    source = sources[0]
+    if len(shape) == IMAGE_RANK and _accepts(kind, [math.prod(shape)], params):
+        flat = Node(fresh_id(design, "flatten"), "Flatten", {})
+        label = f"Insert Flatten before {node.id} ({fmt_shape(shape)} → [{math.prod(shape)}])"
+        return [(f"flatten:{node.id}", label, insert_between(design, model, source, node.id, flat))]
+    image = _square_image(shape[0]) if len(shape) == 1 else None
+    if image and _accepts(kind, image, params):
+        reshape = Node(fresh_id(design, "reshape"), "Reshape", {"shape": image})
+        label = f"Insert Reshape before {node.id} ({fmt_shape(shape)} → {fmt_shape(image)})"
+        fixed = insert_between(design, model, source, node.id, reshape)
+        return [(f"reshape:{node.id}", label, fixed)]
+    return []
 
 
 def _stride_to(size: int, target: int) -> int | None:
@@ -277,7 +301,7 @@ def _input_shape_fix(design, model, data_shape):
     return [(f"inputshape:{node.id}", f"Set the Input shape to {fmt_shape(data_shape)}", fixed)]
 
 
-NODE_FIXES = (_flatten_fixes, _add_fixes, _kernel_fixes, _connect_fixes)
+NODE_FIXES = (_rank_fixes, _add_fixes, _kernel_fixes, _connect_fixes)
 
 
 def find_fixes(

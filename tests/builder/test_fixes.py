@@ -224,3 +224,37 @@ def test_the_input_is_shaped_like_the_data():
     assert fix.node_id == "in"
     assert fix.design.models["model"].node("in").params["shape"] == [2]
     assert analyze(fix.design).problems == []
+
+
+def test_a_square_vector_is_reshaped_for_a_convolution():
+    d = design(
+        [
+            ("in", "Input", {"shape": [64]}),
+            ("c", "Conv2d", {"padding": 1}),
+            ("f", "Flatten", {}),
+            ("d", "Dense", {"out_features": 10}),
+        ],
+        [("in", "c"), ("c", "f"), ("f", "d")],
+    )
+    fix = only_fix(d, "reshape:")
+    assert fix.node_id == "c"
+    assert fix.design.models["model"].node("reshape1").params == {"shape": [1, 8, 8]}
+    assert analyze(fix.design).problems == []
+    assert runs(fix.design, [64]).shape == (2, 10)
+
+
+def test_no_rank_fix_without_an_obvious_shape():
+    d = design(
+        [("in", "Input", {"shape": [10]}), ("c", "Conv2d", {})],  # 10 values: no square image
+        [("in", "c")],
+    )
+    assert not [f for f in find_fixes(d) if f.id.startswith(("reshape:", "flatten:"))]
+
+
+def test_an_image_into_a_recurrent_layer_is_not_flattened():
+    d = design(
+        [("in", "Input", {"shape": [1, 8, 8]}), ("r", "LSTM", {})],
+        [("in", "r")],
+    )
+    assert any(p.node_id == "r" for p in analyze(d).problems)
+    assert not [f for f in find_fixes(d) if f.id.startswith("flatten:")]
