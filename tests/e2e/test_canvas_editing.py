@@ -124,6 +124,16 @@ FLATTEN = {  # a Dense fed an image
     ],
     "edges": [["in", "c"], ["c", "d"]],
 }
+RESHAPE = {  # a convolution fed a vector of 64 values
+    "nodes": [
+        {"id": "in", "type": "Input", "params": {"shape": [1, 8, 8]}},
+        {"id": "f0", "type": "Flatten", "params": {}},
+        {"id": "c", "type": "Conv2d", "params": {"padding": 1}},
+        {"id": "f", "type": "Flatten", "params": {}},
+        {"id": "d", "type": "Dense", "params": {"out_features": 10}},
+    ],
+    "edges": [["in", "f0"], ["f0", "c"], ["c", "f"], ["f", "d"]],
+}
 PROJECT = {  # a residual Add whose shortcut has fewer channels
     "nodes": [
         {"id": "in", "type": "Input", "params": {"shape": [1, 8, 8]}},
@@ -190,6 +200,7 @@ def click_fix(page, node_id: str, fix_id: str) -> None:
 CASES = [
     # design, node with the button, fix id, node whose shape shows the fix worked, its shape
     ("flatten", FLATTEN, "d", "flatten:d", "d", "[10]"),
+    ("reshape", RESHAPE, "c", "reshape:c", "c", "[16, 8, 8]"),
     ("project", PROJECT, "add", "project:add", "d", "[10]"),
     ("pad", KERNEL, "c", "pad:c", "c", "[16, 2, 2]"),
     ("kernel", KERNEL, "c", "kernel:c", "c", "[16, 1, 1]"),
