@@ -25,13 +25,18 @@ OFFSET = 90  # how far a node a fix inserts sits from its neighbours (canvas pix
 
 @dataclass(frozen=True)
 class Fix:
-    """One edit that answers one problem; `id` is what the page's button sends back."""
+    """One edit that answers one problem; `id` is what the page's button sends back.
+
+    `node_id` is the node the problem is pinned to (None: the model's); `on_node` is the node
+    whose canvas button offers the fix (for a missing Input: the layer it will feed).
+    """
 
     id: str
     model: str
     node_id: str | None
     label: str
     design: Design
+    on_node: str | None = None
 
 
 def fresh_id(design: Design, base: str) -> str:
@@ -252,10 +257,12 @@ def _connect_fixes(design, model, node, shapes):
 
 
 def _input_fix(design, model, input_shape):
-    """No Input: add one, shaped like the data, feeding the first layer nothing feeds."""
+    """No Input: add one, shaped like the data, feeding the first layer nothing feeds.
+
+    Returns the fix (or none) and the layer the new Input feeds."""
     graph = design.models[model]
     if any(n.type == "Input" for n in graph.nodes):
-        return []
+        return [], None
     fed = {t for _, t in graph.edges}
     roots = [n for n in graph.nodes if n.id not in fed and get_kind(n.type) is not None]
     node = Node(fresh_id(design, "input"), "Input", {"shape": list(input_shape)})
@@ -269,7 +276,8 @@ def _input_fix(design, model, input_shape):
         layout[node.id] = [0, 0]
     fixed = replace(design.with_model(model, Graph([node, *graph.nodes], edges)), layout=layout)
     target = f" into {roots[0].id}" if roots else ""
-    return [(f"input:{model}", f"Add an Input {fmt_shape(input_shape)}{target}", fixed)]
+    label = f"Add an Input {fmt_shape(input_shape)}{target}"
+    return [(f"input:{model}", label, fixed)], roots[0].id if roots else None
 
 
 def _output_node(graph: Graph) -> Node | None:
@@ -321,11 +329,11 @@ def find_fixes(
     found: list[Fix] = []
     seen: set[str] = set()
 
-    def keep(model, node_id, items):
+    def keep(model, node_id, items, on_node=None):
         for fix_id, label, fixed in items:
             if fix_id not in seen and fixed != design:
                 seen.add(fix_id)
-                found.append(Fix(fix_id, model, node_id, label, fixed))
+                found.append(Fix(fix_id, model, node_id, label, fixed, on_node or node_id))
 
     for problem in analysis.problems:
         model = problem.model
@@ -334,7 +342,8 @@ def find_fixes(
             continue
         shapes = analysis.shapes.get(model, {})
         if problem.node_id is None:
-            keep(model, None, _input_fix(design, model, input_shape or [1, 8, 8]))
+            items, feeds = _input_fix(design, model, input_shape or [1, 8, 8])
+            keep(model, None, items, on_node=feeds)
             continue
         node = graph.node(problem.node_id)
         if node is None:

@@ -191,8 +191,8 @@ def canvas_data(
     fallback = auto_positions(graph, direction)
     node_fixes: dict[str, list[dict]] = {}
     for fix in fixes or []:
-        if fix.model == model and fix.node_id is not None:
-            node_fixes.setdefault(fix.node_id, []).append({"id": fix.id, "label": fix.label})
+        if fix.model == model and fix.on_node is not None:
+            node_fixes.setdefault(fix.on_node, []).append({"id": fix.id, "label": fix.label})
     nodes = []
     for node in graph.nodes:
         x, y = position(design.layout, node.id) or fallback[node.id]

@@ -154,6 +154,7 @@ def test_a_missing_input_is_added_with_the_data_shape():
         layout={"c": [40, 200]},
     )
     fix = only_fix(d, "input:", input_shape=[1, 8, 8])
+    assert fix.node_id is None and fix.on_node == "c"  # the problem is the model's; c shows it
     fixed = fix.design
     assert fixed.models["model"].nodes[0] == Node("input1", "Input", {"shape": [1, 8, 8]})
     assert ("input1", "c") in fixed.models["model"].edges

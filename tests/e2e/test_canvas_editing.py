@@ -226,6 +226,8 @@ def test_each_fix_is_one_click_and_one_undo(page, shot):
     # A missing Input has no node to pin a button to: its fix is in the problems list.
     open_graph(page, "no-input", NO_INPUT)
     assert "2 problems" in problems_label(page)  # no Input, so nothing feeds f
+    # the fix shows on the layer the new Input will feed, and in the problems list
+    assert node(page, "f").locator('[data-fix="input:model"]').count() == 1
     body = open_popover(page, "nb_problems_popover")
     assert "has no Input node" in body.inner_text()
     shot("no-input")
