@@ -1,5 +1,7 @@
 """Network builder: page layout and routing only; each area lives in components/."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from builder.runs.store import StoreError
@@ -10,7 +12,14 @@ from components.person import require_person
 from components.runs_panel import render_runs_area
 from components.train_area import render_train_area
 
-st.set_page_config(page_title="Network builder", page_icon=":material/hub:", layout="wide")
+# The icon is a file the app serves itself: a ":material/…" icon is fetched from a font host,
+# and the page must load nothing from outside its own server.
+FAVICON = Path(__file__).parent / "components" / "assets" / "favicon.png"
+st.set_page_config(page_title="Network builder", page_icon=str(FAVICON), layout="wide")
+# Narrow side margins (the top one clears the header): the canvas gets the window.
+st.html(
+    "<style>.stMainBlockContainer{padding:3.75rem 1.5rem 1rem}</style>",
+)
 
 if not require_person():  # the browser's key, or signing in, reruns the page
     st.stop()

@@ -1,4 +1,8 @@
-"""The Design area: toolbar, presets, problems, the canvas (one per model) and the inspector."""
+"""The Design area: one slim toolbar over the canvas (one per model), with the inspector beside it.
+
+Presets, opening a file and importing float over the canvas in the toolbar's popovers, so the
+canvas is in view from the first load.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,37 @@ from components.canvas.bridge import apply_canvas_graph, canvas_data, with_posit
 from components.design_io import render_open, render_save
 from components.import_panel import render_import
 from components.inspector import render_inspector
-from components.my_designs import render_my_designs, render_share
-from components.presets_gallery import PRESETS_OPEN, render_presets
+from components.my_designs import (
+    MY_DESIGNS_POPOVER,
+    SHARE_POPOVER,
+    render_my_designs,
+    render_share,
+)
+from components.presets_gallery import PRESETS_POPOVER, render_presets
+from components.problems_panel import POPOVER as PROBLEMS_POPOVER
+from components.problems_panel import Checked, checked, render_problems
+from components.problems_panel import apply as apply_fix
 from components.ui_text import md_escape
 
 MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
 APPLIED = "nb_applied"
-PROBLEMS_HEIGHT = 130
+DIRECTION = "nb_direction"
+DIRECTION_LABELS = {"TB": ":material/south:", "LR": ":material/east:"}
+OPEN_POPOVER = "nb_open_popover"
+IMPORT_POPOVER = "nb_import_popover"
+POPOVERS = (
+    OPEN_POPOVER,
+    IMPORT_POPOVER,
+    PRESETS_POPOVER,
+    PROBLEMS_POPOVER,
+    MY_DESIGNS_POPOVER,
+    SHARE_POPOVER,
+)
+POPOVER_REV = "nb_popover_rev"
+HISTORY_BUTTONS = (
+    ("undo", ds.undo, ds.can_undo, "Ctrl+Z"),
+    ("redo", ds.redo, ds.can_redo, "Ctrl+Shift+Z"),
+)
 
 
 def canvas_key(model: str) -> str:
@@ -49,6 +77,8 @@ def _on_action(model: str) -> None:
         ds.undo()
     elif kind == "redo":
         ds.redo()
+    elif kind == "fix" and isinstance(action.get("id"), str):
+        apply_fix(action["id"])
 
 
 def _rename(key: str) -> None:
@@ -56,53 +86,82 @@ def _rename(key: str) -> None:
         ds.rename_open(str(st.session_state.get(key) or ""))
 
 
+def direction() -> str:
+    return st.session_state.get(DIRECTION) or "TB"
+
+
 def _auto_layout() -> None:
-    ds.commit(with_positions(ds.current_design(), relayout=True), reset=True, fit=True)
+    relaid = with_positions(ds.current_design(), relayout=True, direction=direction())
+    ds.commit(relaid, reset=True, fit=True)
 
 
-def render_toolbar(design: Design) -> None:
-    cols = st.columns([3, 1.3, 1.3, 1, 1, 1.4, 1], vertical_alignment="bottom")
-    key = ds.widget_key("name")
-    cols[0].text_input("Design name", value=design.name, key=key, on_change=_rename, args=(key,))
-    with cols[1]:
+def _new() -> None:
+    ds.new_design()
+    ds.notify("success", "Started a new design. Your previous one is kept in My designs.")
+
+
+def _close_popovers_on_new_revision() -> None:
+    """A popover that opened a design (file, preset, import) closes once the design changed."""
+    if st.session_state.get(POPOVER_REV) != ds.revision():
+        st.session_state[POPOVER_REV] = ds.revision()
+        for key in POPOVERS:
+            st.session_state[key] = False
+
+
+def render_toolbar(design: Design, state: Checked) -> None:
+    """One slim row over the canvas; what opens things floats over it (popovers)."""
+    _close_popovers_on_new_revision()
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="nb_toolbar"):
+        key = ds.widget_key("name")
+        st.text_input(
+            "Design name",
+            value=design.name,
+            key=key,
+            on_change=_rename,
+            args=(key,),
+            label_visibility="collapsed",
+            placeholder="Design name",
+            width=150,
+        )
+        st.button("New", on_click=_new, icon=":material/add:", key="nb_new_btn")
         render_my_designs()
-    with cols[2]:
-        render_share()
-    cols = cols[2:]
-    cols[1].button(
-        "Undo",
-        on_click=ds.undo,
-        disabled=not ds.can_undo(),
-        icon=":material/undo:",
-        key="nb_undo_btn",
-    )
-    cols[2].button(
-        "Redo",
-        on_click=ds.redo,
-        disabled=not ds.can_redo(),
-        icon=":material/redo:",
-        key="nb_redo_btn",
-    )
-    cols[3].button(
-        "Auto-layout", on_click=_auto_layout, icon=":material/account_tree:", key="nb_layout_btn"
-    )
-    with cols[4]:
+        with st.popover("Open", icon=":material/folder_open:", key=OPEN_POPOVER, on_change="rerun"):
+            render_open()
         render_save(design)
-
-
-def render_problems(design: Design, analysis: Analysis) -> None:
-    total = f"{analysis.total_params:,} trainable parameters"
-    box = st.container(height=PROBLEMS_HEIGHT, border=False)  # fixed: the canvas must not jump
-    if not analysis.problems:
-        box.success(f"No problems · {total}", icon=":material/check_circle:")
-        return
-    lines = [f"- {md_escape(p)}" for p in analysis.problems[:12]]
-    if len(analysis.problems) > 12:
-        lines.append(f"- … and {len(analysis.problems) - 12} more")
-    box.error(
-        f"**{len(analysis.problems)} problem(s)** · {total}\n\n" + "\n".join(lines),
-        icon=":material/error:",
-    )
+        render_share()
+        with st.popover("Import", icon=":material/input:", key=IMPORT_POPOVER, on_change="rerun"):
+            render_import()
+        with st.popover(
+            "Presets", icon=":material/auto_awesome:", key=PRESETS_POPOVER, on_change="rerun"
+        ):
+            render_presets()
+        for name, action, possible, keys in HISTORY_BUTTONS:
+            st.button(
+                "",  # icon only: the toolbar stays one row at 1280 px
+                on_click=action,
+                disabled=not possible(),
+                icon=f":material/{name}:",
+                key=f"nb_{name}_btn",
+                help=f"{name.title()} ({keys} on the canvas)",
+            )
+        st.button(
+            "Auto-layout",
+            on_click=_auto_layout,
+            icon=":material/account_tree:",
+            key="nb_layout_btn",
+        )
+        st.segmented_control(
+            "Layout direction",
+            DIRECTION_LABELS,
+            default="TB",
+            required=True,
+            format_func=DIRECTION_LABELS.get,
+            key=DIRECTION,
+            on_change=_auto_layout,
+            label_visibility="collapsed",
+            help="Lay the layers out top to bottom, or left to right",
+        )
+        render_problems(state)
 
 
 def _sink_and_input(design: Design, analysis: Analysis):
@@ -127,19 +186,20 @@ def render_gan_contract(design: Design, analysis: Analysis) -> None:
         st.warning(md_escape(f"Shape contract: {text}; they must be equal"))
 
 
-def render_model(model: str) -> None:
+def render_model(model: str, state: Checked) -> None:
     apply_canvas_state(model)
     design = ds.current_design()
-    analysis = ds.current_analysis()
-    left, right = st.columns([3, 1])
+    left, right = st.columns([4, 1])
     with left:
         data = canvas_data(
             design,
             model,
-            analysis,
+            state.analysis,
             rev=ds.revision(),
             selected=ds.selected(model),
             fit=ds.wants_fit(),
+            fixes=state.fixes,
+            direction=direction(),
         )
         canvas(
             key=canvas_key(model),
@@ -152,49 +212,36 @@ def render_model(model: str) -> None:
 
 
 def render_design_area() -> None:
-    design = ds.current_design()  # a fresh page opens its design here
-    ds.take_switched()  # this whole-page run already shows whichever design is open
-    for model in design.models:
+    for model in ds.current_design().models:
         apply_canvas_state(model)
+    render_editor()
+
+
+def render_notices() -> None:
     notices = st.container()  # always there: elements below keep their place (no remount)
     for level, text in ds.pop_notices():
         if level in ("info", "success"):
             st.toast(md_escape(text), icon=":material/check:")
         else:
             getattr(notices, level)(md_escape(text))
-    if PRESETS_OPEN not in st.session_state:  # open at first for an empty design
-        st.session_state[PRESETS_OPEN] = not any(
-            g.nodes for g in ds.current_design().models.values()
-        )
-    # Its open state is kept under a key: an `expanded=` that follows the design would make a
-    # new expander (closing it under the user's pointer) whenever the design stops being empty.
-    with st.expander(
-        "Presets", key=PRESETS_OPEN, on_change="rerun", icon=":material/auto_awesome:"
-    ):
-        render_presets()
-    with st.expander("Open a design file", icon=":material/upload_file:"):
-        render_open()
-    with st.expander("Import a model", icon=":material/input:"):
-        render_import()
-    render_editor()
 
 
 @st.fragment
 def render_editor() -> None:
-    """Toolbar, problems, canvas and inspector: an edit reruns only this part of the page."""
+    """Toolbar, canvas and inspector: an edit (opening a file or preset included, from the
+    toolbar's popovers) reruns only this part of the page, so its notices show here."""
     for model in ds.current_design().models:
         apply_canvas_state(model)
+    render_notices()
     design = ds.current_design()
-    render_toolbar(design)
-    render_problems(design, ds.current_analysis())
+    state = checked(design, ds.current_analysis())
+    render_toolbar(design, state)
     if design.is_gan:
-        render_gan_contract(design, ds.current_analysis())
+        render_gan_contract(design, state.analysis)
         tabs = st.tabs(list(MODEL_TABS.values()), key="nb_model_tab", on_change="rerun")
         for tab, model in zip(tabs, MODEL_TABS, strict=True):
             if tab.open is not False:
                 with tab:
-                    render_model(model)
+                    render_model(model, state)
     else:
-        render_model("model")
-    if ds.take_switched():  # My designs opened another design: the whole page follows it
-        st.rerun(scope="app")
+        render_model("model", state)

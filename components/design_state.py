@@ -31,7 +31,6 @@ FIT_REV = "nb_fit_rev"
 SELECTED = "nb_selected"
 NOTICE = "nb_notice"
 ANALYSIS = "nb_analysis"
-SWITCHED = "nb_switched"
 HISTORY_LIMIT = 100
 ID_PARAM = "design"
 SHARED_PARAM = "shared"
@@ -98,13 +97,7 @@ def _show(design_id: str, design: Design) -> None:
     st.session_state[REV] = st.session_state.get(REV, 0) + 1
     st.session_state[FIT_REV] = st.session_state[REV]
     st.session_state[SELECTED] = {}
-    st.session_state[SWITCHED] = True
     _address(design_id)
-
-
-def take_switched() -> bool:
-    """Whether another design was opened since the last call (the page then reruns whole)."""
-    return bool(st.session_state.pop(SWITCHED, False))
 
 
 def _address(design_id: str) -> None:

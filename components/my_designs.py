@@ -16,6 +16,8 @@ from components.ui_text import md_escape
 SHOWN = 12  # most recent first; the search box finds the others
 CONFIRM = "nb_confirm_delete"
 SEARCH = "nb_designs_search"
+MY_DESIGNS_POPOVER = "nb_my_designs"
+SHARE_POPOVER = "nb_share"
 LINK = "nb_share_link"  # (design id, design the link was made of, link)
 
 
@@ -130,7 +132,9 @@ def _row(card: dict, open_id: str) -> None:
 
 def render_my_designs() -> None:
     """The popover that lists the person's designs, newest edit first."""
-    with st.popover("My designs", icon=":material/folder_open:", key="nb_my_designs"):
+    with st.popover(
+        "My designs", icon=":material/stacks:", key=MY_DESIGNS_POPOVER, on_change="rerun"
+    ):
         st.button("New design", icon=":material/add:", key="nb_new_design", on_click=_new)
         lib = ds.library()
         cards = lib.list()
@@ -175,7 +179,13 @@ def _make_link() -> None:
 
 def render_share() -> None:
     """Copy link: a read-only snapshot of the design as it is now."""
-    with st.popover("Copy link", icon=":material/link:", key="nb_share"):
+    with st.popover(
+        "Link",
+        icon=":material/link:",
+        key=SHARE_POPOVER,
+        on_change="rerun",
+        help="Copy a read-only link to this design",
+    ):
         st.caption(
             "A read-only link to this design as it is now. Whoever opens it gets their own "
             "copy to edit; it shows nothing else of yours."

@@ -1,4 +1,7 @@
-"""Presets gallery: every preset `builder.presets` ships, one click each, opened as a new design."""
+"""Presets gallery: every preset `builder.presets` ships, one click each, opened as a new design.
+
+It lives in the toolbar's Presets popover, floating over the canvas; opening a preset closes it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ from builder.design.presets import list_presets, load_preset
 from components import design_state as ds
 from components.ui_text import md_escape
 
-COLUMNS = 4
-PRESETS_OPEN = "nb_presets"  # the gallery expander's open state
+COLUMNS = 3
+PRESETS_POPOVER = "nb_presets_popover"  # the popover's open state
 
 
 def open_preset(name: str, title: str) -> None:
     ds.replace_design(load_preset(name))
-    st.session_state[PRESETS_OPEN] = False  # make room for the design it opened
+    st.session_state[PRESETS_POPOVER] = False  # also when it was open already (no new revision)
     ds.notify(
         "success", f"Opened the preset “{title}”. Your previous design is kept in My designs."
     )
@@ -22,9 +25,10 @@ def open_preset(name: str, title: str) -> None:
 
 def render_presets() -> None:
     presets = list_presets()
+    st.markdown("**Start from a preset**")
     columns = st.columns(COLUMNS)
     for i, preset in enumerate(presets):
-        with columns[i % COLUMNS].container(border=True):
+        with columns[i % COLUMNS].container(border=True, width=250):
             st.markdown(f"**{md_escape(preset['title'])}**")
             st.caption(md_escape(preset["description"]))
             st.button(

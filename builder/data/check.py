@@ -8,6 +8,7 @@ from builder.data.catalog import BUILTIN
 from builder.data.datasets import Dataset, dataset_label, load_dataset
 from builder.data.sources import DataError
 from builder.errors import Problem
+from builder.layers.registry import get_kind
 from builder.recipes.losses import check_loss
 from builder.recipes.tasks import DEFAULT_LOSS
 
@@ -40,7 +41,8 @@ def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
     model_shapes = (shapes or {}).get(model, {})
     return {
         "input_id": inputs[0].id,
-        "input_shape": list(inputs[0].params.get("shape") or []),
+        # resolved: an Input left at its default shape stores no "shape" param
+        "input_shape": list(get_kind("Input").resolve(inputs[0].params)["shape"]),
         "output_id": out_id,
         "output_shape": model_shapes.get(out_id) if out_id else None,
     }

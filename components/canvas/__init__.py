@@ -37,7 +37,7 @@ def canvas(
     return _mount(
         key=key,
         data=data,
-        height=int(data.get("height", 620)) + 2,
+        height="content",  # the editor sizes itself to the window (bridge.MIN_HEIGHT at least)
         on_graph_change=on_graph_change,
         on_action_change=on_action_change,
     )

@@ -18,6 +18,9 @@ from builder.layers.registry import fmt_shape
 
 X_STEP, Y_STEP = 220, 130
 SUMMARY_ITEMS = 4
+DIRECTIONS = ("TB", "LR")  # top to bottom, left to right
+MIN_HEIGHT = 600  # the canvas fills the window below it, but is never shorter than this
+BOTTOM_MARGIN = 16
 
 
 @cache
@@ -45,8 +48,8 @@ def position(layout: dict, node_id: str) -> tuple[int, int] | None:
     return None
 
 
-def auto_positions(graph: Graph) -> dict[str, list[int]]:
-    """Layered top-to-bottom layout: one row per topological generation, parents centred."""
+def auto_positions(graph: Graph, direction: str = "TB") -> dict[str, list[int]]:
+    """Layered layout: one row (TB) or column (LR) per topological generation, parents centred."""
     ids = [n.id for n in graph.nodes]
     g = nx.DiGraph()
     g.add_nodes_from(ids)
@@ -70,16 +73,21 @@ def auto_positions(graph: Graph) -> dict[str, list[int]]:
         row.sort(key=key)
         for i, node_id in enumerate(row):
             placed[node_id] = [round((i - (len(row) - 1) / 2) * X_STEP), r * Y_STEP]
+    if direction == "LR":  # generations go across; siblings stack downwards
+        return {
+            n: [round(y * X_STEP / Y_STEP), round(x * Y_STEP / X_STEP)]
+            for n, (x, y) in placed.items()
+        }
     return placed
 
 
-def with_positions(design: Design, *, relayout: bool = False) -> Design:
+def with_positions(design: Design, *, relayout: bool = False, direction: str = "TB") -> Design:
     """Give every node a position: all of them (relayout) or only those the layout lacks."""
     layout = dict(design.layout)
     for graph in design.models.values():
         missing = [n.id for n in graph.nodes if relayout or position(layout, n.id) is None]
         if missing:
-            placed = auto_positions(graph)
+            placed = auto_positions(graph, direction)
             for node_id in missing:
                 layout[node_id] = placed[node_id]
     return design if layout == design.layout else replace(design, layout=layout)
@@ -88,13 +96,15 @@ def with_positions(design: Design, *, relayout: bool = False) -> Design:
 def apply_canvas_graph(design: Design, model: str, payload) -> Design:
     """The design after the canvas's graph (nodes, positions, edges) replaces `model`'s wiring.
 
-    Params of nodes that keep their id and type are kept; new nodes start from the registry
-    defaults. Malformed entries (the payload comes from the browser) are skipped.
+    Params of nodes that keep their id and type are kept; a pasted copy (its "from" names the
+    node it copies, in any model) takes that node's params; other new nodes start from the
+    registry defaults. Malformed entries (the payload comes from the browser) are skipped.
     """
     if model not in design.models or not isinstance(payload, dict):
         return design
     kinds = kinds_by_type()
     old = {n.id: n for n in design.models[model].nodes}
+    everywhere = {n.id: n for g in design.models.values() for n in g.nodes}
     other_ids = {n.id for m, g in design.models.items() if m != model for n in g.nodes}
     layout = dict(design.layout)
     nodes: list[Node] = []
@@ -108,6 +118,8 @@ def apply_canvas_graph(design: Design, model: str, payload) -> Design:
             continue
         seen.add(node_id)
         prev = old.get(node_id)
+        if prev is None and isinstance(raw.get("from"), str):
+            prev = everywhere.get(raw["from"])
         nodes.append(Node(node_id, kind, dict(prev.params) if prev and prev.type == kind else {}))
         if _is_number(raw.get("x")) and _is_number(raw.get("y")):
             layout[node_id] = [round(raw["x"]), round(raw["y"])]
@@ -164,15 +176,23 @@ def canvas_data(
     rev: int,
     selected: str | None = None,
     fit: bool = False,
-    height: int = 620,
+    fixes: list | None = None,
+    direction: str = "TB",
 ) -> dict:
-    """Everything the canvas shows for one model, computed by Python (JSON-ready)."""
+    """Everything the canvas shows for one model, computed by Python (JSON-ready).
+
+    `fixes` (builder.design.fixes.Fix) become buttons on the nodes they are pinned to.
+    """
     kinds = kinds_by_type()
     graph = design.models[model]
     shapes = analysis.shapes.get(model, {})
     counts = analysis.params.get(model, {})
     pinned = node_problems(analysis, model)
-    fallback = auto_positions(graph)
+    fallback = auto_positions(graph, direction)
+    node_fixes: dict[str, list[dict]] = {}
+    for fix in fixes or []:
+        if fix.model == model and fix.on_node is not None:
+            node_fixes.setdefault(fix.on_node, []).append({"id": fix.id, "label": fix.label})
     nodes = []
     for node in graph.nodes:
         x, y = position(design.layout, node.id) or fallback[node.id]
@@ -191,13 +211,16 @@ def canvas_data(
                 "params": f"{count:,} params" if count else "",
                 "error": "; ".join(p.message for p in problems) or None,
                 "fix": "; ".join(p.fix for p in problems if p.fix) or None,
+                "fixes": node_fixes.get(node.id, []) if problems else [],
             }
         )
     other_ids = sorted({n.id for m, g in design.models.items() if m != model for n in g.nodes})
     return {
         "rev": rev,
         "fit": fit,
-        "height": height,
+        "min_height": MIN_HEIGHT,
+        "bottom_margin": BOTTOM_MARGIN,
+        "direction": direction if direction in DIRECTIONS else "TB",
         "selected": selected if graph.node(selected or "") else None,
         "kinds": palette(),
         "other_ids": other_ids,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from builder import Graph, Node, analyze, layer_kinds, load_design
+from builder.design.fixes import find_fixes
 from builder.design.presets import list_presets, load_preset
 from components.canvas.bridge import (
     apply_canvas_graph,
@@ -148,3 +149,48 @@ def test_auto_layout_survives_cycles_and_fills_only_missing_positions():
     assert placed.layout["a"] == [500, 500] and len(placed.layout["b"]) == 2
     assert with_positions(placed) is placed
     assert with_positions(placed, relayout=True).layout["a"] == [0, 0]
+
+
+def test_a_pasted_copy_takes_its_originals_params_even_from_the_other_model():
+    gen = {"nodes": [{"id": "g", "type": "Dense", "params": {"out_features": 7}}], "edges": []}
+    disc = {"nodes": [{"id": "x", "type": "Input", "params": {"shape": [3]}}], "edges": []}
+    design = _design([], [], models={"generator": gen, "discriminator": disc})
+    payload = {
+        "nodes": [
+            {"id": "x", "type": "Input", "x": 0, "y": 0},
+            {"id": "dense1", "type": "Dense", "x": 0, "y": 100, "from": "g"},
+            {"id": "dense2", "type": "Dense", "x": 0, "y": 200, "from": "nowhere"},
+            {"id": "input1", "type": "Input", "x": 0, "y": 300, "from": "g"},  # another kind
+        ],
+        "edges": [["x", "dense1"]],
+    }
+    graph = apply_canvas_graph(design, "discriminator", payload).models["discriminator"]
+    assert graph.node("dense1").params == {"out_features": 7}
+    assert graph.node("dense2").params == {}
+    assert graph.node("input1").params == {}
+
+
+def test_left_to_right_layout_and_fix_buttons_on_their_nodes():
+    design = _design(
+        [
+            {"id": "i", "type": "Input", "params": {"shape": [1, 8, 8]}},
+            {"id": "c", "type": "Conv2d", "params": {}},
+            {"id": "d", "type": "Dense", "params": {}},
+        ],
+        [["i", "c"], ["c", "d"]],
+    )
+    assert auto_positions(design.models["model"], "LR") == {
+        "i": [0, 0],
+        "c": [220, 0],
+        "d": [440, 0],
+    }
+    analysis = analyze(design)
+    data = canvas_data(
+        design, "model", analysis, rev=1, fixes=find_fixes(design, analysis), direction="LR"
+    )
+    shown = {n["id"]: n for n in data["graph"]["nodes"]}
+    assert data["direction"] == "LR"
+    assert shown["d"]["fixes"] == [
+        {"id": "flatten:d", "label": "Insert Flatten before d ([16, 6, 6] → [576])"}
+    ]
+    assert shown["c"]["fixes"] == [] and shown["i"]["fixes"] == []

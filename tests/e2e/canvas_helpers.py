@@ -82,18 +82,36 @@ def set_field(page, label: str, value: str) -> None:
     wait_idle(page)
 
 
-def open_preset(page, name: str) -> None:
-    details = page.locator("[data-testid=stExpander] details").filter(has_text="Presets")
-    button = page.locator(f".st-key-nb_preset_{name} button")
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()  # reruns the page
-        wait_idle(page)
-    button.click()
-    wait_idle(page)
-    # Opening a preset closes the gallery with an animation, during which its buttons still
-    # show: wait until it is closed, so the next call starts from a settled page.
-    deadline = time.monotonic() + 30
-    while details.get_attribute("open") is not None:
-        assert time.monotonic() < deadline, "the preset gallery did not close"
+def open_popover(page, key: str):
+    """Open the toolbar popover `key` (nb_presets_popover, nb_open_popover, ...); its body."""
+    button = page.locator(f".st-key-{key} [data-testid=stPopoverButton]")
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+        wait_idle(page)  # a popover that tracks its state reruns the page as it opens
+    body = page.locator("[data-testid=stPopoverBody]")
+    body.wait_for()
+    return body
+
+
+def wait_popover_closed(page, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while page.locator("[data-testid=stPopoverBody]").count():
+        assert time.monotonic() < deadline, "the popover did not close"
         page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
+
+
+def open_preset(page, name: str) -> None:
+    open_popover(page, "nb_presets_popover")
+    page.locator(f".st-key-nb_preset_{name} button").click()
+    wait_idle(page)
+    # Opening a preset closes the popover: wait, so the next call starts from a settled page.
+    wait_popover_closed(page)
+
+
+def upload(page, popover: str, name: str, data: bytes, mime: str = "application/json") -> None:
+    """Give a file to the uploader in the toolbar popover `popover` (Open or Import)."""
+    body = open_popover(page, popover)
+    body.locator("input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data}]
+    )
+    wait_idle(page)

@@ -14,11 +14,14 @@ from tests.e2e.canvas_helpers import (
     eventually,
     node,
     node_ids,
+    open_popover,
     open_preset,
     select,
     set_field,
     shape_of,
+    upload,
     wait_nodes,
+    wait_popover_closed,
 )
 from tests.e2e.conftest import wait_idle
 
@@ -53,8 +56,12 @@ def test_build_a_cnn_by_drag_and_drop_then_break_it_and_undo(page, shot):
     set_field(page, "kernel_size", "9")  # 9x9 window on an 8x8 image
     assert eventually(lambda: "9x9" in (error_of(page, "conv2d1") or ""))
     assert all(error_of(page, n) is None for n in ["input1", "flatten1", "dense1"])
-    assert page.get_by_text(error_of(page, "conv2d1")).count() >= 2  # on the node and the list
+    assert page.get_by_text(error_of(page, "conv2d1")).count() == 2  # node and inspector
+    problems = open_popover(page, "nb_problems_popover")
+    assert "9x9" in problems.inner_text()  # and in the toolbar's problems list
     shot("shape-error-pinned")
+    page.keyboard.press("Escape")
+    wait_popover_closed(page)
 
     page.locator("[data-canvas] .react-flow__pane").click(position={"x": 40, "y": 40})
     page.keyboard.press("Control+z")
@@ -63,10 +70,10 @@ def test_build_a_cnn_by_drag_and_drop_then_break_it_and_undo(page, shot):
     assert shape_of(page, "conv2d1") == "[16, 6, 6]"
     shot("undone")
 
-    page.get_by_role("button", name="Redo").click()
+    page.locator(".st-key-nb_redo_btn button").filter(visible=True).click()
     wait_idle(page)
     assert eventually(lambda: error_of(page, "conv2d1") is not None)
-    page.get_by_role("button", name="Undo").click()
+    page.locator(".st-key-nb_undo_btn button").filter(visible=True).click()
     wait_idle(page)
     assert eventually(lambda: error_of(page, "conv2d1") is None)
 
@@ -126,12 +133,7 @@ def test_design_survives_reload_and_save_downloads_it(page, shot, app_server):
 
 
 def _upload(page, name: str, text: str) -> None:
-    expander = page.locator("[data-testid=stExpander]").filter(has_text="Open a design file")
-    expander.locator("summary").click()
-    expander.locator("input[type=file]").set_input_files(
-        files=[{"name": name, "mimeType": "application/json", "buffer": text.encode()}]
-    )
-    wait_idle(page)
+    upload(page, "nb_open_popover", name, text.encode())
 
 
 def test_broken_upload_keeps_the_design(page, shot):
@@ -199,6 +201,6 @@ def test_delete_by_key_and_context_menu_click_to_add_and_palette_help(page, shot
     assert wait_nodes(page, [*ids[:-2], "dropout1"])
     assert eventually(lambda: "inbound" in (error_of(page, "dropout1") or ""))
     shot("click-added")
-    page.get_by_role("button", name="Undo").click()
+    page.locator(".st-key-nb_undo_btn button").filter(visible=True).click()
     wait_idle(page)
     assert wait_nodes(page, ids[:-2]) == ids[:-2]

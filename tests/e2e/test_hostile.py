@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 
 from builder.design.presets import load_preset
-from tests.e2e.canvas_helpers import node_ids, open_preset, wait_nodes
+from tests.e2e.canvas_helpers import node_ids, open_preset, upload, wait_nodes
 from tests.e2e.conftest import wait_idle
 from tests.e2e.dashboard_helpers import open_area
 from tests.hostile import corpus
 
 
 def _upload(page, name: str, text: str) -> None:
-    expander = page.locator("[data-testid=stExpander]").filter(has_text="Open a design file")
-    expander.locator("summary").click()
-    expander.locator("input[type=file]").set_input_files(
-        files=[{"name": name, "mimeType": "application/json", "buffer": text.encode()}]
-    )
-    wait_idle(page)
+    upload(page, "nb_open_popover", name, text.encode())
 
 
 def _no_traceback(page) -> None:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from tests.builder.test_import import made, onnx_bytes
-from tests.e2e.canvas_helpers import wait_nodes
+from tests.e2e.canvas_helpers import upload, wait_nodes
 from tests.e2e.conftest import wait_idle
 from tests.e2e.dashboard_helpers import click, open_area, set_number, wait_for_status
 
 
 def _import(page, name: str, data: bytes) -> None:
-    expander = page.locator("[data-testid=stExpander]").filter(has_text="Import a model")
-    expander.locator("summary").click()
-    expander.locator("input[type=file]").set_input_files(
-        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}]
-    )
-    wait_idle(page)
+    upload(page, "nb_import_popover", name, data, "application/octet-stream")
 
 
 def test_an_onnx_model_opens_on_the_canvas_and_its_weights_are_looked_inside(page, shot):

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import {
   addEdge,
   Background,
   Controls,
   MarkerType,
+  MiniMap,
   ReactFlow,
   ReactFlowProvider,
   useEdgesState,
@@ -11,7 +12,15 @@ import {
   useNodesState,
   useReactFlow,
 } from "@xyflow/react";
-import { freshId, graphPayload, toFlowEdges, toFlowNodes } from "./graph.js";
+import {
+  copySelection,
+  freshId,
+  graphPayload,
+  pasteCopy,
+  toFlowEdges,
+  toFlowNodes,
+} from "./graph.js";
+import { groupLook } from "./groups.js";
 import { DecorContext, LayerNode } from "./LayerNode.jsx";
 import { KIND_MIME, Palette } from "./Palette.jsx";
 
@@ -19,6 +28,15 @@ const NODE_TYPES = { layer: LayerNode };
 const EDGE_OPTIONS = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
 const DELETE_KEYS = ["Backspace", "Delete"];
 const FIT = { padding: 0.15, maxZoom: 1.1, duration: 0 };
+const PASTE_GAP = 40; // between an original and its copy
+const LABEL_STYLE = { fontSize: 12, fontFamily: "var(--st-code-font, monospace)" };
+const LABEL_BG = { fill: "var(--st-background-color, #fff)", fillOpacity: 0.9 };
+
+// What Ctrl+C copied, shared by every canvas of the page: a GAN's layers paste across models.
+const clipboard = { copy: null };
+
+// Keys typed into a text field belong to the field, not to the canvas.
+const inField = (e) => /^(INPUT|TEXTAREA|SELECT)$/.test(e.target?.tagName || "");
 
 export function Editor(props) {
   return (
@@ -42,10 +60,34 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   const pendingFit = useRef(false);
   const measured = useNodesInitialized();
 
+  const pastes = useRef(0);
+  const direction = data.direction === "LR" ? "LR" : "TB";
+
   const kinds = useMemo(() => Object.fromEntries(kindsList.map((k) => [k.type, k])), [kindsList]);
+  const info = useMemo(
+    () => Object.fromEntries((graph.nodes || []).map((n) => [n.id, n])),
+    [graph],
+  );
+  const onFix = useCallback(
+    (id) => setTriggerValue("action", { type: "fix", id, at: Date.now() }),
+    [setTriggerValue],
+  );
   const decor = useMemo(
-    () => ({ info: Object.fromEntries((graph.nodes || []).map((n) => [n.id, n])), kinds }),
-    [graph, kinds],
+    () => ({ info, kinds, direction, onFix }),
+    [info, kinds, direction, onFix],
+  );
+  // Each edge carries the tensor shape its source outputs (as Python inferred it).
+  const shownEdges = useMemo(
+    () =>
+      edges.map((e) => {
+        const shape = info[e.source]?.shape;
+        return shape ? { ...e, label: shape, labelStyle: LABEL_STYLE, labelBgStyle: LABEL_BG } : e;
+      }),
+    [edges, info],
+  );
+  const minimapColor = useCallback(
+    (n) => groupLook(kinds[n.data?.kind]?.group).color,
+    [kinds],
   );
 
   // Python owns the design: when its revision changes (design opened, preset, undo,
@@ -166,10 +208,47 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     setMenu(null);
   }, [menu, flow]);
 
+  // Paste the copied nodes with fresh ids (params follow through `from`) beside the originals,
+  // each further paste one more step off, so copies never hide one another.
+  const paste = useCallback(
+    (copy) => {
+      if (!copy || copy.nodes.length === 0) return;
+      pastes.current += 1;
+      const step = pastes.current;
+      const made = pasteCopy(copy, takenIds(), {
+        x: (copy.span + PASTE_GAP) * step,
+        y: PASTE_GAP * (step - 1),
+      });
+      setNodes((ns) =>
+        ns.map((n) => (n.selected ? { ...n, selected: false } : n)).concat(made.nodes),
+      );
+      setEdges((es) => es.concat(made.edges));
+    },
+    [takenIds, setNodes, setEdges],
+  );
+
   const onKeyDown = useCallback(
     (e) => {
-      if (!(e.ctrlKey || e.metaKey)) return;
+      if (!(e.ctrlKey || e.metaKey) || inField(e)) return;
       const key = e.key.toLowerCase();
+      if (key === "c" || key === "d") {
+        const copy = copySelection(flow.getNodes(), flow.getEdges());
+        if (copy.nodes.length === 0) return;
+        e.preventDefault();
+        if (key === "c") {
+          clipboard.copy = copy;
+          pastes.current = 0;
+        } else {
+          pastes.current = 0;
+          paste(copy);
+        }
+        return;
+      }
+      if (key === "v") {
+        e.preventDefault();
+        paste(clipboard.copy);
+        return;
+      }
       let type = null;
       if (key === "z") type = e.shiftKey ? "redo" : "undo";
       else if (key === "y") type = "redo";
@@ -178,11 +257,33 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
       e.stopPropagation();
       setTriggerValue("action", { type, at: Date.now() });
     },
-    [setTriggerValue],
+    [flow, paste, setTriggerValue],
   );
 
+  // Fill the window below wherever the page put the canvas, never shorter than min_height.
+  const editor = useRef(null);
+  const [height, setHeight] = useState(data.min_height || 600);
+  const fitWindow = useCallback(() => {
+    const el = editor.current;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    const room = Math.floor(window.innerHeight - top - (data.bottom_margin ?? 16));
+    setHeight(Math.max(data.min_height || 600, room));
+  }, [data.min_height, data.bottom_margin]);
+  useLayoutEffect(() => {
+    fitWindow();
+    window.addEventListener("resize", fitWindow);
+    return () => window.removeEventListener("resize", fitWindow);
+  }, [fitWindow]);
+  // After each rerun the page above may have changed (a notice came or went): measure again,
+  // once it has settled.
+  useEffect(() => {
+    const late = setTimeout(fitWindow, 300);
+    return () => clearTimeout(late);
+  }, [data, fitWindow]);
+
   return (
-    <div className="nb-editor" style={{ height: `${data.height || 600}px` }} onKeyDown={onKeyDown}>
+    <div className="nb-editor" ref={editor} style={{ height: `${height}px` }} data-direction={direction} onKeyDown={onKeyDown}>
       <Palette kinds={kindsList} onAdd={addAtCenter} />
       <div
         className="nb-flow"
@@ -195,7 +296,7 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
         <DecorContext.Provider value={decor}>
           <ReactFlow
             nodes={nodes}
-            edges={edges}
+            edges={shownEdges}
             nodeTypes={NODE_TYPES}
             defaultEdgeOptions={EDGE_OPTIONS}
             onNodesChange={onNodesChange}
@@ -211,10 +312,22 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
           >
             <Background gap={16} size={1} />
             <Controls showInteractive={false} />
+            {nodes.length > 0 ? (
+              <MiniMap
+                pannable
+                zoomable
+                nodeColor={minimapColor}
+                style={{ width: 160, height: 110 }}
+                ariaLabel="Minimap"
+              />
+            ) : null}
           </ReactFlow>
         </DecorContext.Provider>
         {nodes.length === 0 ? (
-          <div className="nb-empty">Drag a layer here from the palette, or open a preset.</div>
+          <div className="nb-empty">
+            Drag a layer here from the palette (or search for it and press Enter), or start
+            from one of the Presets in the toolbar.
+          </div>
         ) : null}
         {menu ? (
           <div className="nb-menu" style={{ left: menu.left, top: menu.top }} data-context-menu>
