@@ -18,9 +18,7 @@ from components.import_panel import render_import
 from components.inspector import render_inspector
 from components.my_designs import (
     MY_DESIGNS_POPOVER,
-    SHARE_POPOVER,
     render_my_designs,
-    render_share,
 )
 from components.presets_gallery import PRESETS_POPOVER, render_presets
 from components.problems_panel import POPOVER as PROBLEMS_POPOVER
@@ -40,7 +38,6 @@ POPOVERS = (
     PRESETS_POPOVER,
     PROBLEMS_POPOVER,
     MY_DESIGNS_POPOVER,
-    SHARE_POPOVER,
 )
 POPOVER_REV = "nb_popover_rev"
 HISTORY_BUTTONS = (
@@ -111,7 +108,7 @@ def _close_popovers_on_new_revision() -> None:
 def render_toolbar(design: Design, state: Checked) -> None:
     """One slim row over the canvas; what opens things floats over it (popovers)."""
     _close_popovers_on_new_revision()
-    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="nb_toolbar"):
+    with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key="nb_toolbar"):
         key = ds.widget_key("name")
         st.text_input(
             "Design name",
@@ -128,7 +125,6 @@ def render_toolbar(design: Design, state: Checked) -> None:
         with st.popover("Open", icon=":material/folder_open:", key=OPEN_POPOVER, on_change="rerun"):
             render_open()
         render_save(design)
-        render_share()
         with st.popover("Import", icon=":material/input:", key=IMPORT_POPOVER, on_change="rerun"):
             render_import()
         with st.popover(
@@ -145,10 +141,11 @@ def render_toolbar(design: Design, state: Checked) -> None:
                 help=f"{name.title()} ({keys} on the canvas)",
             )
         st.button(
-            "Auto-layout",
+            "",  # icon only, like undo/redo: the toolbar stays one row at 1280 px
             on_click=_auto_layout,
             icon=":material/account_tree:",
             key="nb_layout_btn",
+            help="Auto-layout: place the layers in tidy rows",
         )
         st.segmented_control(
             "Layout direction",

@@ -119,6 +119,8 @@ def render_downloads(design, texts: dict[str, str], weights, run_id) -> None:
             help=None if weights else "Train the design (or pick a trained run) to get weights",
         )
         onnx = st.session_state.get(ONNX, {}).get((run_id, design.to_json()))
+        # Read now: the ZIP is made when it is clicked, outside this run, with no session at hand.
+        uploads = uploads_dir(person.folder())
         st.download_button(
             "Everything (ZIP)",
             data=lambda: bundle_zip(
@@ -127,7 +129,7 @@ def render_downloads(design, texts: dict[str, str], weights, run_id) -> None:
                     weights_path=weights,
                     run_id=run_id,
                     onnx=onnx,
-                    data_root=uploads_dir(person.folder()),
+                    data_root=uploads,
                 ),
                 folder,
             ),

@@ -1,5 +1,5 @@
-"""My designs (open, rename, duplicate, delete with a way back) and Copy link (a read-only
-snapshot whose opener gets their own copy)."""
+"""My designs: open, rename, duplicate, delete (with a way back), and Copy link (a read-only
+snapshot of the open design whose opener gets their own copy), in one toolbar popover."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ SHOWN = 12  # most recent first; the search box finds the others
 CONFIRM = "nb_confirm_delete"
 SEARCH = "nb_designs_search"
 MY_DESIGNS_POPOVER = "nb_my_designs"
-SHARE_POPOVER = "nb_share"
 LINK = "nb_share_link"  # (design id, design the link was made of, link)
 
 
@@ -135,7 +134,17 @@ def render_my_designs() -> None:
     with st.popover(
         "My designs", icon=":material/stacks:", key=MY_DESIGNS_POPOVER, on_change="rerun"
     ):
-        st.button("New design", icon=":material/add:", key="nb_new_design", on_click=_new)
+        with st.container(horizontal=True):
+            st.button("New design", icon=":material/add:", key="nb_new_design", on_click=_new)
+            st.button(
+                "Copy link",
+                icon=":material/link:",
+                key="nb_make_link",
+                on_click=_make_link,
+                help="A read-only link to this design as it is now. Whoever opens it gets their "
+                "own copy to edit; it shows nothing else of yours.",
+            )
+        _render_link()
         lib = ds.library()
         cards = lib.list()
         open_id = ds.design_id()
@@ -177,22 +186,9 @@ def _make_link() -> None:
     st.session_state[LINK] = (ds.design_id(), design, f"{_base_url()}?shared={token}")
 
 
-def render_share() -> None:
-    """Copy link: a read-only snapshot of the design as it is now."""
-    with st.popover(
-        "Link",
-        icon=":material/link:",
-        key=SHARE_POPOVER,
-        on_change="rerun",
-        help="Copy a read-only link to this design",
-    ):
-        st.caption(
-            "A read-only link to this design as it is now. Whoever opens it gets their own "
-            "copy to edit; it shows nothing else of yours."
-        )
-        st.button("Make the link", key="nb_make_link", on_click=_make_link, type="primary")
-        made = st.session_state.get(LINK)
-        if made and made[0] == ds.design_id():
-            st.code(made[2], language=None)
-            if made[1] != ds.current_design():
-                st.caption("The design changed since: make a new link to share the changes.")
+def _render_link() -> None:
+    made = st.session_state.get(LINK)
+    if made and made[0] == ds.design_id():
+        st.code(made[2], language=None)
+        if made[1] != ds.current_design():
+            st.caption("The design changed since: copy a new link to share the changes.")

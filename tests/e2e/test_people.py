@@ -120,8 +120,8 @@ def test_two_tabs_keep_their_own_designs_and_a_bare_address_opens_the_latest(
 
 def test_a_shared_link_gives_its_opener_their_own_copy(page, other, app_server, shot):
     open_preset(page, "lenet_digits")
-    page.locator(".st-key-nb_share button").first.click()
-    page.locator(".st-key-nb_make_link button").click()
+    body = my_designs(page)
+    body.get_by_role("button", name="Copy link").first.click()
     wait_idle(page)
     link = page.locator("[data-testid=stPopoverBody] [data-testid=stCode]").inner_text().strip()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?shared=[A-Za-z0-9_-]{22,}", link)
