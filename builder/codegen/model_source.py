@@ -9,7 +9,7 @@ from builder.codegen.names import IdentifierTable, literal
 from builder.codegen.sequence_helpers import SEQUENCE_HELPERS
 from builder.design.shapes import analyze
 from builder.design.spec import Design, load_design
-from builder.errors import DesignError, GraphError, Problem
+from builder.errors import DesignError, GraphError
 from builder.layers.activations import activation_source
 from builder.layers.registry import fmt_shape, get_kind
 
@@ -155,21 +155,8 @@ def input_tokens(graph, input_id: str) -> int | None:
     for node in graph.nodes:
         kind = get_kind(node.type)
         if node.id in fed and kind is not None and kind.tokens:
-            size = kind.resolve(node.params)["num_embeddings"]
-            if size is None:
-                raise GraphError([empty_vocabulary_problem(node.id)])
-            return int(size)
+            return int(kind.resolve(node.params)["num_embeddings"])
     return None
-
-
-def empty_vocabulary_problem(node_id: str, model: str = "model") -> Problem:
-    return Problem(
-        "num_embeddings is empty and the data set has no vocabulary to fill it from",
-        node_id,
-        model,
-        "Embedding",
-        "set num_embeddings, or train on text (python_docs, a .txt file, a CSV text column)",
-    )
 
 
 def _suffix(source: str) -> str:

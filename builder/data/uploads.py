@@ -18,16 +18,16 @@ from pathlib import Path
 from builder.data import DataError, Dataset, dataset_from_bytes
 from builder.runs.workspace import workspace_dir
 
-KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images"}
+KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images", ".txt": "text"}
 
 
 def upload_kind(name: str) -> str:
-    """csv, npz or images (a ZIP of class folders), from the file name; DataError otherwise."""
+    """csv, npz, images (a ZIP of class folders) or text, from the file name; DataError otherwise."""
     kind = KINDS.get(Path(name).suffix.lower())
     if kind is None:
         raise DataError(
             f"{name}: unsupported file type; upload a .csv (with a header row), an .npz "
-            "(arrays X and y) or a .zip of image folders (one folder per class)"
+            "(arrays X and y), a .zip of image folders (one folder per class) or a .txt (text)"
         )
     return kind
 
@@ -40,9 +40,11 @@ def read_upload(
     seed: int = 0,
     input_shape=None,
     target: str | None = None,
+    text: dict | None = None,
 ) -> Dataset:
     """The uploaded bytes as a split data set, or DataError naming what is wrong."""
-    return dataset_from_bytes(upload_kind(name), data, name, task, seed, input_shape, target)
+    kind = upload_kind(name)
+    return dataset_from_bytes(kind, data, name, task, seed, input_shape, target, text=text)
 
 
 def uploads_dir(workspace=None) -> Path:
@@ -64,11 +66,15 @@ def save_upload(name: str, data: bytes, workspace=None) -> Path:
     return path
 
 
-def dataset_setting(name: str, path: Path, target: str | None = None) -> dict:
-    """The value of `training.dataset` for a stored upload."""
+def dataset_setting(
+    name: str, path: Path, target: str | None = None, text: str | None = None
+) -> dict:
+    """The value of `training.dataset` for a stored upload (`text`: a CSV's text column)."""
     setting = {"type": upload_kind(name), "path": str(path)}
     if target is not None:
         setting["target"] = target
+    if text is not None:
+        setting["text"] = text
     return setting
 
 

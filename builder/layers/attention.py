@@ -24,17 +24,16 @@ register(
             Param(
                 "num_embeddings",
                 "int",
-                None,
-                "Vocabulary size (empty: the data set's vocabulary, filled in when it trains)",
+                128,
+                "Vocabulary size: at least the data set's number of distinct tokens",
                 min=2,
                 max=1_000_000,
-                nullable=True,
             ),
             Param("embedding_dim", "int", 64, "Size E of each token's vector", min=1, max=8192),
         ),
         shape=_embedding_shape,
         build=lambda inputs, p: [f"nn.Embedding({p['num_embeddings']}, {p['embedding_dim']})"],
-        count=lambda inputs, p: (p["num_embeddings"] or 0) * p["embedding_dim"],
+        count=lambda inputs, p: p["num_embeddings"] * p["embedding_dim"],
         tokens=True,
     )
 )

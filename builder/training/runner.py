@@ -52,6 +52,7 @@ def train_loop(
         "y_val": dataset.y_val,
         "classes": dataset.class_names,
         "features": dataset.feature_names,
+        "vocab": dataset.vocab,
     }
     source = settings["dataset"]
     if isinstance(initial_weights, str | Path):

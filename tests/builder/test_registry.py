@@ -56,8 +56,6 @@ def test_every_kind_shape_count_roundtrip_and_code(type_name):
     for attempt in range(12):
         kind = get_kind(type_name)
         params = random_params(kind, rng) if attempt else {}
-        if kind.tokens and params.get("num_embeddings") is None:
-            params["num_embeddings"] = 7  # left empty it is the data's vocabulary: none here
         for input_shape in CANDIDATE_INPUTS:
             design = single_layer_design(type_name, params, input_shape)
             assert builder.load_design(design).to_dict() == design
@@ -67,7 +65,7 @@ def test_every_kind_shape_count_roundtrip_and_code(type_name):
                 continue  # these params don't fit this input; the error paths have their own tests
             model = builder.build_model(design).eval()
             if kind.tokens:
-                x = torch.randint(0, params["num_embeddings"], (3, *input_shape))
+                x = torch.randint(0, kind.resolve(params)["num_embeddings"], (3, *input_shape))
             else:
                 x = torch.randn(3, *input_shape)
             with torch.no_grad():
