@@ -25,7 +25,9 @@ from builder.data.sources import (
 from builder.data.text import (
     DEFAULT_MAX_VOCAB,
     decode_text,
+    labelled_text_arrays,
     language_model_arrays,
+    python_docs_pages,
     python_docs_text,
     text_classification_arrays,
 )
@@ -38,8 +40,10 @@ BUILTIN_DATA = {
     "sine": sine_data,
     "waves": waves_data,
     "python_docs": python_docs_text,
+    "python_docs_pages": python_docs_pages,
 }
-TEXT_DATA = ("python_docs",)
+TEXT_DATA = ("python_docs",)  # text for language models
+LABELLED_TEXT_DATA = ("python_docs_pages",)  # texts with a class each
 
 
 def text_options(text):
@@ -64,6 +68,13 @@ def builtin_arrays(name, task, seed, input_shape=None, text=None):
     classes = None
     if name in TEXT_DATA:
         return language_model_arrays(BUILTIN_DATA[name](), name, input_shape, *text_options(text))
+    if name in LABELLED_TEXT_DATA:
+        if task != "classification":
+            raise DataError(f"{name} is labelled text for classification; set the task to it")
+        texts, labels = BUILTIN_DATA[name]()
+        tokens, max_vocab = text_options(text)
+        return labelled_text_arrays(texts, labels, name, "page", input_shape, tokens, max_vocab,
+                                    seed)  # fmt: skip
     if name == "sine":  # sine and waves come with their own validation part
         x_train, y_train, x_val, y_val = sine_data()
     elif name == "waves":

@@ -37,6 +37,25 @@ def python_docs_text():
     return "\n\n".join(topics.topics[key].strip() for key in sorted(topics.topics))
 
 
+DOC_PAGES = ("string-methods", "formatstrings", "typesmapping")
+
+
+def python_docs_pages():
+    """paragraphs of 3 pages of Python's docs (str methods, format strings, dicts), 3 classes
+
+    Which page of the documentation a paragraph comes from, a text-classification example
+    from pydoc_data.topics: nothing is downloaded."""
+    from pydoc_data import topics  # deferred on purpose: only this data set needs it
+
+    texts, labels = [], []
+    for page in DOC_PAGES:
+        for paragraph in topics.topics.get(page, "").split("\n\n"):
+            if len(paragraph.strip()) >= 40:
+                texts.append(" ".join(paragraph.split()))
+                labels.append(page)
+    return texts, labels
+
+
 def decode_text(data, name):
     """A text file's bytes as text, or a DataError saying why they are not text."""
     if not data or not data.strip():
@@ -155,8 +174,16 @@ def read_text_table(data, name, column, target):
 
 def text_classification_arrays(data, name, column, target, input_shape, tokenizer, max_vocab, seed):
     """A CSV's texts as tokens [T] (cut or padded with token 0) and its labels as classes."""
-    steps = context_length(input_shape, name)
     texts, labels, target = read_text_table(data, name, column, target)
+    return labelled_text_arrays(
+        texts, labels, name, target, input_shape, tokenizer, max_vocab, seed
+    )
+
+
+def labelled_text_arrays(texts, labels, name, target, input_shape, tokenizer, max_vocab, seed):
+    """Texts as tokens [T] (cut, or padded with token 0) and their labels as classes, split
+    with `seed` so each class keeps its share."""
+    steps = context_length(input_shape, name)
     y, classes = _classes(labels, name, target)
     if len(classes) < 2:
         raise DataError(f"{name}: found 1 class ({classes[0]}); classification needs at least 2")
