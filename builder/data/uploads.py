@@ -88,3 +88,31 @@ def csv_columns(path) -> list[str]:
         dialect = csv.excel
     row = next(csv.reader(io.StringIO(head), dialect), [])
     return [cell.strip() for cell in row]
+
+
+def text_column(data: bytes, target: str | None = None, rows: int = 200) -> str | None:
+    """The CSV's one column of words (not numbers) besides the target, or None: such a CSV is
+    text to classify, read through that column."""
+    try:
+        head = data[: 1 << 20].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    table = [r for r, _ in zip(csv.reader(io.StringIO(head)), range(rows + 1), strict=False)]
+    if len(table) < 2:
+        return None
+    header = [h.strip() for h in table[0]]
+    target = target if target in header else header[-1]
+    wordy = []
+    for i, name in enumerate(header):
+        cells = [row[i] for row in table[1:] if i < len(row) and row[i].strip()]
+        if name != target and cells and not all(_is_number(c) for c in cells):
+            wordy.append(name)
+    return wordy[0] if len(wordy) == 1 else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
