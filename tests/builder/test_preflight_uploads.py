@@ -61,7 +61,7 @@ def test_broken_csv_is_refused_with_the_row_and_column(tmp_path):
 
 def test_unknown_file_type_is_refused():
     with pytest.raises(DataError, match="unsupported file type"):
-        upload_kind("notes.txt")
+        upload_kind("notes.docx")
 
 
 def test_a_good_upload_is_kept_in_the_workspace_under_a_content_name(tmp_path):
