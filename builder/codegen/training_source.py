@@ -184,7 +184,7 @@ def generate_train_script(design) -> str:
         model_import, constants, recipes = _supervised_parts(design, s)
         extra = " (the model's state_dict)"
         if task.loop == "language_model":
-            extra += ", OUT/vocab.json and OUT/samples.txt"
+            extra += ", OUT/vocab.json and OUT/samples.json"
     parts = [
         DOC.format(extra=extra).strip("\n"),
         IMPORTS.strip("\n") + "\n\n" + model_import,

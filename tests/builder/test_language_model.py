@@ -156,7 +156,7 @@ def test_the_export_trains_alone_and_under_torchrun(story_file, tmp_path):
     assert "samples after epoch 1:" in proc.stdout
     out = folder / "out"
     assert json.loads((out / "vocab.json").read_text()) == load_for_design(design).vocab
-    lines = (out / "samples.txt").read_text().splitlines()
+    lines = json.loads((out / "samples.json").read_text())["lines"]
     assert len(lines) == 3 and all(line.startswith("The ") for line in lines)
     row = json.loads((out / "metrics.jsonl").read_text())
     assert row["epoch"] == 1 and row["val_perplexity"] > 1
@@ -172,7 +172,7 @@ def test_the_export_trains_alone_and_under_torchrun(story_file, tmp_path):
         json.loads(line) for line in (folder / "out2" / "metrics.jsonl").read_text().splitlines()
     ]
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["train_loss"] < rows[0]["train_loss"]
-    assert (folder / "out2" / "samples.txt").is_file()
+    assert (folder / "out2" / "samples.json").is_file()
 
 
 def test_a_transformer_design_exports_to_onnx_that_matches(story_file):

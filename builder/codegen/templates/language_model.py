@@ -189,10 +189,12 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
 
 
 def save_results(result, hooks, out):
-    """weights.pt, vocab.json (token id -> token) and samples.txt (the last epoch's lines)."""
+    """weights.pt, vocab.json (token id -> token) and samples.json (the last epoch's lines;
+    JSON, since the lines themselves may hold line breaks)."""
     torch.save(result["weights"], os.path.join(out, "weights.pt"))
     with open(os.path.join(out, "vocab.json"), "w", encoding="utf-8") as handle:
         json.dump(result["vocab"], handle, ensure_ascii=False)
     if hooks.samples is not None:
-        with open(os.path.join(out, "samples.txt"), "w", encoding="utf-8") as handle:
-            handle.write("\n".join(str(line) for line in hooks.samples) + "\n")
+        with open(os.path.join(out, "samples.json"), "w", encoding="utf-8") as handle:
+            lines = [str(line) for line in hooks.samples]
+            json.dump({"prompt": PROMPT, "lines": lines}, handle, ensure_ascii=False, indent=1)
