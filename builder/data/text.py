@@ -25,6 +25,7 @@ UNKNOWN = {"chars": "\ufffd", "words": "<unk>"}
 PAD = "<pad>"  # token 0 of a text-classification vocabulary: fills short texts
 WORD = re.compile(r"\w+|[^\w\s]")
 LM_VAL_FRACTION = 0.1  # the text's last tenth is the validation part
+VOCAB_FILE = "vocab.json"  # beside a text run's weights: the tokens, in id order
 
 
 def python_docs_text():

@@ -18,6 +18,7 @@ import torch
 from builder import GraphError, build_model, generate_code, load_design
 from builder.codegen.training_source import generate_train_script
 from builder.data import load_for_design
+from builder.export.bundle import bundle_files
 from builder.export.onnx import export_onnx
 from builder.training.checks import checked_inputs
 from builder.training.control import RunControl
@@ -86,10 +87,11 @@ def vocab_size(path: Path) -> int:
     return len(set(path.read_text()))
 
 
-def test_a_small_language_model_learns_and_writes_lines_each_epoch(story_file):
+def test_a_small_language_model_learns_and_writes_lines_each_epoch(story_file, tmp_path):
     design = text_design(story_file, vocab_size(story_file))
     events: list[dict] = []
-    result = run_loop(train_loop, design, RunControl([events.append], step_every=5))
+    control = RunControl([events.append], step_every=5)
+    result = run_loop(train_loop, design, control, out_dir=tmp_path / "run")
     assert result is not None, [e for e in events if e["type"] == "error"]
     epochs = [e for e in events if e["type"] == "epoch"]
     text = story_file.read_text()
@@ -110,9 +112,13 @@ def test_a_small_language_model_learns_and_writes_lines_each_epoch(story_file):
     words = set(" ".join(lines[-1]).replace(".", " ").split())
     assert len(words & set(WORDS)) >= 4  # it writes the story's own words by the end
     start = next(e for e in events if e["type"] == "start")
-    assert start["vocab"] == load_for_design(design).vocab and start["vocab_size"] == len(
-        start["vocab"]
-    )
+    vocab = load_for_design(design).vocab
+    assert start["vocab"] == vocab and start["vocab_size"] == len(vocab)
+    # The vocabulary travels with the run's weights, and from there into the export.
+    saved = tmp_path / "run" / "vocab.json"
+    assert json.loads(saved.read_text(encoding="utf-8")) == vocab
+    files = bundle_files(design, weights_path=tmp_path / "run" / "weights.pt")
+    assert json.loads(files["vocab.json"]) == vocab
 
 
 def test_the_vocabulary_and_the_output_are_checked_against_the_text(story_file):

@@ -192,7 +192,7 @@ def save_results(result, hooks, out):
     """weights.pt, vocab.json (token id -> token) and samples.json (the last epoch's lines;
     JSON, since the lines themselves may hold line breaks)."""
     torch.save(result["weights"], os.path.join(out, "weights.pt"))
-    with open(os.path.join(out, "vocab.json"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(out, VOCAB_FILE), "w", encoding="utf-8") as handle:
         json.dump(result["vocab"], handle, ensure_ascii=False)
     if hooks.samples is not None:
         with open(os.path.join(out, "samples.json"), "w", encoding="utf-8") as handle:
