@@ -20,6 +20,9 @@ from builder.codegen.training_source import generate_train_script
 from builder.data import load_for_design
 from builder.export.bundle import bundle_files
 from builder.export.onnx import export_onnx
+from builder.runs.samples_file import SAMPLES_FILE, read_samples
+from builder.runs.store import RunStore
+from builder.runs.worker import start_run
 from builder.training.checks import checked_inputs
 from builder.training.control import RunControl
 from builder.training.runner import run_loop, train_loop
@@ -185,3 +188,29 @@ def test_a_transformer_design_exports_to_onnx_that_matches(story_file):
     result = export_onnx(text_design(story_file, vocab_size(story_file)))
     assert result.verified, result.note
     assert result.data and "onnxruntime matches PyTorch" in result.note
+
+
+def test_the_apps_worker_keeps_a_text_runs_lines_and_vocabulary(tmp_path):
+    design = load_design(
+        chain_design(
+            ("tokens", "Input", {"shape": [16]}),
+            ("embed", "Embedding", {"num_embeddings": 103, "embedding_dim": 16}),
+            ("next", "Dense", {"out_features": 103}),
+            training={
+                "task": "language_model",
+                "dataset": "python_docs",
+                "batch_size": 512,
+                "epochs": 1,
+            },  # fmt: skip
+        )
+    )
+    handle = start_run(design, tmp_path / "workspace", threads=1)
+    assert handle.wait(300) == 0
+    run = RunStore(tmp_path / "workspace").get_run(handle.run_id)
+    assert run["status"] == "finished", run
+    folder = Path(run["out_dir"])
+    vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    assert len(vocab) == 103 and vocab[0] == " "
+    samples, kind = read_samples(folder / SAMPLES_FILE)
+    assert kind == "text" and sorted(samples) == [0, 1]
+    assert all(str(line).startswith("The ") for line in samples[1])
