@@ -15,8 +15,12 @@ def _problems(design):
 
 
 @pytest.mark.parametrize(
-    "preset", ["lenet_digits", "mlp_moons", "lstm_sine", "gru_waves", "mlp_gan_digits", "gan_moons"]
-)
+    "preset",
+    [
+        "lenet_digits", "mlp_moons", "lstm_sine", "gru_waves", "mlp_gan_digits", "gan_moons",
+        "transformer_text", "lstm_text", "text_pages_classifier",
+    ],
+)  # fmt: skip
 def test_presets_are_ready_to_train(preset):
     assert _problems(load_preset(preset)) == {}
 
