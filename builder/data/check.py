@@ -105,19 +105,23 @@ def vocabulary_problems(dataset: Dataset, design, model: str) -> list[Problem]:
             found.append(
                 Problem(
                     "takes tokens, but the data set holds numbers, not text",
-                    node.id, model, node.type,
+                    node.id,
+                    model,
+                    node.type,
                     "train on text (python_docs, a .txt file, a CSV text column), or remove it",
                 )
-            )  # fmt: skip
+            )
         elif size < len(dataset.vocab):
             found.append(
                 Problem(
                     f"num_embeddings is {size}, but the data's vocabulary has "
                     f"{len(dataset.vocab)} tokens",
-                    node.id, model, node.type,
+                    node.id,
+                    model,
+                    node.type,
                     f"set num_embeddings to {len(dataset.vocab)}",
                 )
-            )  # fmt: skip
+            )
     if dataset.vocab is not None and not found:
         io = model_io(design, model)
         fed = {t for s, t in graph.edges if s == io["input_id"]}
@@ -125,10 +129,12 @@ def vocabulary_problems(dataset: Dataset, design, model: str) -> list[Problem]:
             found.append(
                 Problem(
                     "the data set is text: its samples are token ids, which need an Embedding",
-                    io["input_id"], model, "Input",
+                    io["input_id"],
+                    model,
+                    "Input",
                     "put an Embedding right after the Input",
                 )
-            )  # fmt: skip
+            )
     return found
 
 

@@ -118,7 +118,7 @@ register(
                 min=0,
                 max=1,
                 max_exclusive=True,
-            ),  # fmt: skip
+            ),
             Param("causal", "bool", False, CAUSAL_HELP),
             Param("bias", "bool", True, "Learn biases in the projections"),
         ),
@@ -155,7 +155,7 @@ register(
                 "Width of the feed-forward network",
                 min=1,
                 max=65536,
-            ),  # fmt: skip
+            ),
             Param(
                 "dropout",
                 "float",
@@ -164,14 +164,14 @@ register(
                 min=0,
                 max=1,
                 max_exclusive=True,
-            ),  # fmt: skip
+            ),
             Param(
                 "activation",
                 "choice",
                 "relu",
                 "The feed-forward network's activation",
                 choices=("relu", "gelu"),
-            ),  # fmt: skip
+            ),
             Param("norm_first", "bool", False, "LayerNorm before attention (pre-norm: steadier)"),
             Param("causal", "bool", False, CAUSAL_HELP),
         ),

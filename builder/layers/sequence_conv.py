@@ -35,7 +35,7 @@ register(
         params=(
             Param(
                 "out_channels", "int", 32, "Number of filters (output features)", min=1, max=4096
-            ),  # fmt: skip
+            ),
             Param("kernel_size", "int", 3, "Steps each window spans", min=1, max=63),
             Param("stride", "int", 1, "Steps between windows", min=1, max=16),
             Param("padding", "int", 0, "Zero steps added at each end", min=0, max=31),
@@ -87,7 +87,7 @@ POOL_PARAMS = (
         min=1,
         max=16,
         nullable=True,
-    ),  # fmt: skip
+    ),
     Param("padding", "int", 0, "Steps added at each end", min=0, max=31),
 )
 
