@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from builder.data import DataError, dataset_from_bytes, load_dataset
+from builder import load_design
+from builder.codegen.program import training_program
+from builder.data import DataError, dataset_from_bytes, load_dataset, load_for_design
 from builder.data.text import UNKNOWN, python_docs_text
 from builder.design.settings import validate_training
+from tests.builder.helpers import chain_design
 
 
 def text_file(tmp_path, data: bytes, name="story.txt"):
@@ -115,3 +118,31 @@ def test_text_and_task_must_agree(tmp_path):
         DataError, match=r"text needs an Input of tokens \[T\] \(e.g. \[64\]\), got \[8, 2\]"
     ):
         load_dataset({"task": "language_model", "dataset": spec}, [8, 2])
+
+
+def test_train_py_reads_a_csv_text_column_as_the_app_does(tmp_path):
+    rows = ["label,review"] + [
+        f'{i % 3},"{("good", "bad", "odd")[i % 3]} film {i}"' for i in range(60)
+    ]
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(rows) + "\n")
+    training = {
+        "dataset": {"type": "csv", "path": str(path), "text": "review", "target": "label"},
+        "text": {"tokens": "words", "max_vocab": 20},
+    }
+    design = load_design(
+        chain_design(
+            ("in", "Input", {"shape": [4]}),
+            ("embed", "Embedding", {"num_embeddings": 20, "embedding_dim": 8}),
+            ("pool", "GlobalPool", {}),
+            ("out", "Dense", {"out_features": 3}),
+            training=training,
+        )
+    )
+    program = training_program(design)
+    theirs = program.load_data(program.DATA, program.SEED)
+    ours = load_for_design(design)
+    for key in ("x_train", "y_train", "x_val", "y_val"):
+        np.testing.assert_array_equal(theirs[key], getattr(ours, key))
+    assert theirs["vocab"] == ours.vocab and len(ours.vocab) == 20
+    assert theirs["classes"] == ["0", "1", "2"]
