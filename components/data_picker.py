@@ -1,4 +1,5 @@
-"""The data set control: a built-in one, or an uploaded CSV / NPZ / image ZIP, with a preview.
+"""The data set control: a built-in one, or an uploaded CSV / NPZ / image ZIP / text, with a
+preview; for text, how it is cut into tokens.
 
 An upload is read with the trainer's own readers before anything changes: a broken file gets a
 message naming what is wrong and leaves the design as it was; a good one is stored in the
@@ -16,13 +17,17 @@ import streamlit as st
 from builder.data import BUILTIN, DataError, Dataset, load_dataset
 from builder.data.check import data_model, model_io
 from builder.data.datasets import confined, dataset_label
+from builder.data.text import DEFAULT_MAX_VOCAB, PAD, TOKENIZERS
 from builder.data.uploads import (
     csv_columns,
     dataset_setting,
     read_upload,
     save_upload,
+    text_column,
+    upload_kind,
     uploads_dir,
 )
+from builder.design.settings import TEXT_PARAMS
 from builder.layers.registry import fmt_shape
 from components import charts, person
 from components import design_state as ds
@@ -45,11 +50,20 @@ def input_shape(design) -> list[int] | None:
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def _load(uploads: str, spec: str, task: str, seed: int, shape: tuple | None, stamp: float):
+def _load(
+    uploads: str,
+    spec: str,
+    task: str,
+    seed: int,
+    shape: tuple | None,
+    stamp: float,
+    text: str = "{}",
+):
     """Shared by every page of the server: the person's uploads folder is part of the key, so
     two people's files of one name are never mistaken for each other."""
     try:
         training = {"dataset": json.loads(spec), "task": task, "seed": seed}
+        training["text"] = json.loads(text)
         shape = list(shape) if shape else None
         return load_dataset(training, shape, data_root=uploads), None
     except DataError as exc:
@@ -78,6 +92,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
         int(training.get("seed", 0) or 0),
         tuple(shape) if shape else None,
         stamp,
+        json.dumps(training.get("text") or {}, sort_keys=True),
     )
 
 
@@ -101,13 +116,17 @@ def _on_upload(key: str) -> None:
     design = ds.current_design()
     training = design.training or {}
     raw = uploaded.getvalue()
+    column = None
     try:
+        if upload_kind(uploaded.name) == "csv":
+            column = text_column(raw)  # a CSV of texts and labels: text classification
         read_upload(
             uploaded.name,
             raw,
             task=training.get("task", "classification"),
             seed=int(training.get("seed", 0) or 0),
             input_shape=input_shape(design),
+            text={**(training.get("text") or {}), "column": column},
         )
         path = save_upload(uploaded.name, raw, person.folder())
     except DataError as exc:
@@ -120,7 +139,7 @@ def _on_upload(key: str) -> None:
     else:
         st.session_state.pop(UPLOAD_ERROR, None)
         st.session_state[UPLOAD_MODE] = False
-        _set_dataset(dataset_setting(uploaded.name, path))
+        _set_dataset(dataset_setting(uploaded.name, path, text=column))
         ds.notify("success", f"Using the uploaded file {uploaded.name}.")
     st.session_state[UPLOAD_GEN] = st.session_state.get(UPLOAD_GEN, 0) + 1
 
@@ -141,7 +160,7 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
     current = "__file__" if isinstance(spec, dict) else spec
     if st.session_state.get(UPLOAD_MODE):
         current = UPLOAD
-    labels = {UPLOAD: "Upload a file (CSV, NPZ, image ZIP)…", "__file__": dataset_label(spec)}
+    labels = {UPLOAD: "Upload a file (CSV, NPZ, image ZIP, text)…", "__file__": dataset_label(spec)}
     key = f"nb_tr:{ds.revision()}:dataset:{current}"  # a new field when the data set changes
     st.selectbox(
         "Data set",
@@ -157,13 +176,15 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
         up_key = f"nb_data_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
         st.file_uploader(
             "Upload a data file",
-            type=["csv", "npz", "zip"],
+            type=["csv", "npz", "zip", "txt"],
             key=up_key,
             on_change=_on_upload,
             args=(up_key,),
             help=md_escape(
                 "CSV with a header row (the last column is the target unless you pick another); "
-                "NPZ with arrays X and y; ZIP with one folder of images per class"
+                "a CSV with one column of text and one of labels is text to classify; "
+                "NPZ with arrays X and y; ZIP with one folder of images per class; "
+                ".txt (UTF-8) for a language model"
             ),
         )
     error = st.session_state.get(UPLOAD_ERROR)
@@ -173,8 +194,53 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
         st.error(md_escape(message), icon=":material/error:")
     if isinstance(spec, dict) and spec.get("type") == "csv":
         render_target(spec)
+    if dataset is not None and dataset.vocab is not None:
+        render_tokens(training)
     if dataset is not None:
-        render_preview(dataset)
+        render_preview(dataset, (training.get("text") or {}).get("tokens", "chars"))
+
+
+def _on_text(key: str, field: str) -> None:
+    design = ds.current_design()
+    text = {**(design.training.get("text") or {}), field: st.session_state.get(key)}
+    ds.commit(replace(design, training={**design.training, "text": text}))
+
+
+def render_tokens(training: dict) -> None:
+    """How text becomes tokens: characters or words, and the cap on the vocabulary."""
+    text = training.get("text") or {}
+    params = {p.name: p for p in TEXT_PARAMS}
+    left, right = st.columns(2)
+    tokens_key = f"nb_tr:{ds.revision()}:text_tokens"
+    left.selectbox(
+        "Tokens",
+        TOKENIZERS,
+        index=TOKENIZERS.index(text.get("tokens", "chars")),
+        key=tokens_key,
+        on_change=_on_text,
+        args=(tokens_key, "tokens"),
+        help=md_escape(params["tokens"].help),
+    )
+    cap_key = f"nb_tr:{ds.revision()}:text_max_vocab"
+    right.number_input(
+        "Vocabulary cap",
+        min_value=int(params["max_vocab"].min),
+        max_value=int(params["max_vocab"].max),
+        value=int(text.get("max_vocab") or DEFAULT_MAX_VOCAB),
+        step=1,
+        key=cap_key,
+        on_change=_on_text,
+        args=(cap_key, "max_vocab"),
+        help=md_escape(params["max_vocab"].help),
+    )
+
+
+def _on_text_column(key: str) -> None:
+    spec = dict((ds.current_design().training or {}).get("dataset") or {})
+    spec["text"] = st.session_state.get(key)
+    if spec.get("target") == spec["text"]:
+        spec.pop("target")
+    _set_dataset(spec)
 
 
 def render_target(spec: dict) -> None:
@@ -182,6 +248,18 @@ def render_target(spec: dict) -> None:
         columns = csv_columns(confined(spec["path"], uploads_dir(person.folder())))
     except (OSError, UnicodeDecodeError, DataError):
         return  # the data-set message already says the file cannot be read
+    if spec.get("text") in columns:  # a text column: the rest may hold the label
+        text_key = f"nb_tr:{ds.revision()}:text_column"
+        st.selectbox(
+            "Text column",
+            columns,
+            index=columns.index(spec["text"]),
+            key=text_key,
+            on_change=_on_text_column,
+            args=(text_key,),
+            help="The column of texts the model reads, as tokens",
+        )
+        columns = [c for c in columns if c != spec["text"]]
     target = spec.get("target") or (columns[-1] if columns else None)
     if target in columns:
         target_key = f"nb_tr:{ds.revision()}:target"
@@ -196,7 +274,7 @@ def render_target(spec: dict) -> None:
         )
 
 
-def render_preview(dataset: Dataset) -> None:
+def render_preview(dataset: Dataset, tokenizer: str = "chars") -> None:
     classes = dataset.class_names if dataset.num_classes else None
     parts = [
         f"{len(dataset.x_train):,} train / {len(dataset.x_val):,} validation",
@@ -207,7 +285,13 @@ def render_preview(dataset: Dataset) -> None:
         parts.append(f"{len(classes)} classes ({shown})")
     elif dataset.target_shape is not None:
         parts.append(f"target {fmt_shape(dataset.target_shape)}")
+    if dataset.vocab is not None:
+        parts.append(f"vocabulary of {len(dataset.vocab):,} tokens")
     st.caption(md_escape(" · ".join(parts)))
+    if dataset.vocab is not None:
+        with st.expander("Preview", icon=":material/visibility:"):
+            render_text_preview(dataset, tokenizer)
+        return
     with st.expander("Preview", icon=":material/visibility:"):
         x = dataset.x_train[:PREVIEW]
         shape = dataset.sample_shape
@@ -247,3 +331,13 @@ def _labels(dataset: Dataset, n: int = PREVIEW) -> str | None:
     if dataset.y_train is None:
         return None
     return md_escape("labels: " + ", ".join(str(v) for v in _targets(dataset, n)))
+
+
+def render_text_preview(dataset: Dataset, tokenizer: str) -> None:
+    """The first few samples as the text they hold (tokens joined back), never as markdown."""
+    joiner = "" if tokenizer == "chars" else " "
+    for i, row in enumerate(dataset.x_train[:3]):
+        tokens = [dataset.vocab[int(t)] for t in row if dataset.vocab[int(t)] != PAD]
+        st.code(joiner.join(tokens), language=None, wrap_lines=True)
+        if dataset.num_classes:
+            st.caption(md_escape(f"label: {dataset.class_names[int(dataset.y_train[i])]}"))

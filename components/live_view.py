@@ -89,6 +89,8 @@ def _draw(run_id: int | None, task: str) -> None:
         render_gan(snap)
     else:
         render_curves(snap)
+    if snap.task == "language_model":
+        render_samples(snap)
 
 
 def progress_text(snap: Snapshot) -> str:
@@ -151,6 +153,8 @@ def render_metrics(snap: Snapshot) -> None:
         if train is None and snap.steps:
             train = snap.steps[-1].get("loss")
         items = [("Train loss", _fmt(train)), ("Validation loss", _fmt(last.get("val_loss")))]
+        if snap.task == "language_model":  # losses in nats per token
+            items.append(("Validation perplexity", _fmt(last.get("val_perplexity"))))
         if snap.task == "classification":
             items.append(("Validation accuracy", _fmt(last.get("val_accuracy"), percent=True)))
     with st.container(key="nb_live_metrics", horizontal=True):
@@ -231,6 +235,12 @@ def render_gan(snap: Snapshot) -> None:
     render_samples(snap)
 
 
+SLIDER_HELP = {
+    "text": "Drag back to see what the model wrote from the same prompt in earlier epochs",
+    None: "Drag back to see how the same noise looked in earlier epochs",
+}
+
+
 def _epoch_slider(snap: Snapshot) -> int | None:
     """The epoch whose samples are shown: the newest, unless the user stepped back."""
     epochs = sorted(snap.samples)
@@ -249,18 +259,24 @@ def _epoch_slider(snap: Snapshot) -> int | None:
         min_value=epochs[0],
         max_value=newest,
         key=key,
-        help="Drag back to see how the same noise looked in earlier epochs",
+        help=SLIDER_HELP.get(snap.sample_kind, SLIDER_HELP[None]),
     )
 
 
 def render_samples(snap: Snapshot) -> None:
     epoch = _epoch_slider(snap)
     if epoch is None:
-        st.caption("The generator's samples appear when training starts.")
+        if snap.task == "language_model":
+            st.caption("Lines the model writes from its prompt appear when training starts.")
+        else:
+            st.caption("The generator's samples appear when training starts.")
         return
     if epoch not in snap.samples:  # a long run keeps only some epochs: the nearest before
         epoch = max((e for e in snap.samples if e <= epoch), default=min(snap.samples))
     samples = snap.samples[epoch]
+    if snap.sample_kind == "text":
+        render_text_samples(samples, epoch)
+        return
     label = "untrained generator" if epoch == 0 else f"after epoch {epoch}"
     with st.container(key="nb_gan_samples"):
         if snap.sample_kind == "images":
@@ -280,3 +296,12 @@ def render_samples(snap: Snapshot) -> None:
                 key="nb_gan_arrays_chart",
                 run_id=snap.run_id,
             )
+
+
+def render_text_samples(lines, epoch: int) -> None:
+    """A language model's lines from its fixed prompt, as plain text (never markdown)."""
+    label = "the untrained model" if epoch == 0 else f"after epoch {epoch}"
+    with st.container(key="nb_text_samples"):
+        st.caption(f"{len(lines)} lines written from the same prompt and seed, {label}")
+        for line in lines:
+            st.code(str(line), language=None, wrap_lines=True)

@@ -24,7 +24,7 @@ from builder.design.settings import (
 from builder.params import Param
 from builder.recipes.losses import LOSS_HELP, LOSSES, check_loss
 from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR, DEFAULT_OPTIMIZER
-from builder.recipes.tasks import DEFAULT_LOSS
+from builder.recipes.tasks import DEFAULT_LOSS, TASK_RECIPES
 from builder.training.preflight import training_problems
 from components import design_state as ds
 from components.data_picker import load_for, render_data_picker
@@ -35,12 +35,7 @@ ERRORS = "nb_train_field_errors"
 TRAINING = {p.name: p for p in TRAINING_PARAMS}
 OPTIMIZER = {p.name: p for p in OPTIMIZER_PARAMS}
 SCHEDULE = {p.name: p for p in SCHEDULE_PARAMS}
-TASK_HELP = {
-    "classification": "predict a class: the last layer outputs one score per class",
-    "regression": "predict numbers from features",
-    "forecasting": "predict the next value of a sequence",
-    "gan": "a generator learns to make samples a discriminator cannot tell from real ones",
-}
+TASK_HELP = {task.name: task.help for task in TASK_RECIPES.values()}
 
 
 REFUSED = "nb_train_refused"  # bumped on a refusal, so the fields show the design's values again

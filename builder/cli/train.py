@@ -71,6 +71,10 @@ class Progress:
             self.stream.flush()
         elif kind == "epoch":
             self._line(self._epoch_text(event))
+        elif kind == "samples" and event.get("kind") == "text":  # a language model's lines
+            self._line(f"samples after epoch {event['epoch']}:")
+            for line in event["samples"]:
+                self._line("  " + repr(str(line)))
         elif kind == "status":
             self._line(f"run {event.get('status')}")
 
@@ -79,6 +83,8 @@ class Progress:
         for key in ("train_loss", "val_loss", "d_loss", "g_loss"):
             if isinstance(e.get(key), float):
                 parts.append(f"{key} {e[key]:.4f}")
+        if isinstance(e.get("val_perplexity"), float):
+            parts.append(f"val_perplexity {e['val_perplexity']:.2f}")
         if isinstance(e.get("val_accuracy"), float):
             parts.append(f"val_accuracy {e['val_accuracy']:.2%}")
         if e.get("samples_per_sec"):

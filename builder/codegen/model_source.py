@@ -6,6 +6,7 @@ import torch.nn as nn
 
 from builder.codegen.execute import run_source
 from builder.codegen.names import IdentifierTable, literal
+from builder.codegen.sequence_helpers import SEQUENCE_HELPERS
 from builder.design.shapes import analyze
 from builder.design.spec import Design, load_design
 from builder.errors import DesignError, GraphError
@@ -59,6 +60,7 @@ class SequenceOutput(nn.Module):
         sequence = result[0]
         return sequence[:, -1] if self.last_step else sequence
 ''',
+    **SEQUENCE_HELPERS,
 }
 
 
@@ -96,6 +98,7 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
     init, forward, taps, layers, helpers = [], [], {}, {}, set()
     input_id = order[0]
     arg = names[input_id]
+    tokens = input_tokens(graph, input_id)
     for node_id in order[1:]:
         node = nodes[node_id]
         kind = get_kind(node.type)
@@ -124,6 +127,8 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
         f"class {class_name}(nn.Module):",
         f"    INPUT_SHAPE = {tuple(shapes[input_id])}",
         f"    OUTPUT_SHAPE = {tuple(shapes[order[-1]])}",
+        "    # Inputs are integer tokens below this number (None: inputs are numbers).",
+        f"    INPUT_TOKENS = {tokens}",
         "    # Node id -> the submodule whose output is that node's output (for forward hooks).",
         "    NODE_MODULES = {",
         *tap_lines,
@@ -144,6 +149,16 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
     return "\n".join(lines), helpers
 
 
+def input_tokens(graph, input_id: str) -> int | None:
+    """The vocabulary size when the Input feeds a token layer (an Embedding), else None."""
+    fed = {target for source, target in graph.edges if source == input_id}
+    for node in graph.nodes:
+        kind = get_kind(node.type)
+        if node.id in fed and kind is not None and kind.tokens:
+            return int(kind.resolve(node.params)["num_embeddings"])
+    return None
+
+
 def _suffix(source: str) -> str:
     return "out" if source.startswith("SequenceOutput") else "act"
 
@@ -154,7 +169,10 @@ def _main_block(design: Design) -> str:
         [
             'if __name__ == "__main__":',
             f"    model = {first}()",
-            f"    batch = torch.randn(2, *{first}.INPUT_SHAPE)",
+            f"    if {first}.INPUT_TOKENS:",
+            f"        batch = torch.randint(0, {first}.INPUT_TOKENS, (2, *{first}.INPUT_SHAPE))",
+            "    else:",
+            f"        batch = torch.randn(2, *{first}.INPUT_SHAPE)",
             "    print(model)",
             '    print("output shape:", tuple(model(batch).shape))',
         ]

@@ -7,6 +7,8 @@ import re
 
 import torch.nn as nn
 
+from builder.codegen.sequence_helpers import SEQUENCE_HELPERS
+
 # Names the generated module itself uses, or that nn.Module instances already have.
 RESERVED = {
     "self",
@@ -23,6 +25,8 @@ RESERVED = {
     "NODE_LAYERS",
     "INPUT_SHAPE",
     "OUTPUT_SHAPE",
+    "INPUT_TOKENS",
+    *SEQUENCE_HELPERS,
 } | set(dir(nn.Module))
 
 

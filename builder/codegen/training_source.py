@@ -13,7 +13,8 @@ import inspect
 from importlib import resources
 
 from builder.codegen.names import literal
-from builder.data import loading, readers, sources
+from builder.data import loading, readers, sources, text
+from builder.data.text import DEFAULT_MAX_VOCAB
 from builder.design.settings import resolved_training
 from builder.design.shapes import infer_shapes
 from builder.design.spec import load_design
@@ -24,7 +25,7 @@ from builder.recipes.tasks import TASK_RECIPES
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
-DATA_MODULES = (sources, readers, loading)
+DATA_MODULES = (sources, readers, text, loading)
 IMPORTS = """\
 import argparse
 import csv
@@ -33,8 +34,10 @@ import io
 import json
 import math
 import os
+import re
 import time
 import zipfile
+from collections import Counter
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -97,7 +100,19 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
         f"BATCH_SIZE = {int(s['batch_size'])}",
         f"EPOCHS = {int(s['epochs'])}",
         f"SEED = {int(s['seed'])}",
+        f"TEXT = {_text_setting(s)}",
     ]
+
+
+def _text_setting(s: dict) -> str:
+    """The tokenizer settings and a CSV's text column, as a dict literal of train.py."""
+    text, dataset = s.get("text") or {}, s["dataset"]
+    column = dataset.get("text") if isinstance(dataset, dict) else None
+    return (
+        f'{{"tokens": {literal(text.get("tokens") or "chars")}, '
+        f'"max_vocab": {int(text.get("max_vocab") or DEFAULT_MAX_VOCAB)}, '
+        f'"column": {literal(column) if column else None}}}'
+    )
 
 
 def _supervised_parts(design, s: dict) -> list[str]:
@@ -168,6 +183,8 @@ def generate_train_script(design) -> str:
     else:
         model_import, constants, recipes = _supervised_parts(design, s)
         extra = " (the model's state_dict)"
+        if task.loop == "language_model":
+            extra += ", OUT/vocab.json and OUT/samples.json"
     parts = [
         DOC.format(extra=extra).strip("\n"),
         IMPORTS.strip("\n") + "\n\n" + model_import,

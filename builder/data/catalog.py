@@ -3,4 +3,4 @@
 from builder.data.loading import BUILTIN_DATA
 
 BUILTIN = {name: make.__doc__.strip().splitlines()[0] for name, make in BUILTIN_DATA.items()}
-FILE_TYPES = ("csv", "npz", "images")
+FILE_TYPES = ("csv", "npz", "images", "text")

@@ -76,9 +76,11 @@ def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:
         )
     if task == "gan" or io["output_shape"] is None:
         return problems
+    problems += vocabulary_problems(dataset, design, model)
     loss = (design.training or {}).get("loss") or DEFAULT_LOSS.get(task, "mse")
+    classes = len(dataset.vocab) if task == "language_model" and dataset.vocab else None
     for message in check_loss(
-        task, loss, io["output_shape"], dataset.num_classes, dataset.target_shape
+        task, loss, io["output_shape"], classes or dataset.num_classes, dataset.target_shape
     ):
         problems.append(
             Problem(
@@ -89,6 +91,52 @@ def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:
             )
         )
     return problems
+
+
+def vocabulary_problems(dataset: Dataset, design, model: str) -> list[Problem]:
+    """Token layers too small for the data's vocabulary, and tokens fed to a layer of numbers."""
+    graph = design.models[model]
+    found = []
+    for node in graph.nodes:
+        kind = get_kind(node.type)
+        if kind is None or not kind.tokens:
+            continue
+        size = kind.resolve(node.params)["num_embeddings"]
+        if dataset.vocab is None:
+            found.append(
+                Problem(
+                    "takes tokens, but the data set holds numbers, not text",
+                    node.id,
+                    model,
+                    node.type,
+                    "train on text (python_docs, a .txt file, a CSV text column), or remove it",
+                )
+            )
+        elif size < len(dataset.vocab):
+            found.append(
+                Problem(
+                    f"num_embeddings is {size}, but the data's vocabulary has "
+                    f"{len(dataset.vocab)} tokens",
+                    node.id,
+                    model,
+                    node.type,
+                    f"set num_embeddings to {len(dataset.vocab)}",
+                )
+            )
+    if dataset.vocab is not None and not found:
+        io = model_io(design, model)
+        fed = {t for s, t in graph.edges if s == io["input_id"]}
+        if not any(get_kind(n.type).tokens for n in graph.nodes if n.id in fed):
+            found.append(
+                Problem(
+                    "the data set is text: its samples are token ids, which need an Embedding",
+                    io["input_id"],
+                    model,
+                    "Input",
+                    "put an Embedding right after the Input",
+                )
+            )
+    return found
 
 
 def _node_type(design, model, node_id):

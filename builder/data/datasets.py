@@ -41,6 +41,7 @@ class Dataset:
     y_val: np.ndarray | None
     class_names: list[str] | None = None
     feature_names: list[str] | None = field(default=None)
+    vocab: list[str] | None = None  # a text data set's tokens, in id order
 
     @property
     def sample_shape(self) -> list[int]:
@@ -102,8 +103,9 @@ def load_dataset(
     spec = training.get("dataset")
     if spec is None or spec == "":
         raise DataError("no data set chosen: set training.dataset to a built-in name or a file")
+    text = text_setting(training)
     if isinstance(spec, str):
-        return _dataset(spec, task, load_arrays(spec, task, seed))
+        return _dataset(spec, task, load_arrays(spec, task, seed, input_shape, text=text))
     if not isinstance(spec, dict):
         raise DataError(f"training.dataset must be a name or a file setting, got {spec!r}")
     kind, path = spec.get("type"), spec.get("path")
@@ -114,20 +116,29 @@ def load_dataset(
     if data_root is not None:
         path = str(confined(path, data_root))
     limit = max_file_bytes() if max_bytes is None else max_bytes
-    arrays = load_arrays(path, task, seed, input_shape, spec.get("target"), kind, limit)
+    arrays = load_arrays(path, task, seed, input_shape, spec.get("target"), kind, limit, text)
     return _dataset(Path(path).name, task, arrays)
 
 
 def dataset_from_bytes(
-    kind, data, name, task="classification", seed=0, input_shape=None, target=None, max_bytes=None
+    kind,
+    data,
+    name,
+    task="classification",
+    seed=0,
+    input_shape=None,
+    target=None,
+    max_bytes=None,
+    text=None,
 ) -> Dataset:
-    """Read an uploaded file's bytes (for a preview before it is saved) into a split Dataset."""
+    """Read an uploaded file's bytes (for a preview before it is saved) into a split Dataset;
+    `text` holds tokenizer settings and a CSV's text column (see `text_setting`)."""
     limit = max_file_bytes() if max_bytes is None else max_bytes
     if len(data) > limit:
         raise DataError(
             f"{name}: {len(data) / 2**20:.1f} MB is more than the limit of {limit / 2**20:.1f} MB"
         )
-    arrays = file_arrays(data, name, kind, task, seed, input_shape, target, limit * 8)
+    arrays = file_arrays(data, name, kind, task, seed, input_shape, target, limit * 8, text)
     return _dataset(name, task, arrays)
 
 
@@ -143,4 +154,12 @@ def _dataset(name: str, task: str, arrays: dict) -> Dataset:
         arrays["y_val"],
         arrays["classes"],
         arrays["features"],
+        arrays.get("vocab"),
     )
+
+
+def text_setting(training: dict) -> dict:
+    """The loaders' text options: the tokenizer settings and a CSV's text column."""
+    spec = training.get("dataset")
+    column = spec.get("text") if isinstance(spec, dict) else None
+    return {**(training.get("text") or {}), "column": column}

@@ -22,6 +22,15 @@ from builder.data.sources import (
     stratified_split,
     waves_data,
 )
+from builder.data.text import (
+    DEFAULT_MAX_VOCAB,
+    decode_text,
+    labelled_text_arrays,
+    language_model_arrays,
+    python_docs_pages,
+    python_docs_text,
+    text_classification_arrays,
+)
 
 BUILTIN_DATA = {
     "digits": digits_data,
@@ -30,17 +39,42 @@ BUILTIN_DATA = {
     "spirals": spirals_data,
     "sine": sine_data,
     "waves": waves_data,
+    "python_docs": python_docs_text,
+    "python_docs_pages": python_docs_pages,
 }
+TEXT_DATA = ("python_docs",)  # text for language models
+LABELLED_TEXT_DATA = ("python_docs_pages",)  # texts with a class each
 
 
-def builtin_arrays(name, task, seed):
+def text_options(text):
+    """(tokens, max_vocab) of a design's text settings, with their defaults."""
+    text = text or {}
+    return text.get("tokens") or "chars", int(text.get("max_vocab") or DEFAULT_MAX_VOCAB)
+
+
+def builtin_arrays(name, task, seed, input_shape=None, text=None):
     """A built-in data set by name, split with `seed`: a dict of x/y train/val and classes."""
     if name not in BUILTIN_DATA:
         raise DataError(
             f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN_DATA)} "
-            '(or a file: {"type": "csv" | "npz" | "images", "path": ...})'
+            '(or a file: {"type": "csv" | "npz" | "images" | "text", "path": ...})'
+        )
+    if (name in TEXT_DATA) != (task == "language_model"):
+        raise DataError(
+            f"{name} is text for the language_model task; set the task to language_model"
+            if name in TEXT_DATA
+            else f"the language_model task trains on text (python_docs or a .txt file), not {name}"
         )
     classes = None
+    if name in TEXT_DATA:
+        return language_model_arrays(BUILTIN_DATA[name](), name, input_shape, *text_options(text))
+    if name in LABELLED_TEXT_DATA:
+        if task != "classification":
+            raise DataError(f"{name} is labelled text for classification; set the task to it")
+        texts, labels = BUILTIN_DATA[name]()
+        tokens, max_vocab = text_options(text)
+        return labelled_text_arrays(texts, labels, name, "page", input_shape, tokens, max_vocab,
+                                    seed)  # fmt: skip
     if name == "sine":  # sine and waves come with their own validation part
         x_train, y_train, x_val, y_val = sine_data()
     elif name == "waves":
@@ -64,12 +98,35 @@ MAX_UNPACK_RATIO = 100  # an archive may unpack to this many times its size (mor
 MIN_UNPACK_BYTES = 64 * 2**20  # small archives may unpack to this much, whatever the ratio
 
 
-def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max_unpacked=1 << 30):
-    """A data file's bytes (csv, npz or images), read and split with `seed`, like builtin_arrays.
+def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max_unpacked=1 << 30,
+                text=None):  # fmt: skip
+    """A data file's bytes (csv, npz, images or text), read and split with `seed`, like
+    builtin_arrays; `text` holds the tokenizer settings and a CSV's text column.
 
     Every failure is a DataError naming the file, whatever the reader met."""
     unpacked = min(max_unpacked, max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * len(data)))
     try:
+        if kind == "text" and task != "language_model":
+            raise DataError(
+                f"{name}: a .txt file is text for the language_model task; set the task to "
+                "language_model"
+            )
+        if task == "language_model" and kind != "text":
+            raise DataError(
+                f"{name}: the language_model task trains on text: a .txt file or python_docs"
+            )
+        if kind == "text":
+            tokens, max_vocab = text_options(text)
+            return language_model_arrays(
+                decode_text(data, name), name, input_shape, tokens, max_vocab
+            )
+        if kind == "csv" and (text or {}).get("column"):
+            if task != "classification":
+                raise DataError(f"{name}: a CSV text column is read for classification only")
+            tokens, max_vocab = text_options(text)
+            return text_classification_arrays(
+                data, name, text["column"], target, input_shape, tokens, max_vocab, seed
+            )
         return _file_arrays(data, name, kind, task, seed, input_shape, target, unpacked)
     except DataError:
         raise
@@ -96,7 +153,7 @@ def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked
         shape = tuple(int(v) for v in input_shape)
         x, y, classes = read_image_zip(data, name, shape, task == "gan", max_unpacked)
     else:
-        raise DataError(f"data file type must be one of csv, npz, images, got {kind!r}")
+        raise DataError(f"data file type must be one of csv, npz, images, text, got {kind!r}")
     if task == "classification":
         if len(classes) < 2:
             raise DataError(
@@ -122,17 +179,18 @@ def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked
     }
 
 
-FILE_KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images"}
+FILE_KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images", ".txt": "text"}
 
 
-def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, max_bytes=None):
+def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, max_bytes=None,
+                text=None):  # fmt: skip
     """A built-in name or a file path (its kind given, or told by its extension), as arrays.
 
     Files over `max_bytes` are refused before they are read; an archive may unpack to 8x that.
     """
     kind = kind or FILE_KINDS.get(os.path.splitext(str(source))[1].lower())
     if kind is None:
-        return builtin_arrays(source, task, seed)
+        return builtin_arrays(source, task, seed, input_shape, text)
     name = os.path.basename(str(source))
     if not os.path.isfile(source):
         raise DataError(f"{name or source}: no such file ({source})")
@@ -145,4 +203,4 @@ def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, ma
     with open(source, "rb") as handle:
         data = handle.read()
     unpacked = 1 << 30 if max_bytes is None else max_bytes * 8
-    return file_arrays(data, name, kind, task, seed, input_shape, target, unpacked)
+    return file_arrays(data, name, kind, task, seed, input_shape, target, unpacked, text)

@@ -18,16 +18,16 @@ from pathlib import Path
 from builder.data import DataError, Dataset, dataset_from_bytes
 from builder.runs.workspace import workspace_dir
 
-KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images"}
+KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images", ".txt": "text"}
 
 
 def upload_kind(name: str) -> str:
-    """csv, npz or images (a ZIP of class folders), from the file name; DataError otherwise."""
+    """csv, npz, images (a ZIP of class folders) or text, from the file name; DataError otherwise."""
     kind = KINDS.get(Path(name).suffix.lower())
     if kind is None:
         raise DataError(
             f"{name}: unsupported file type; upload a .csv (with a header row), an .npz "
-            "(arrays X and y) or a .zip of image folders (one folder per class)"
+            "(arrays X and y), a .zip of image folders (one folder per class) or a .txt (text)"
         )
     return kind
 
@@ -40,9 +40,11 @@ def read_upload(
     seed: int = 0,
     input_shape=None,
     target: str | None = None,
+    text: dict | None = None,
 ) -> Dataset:
     """The uploaded bytes as a split data set, or DataError naming what is wrong."""
-    return dataset_from_bytes(upload_kind(name), data, name, task, seed, input_shape, target)
+    kind = upload_kind(name)
+    return dataset_from_bytes(kind, data, name, task, seed, input_shape, target, text=text)
 
 
 def uploads_dir(workspace=None) -> Path:
@@ -64,13 +66,17 @@ def save_upload(name: str, data: bytes, workspace=None) -> Path:
     return path
 
 
-def dataset_setting(name: str, path: Path, target: str | None = None) -> dict:
-    """The value of `training.dataset` for a stored upload: its file name, which the app reads
-    inside the person's uploads.  Never the whole path: it names the person's folder, and a
-    design travels (shared links, saved files, exports)."""
+def dataset_setting(
+    name: str, path: Path, target: str | None = None, text: str | None = None
+) -> dict:
+    """The value of `training.dataset` for a stored upload (`text`: a CSV's text column): its
+    file name, which the app reads inside the person's uploads.  Never the whole path: it names
+    the person's folder, and a design travels (shared links, saved files, exports)."""
     setting = {"type": upload_kind(name), "path": Path(path).name}
     if target is not None:
         setting["target"] = target
+    if text is not None:
+        setting["text"] = text
     return setting
 
 
@@ -84,3 +90,31 @@ def csv_columns(path) -> list[str]:
         dialect = csv.excel
     row = next(csv.reader(io.StringIO(head), dialect), [])
     return [cell.strip() for cell in row]
+
+
+def text_column(data: bytes, target: str | None = None, rows: int = 200) -> str | None:
+    """The CSV's one column of words (not numbers) besides the target, or None: such a CSV is
+    text to classify, read through that column."""
+    try:
+        head = data[: 1 << 20].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    table = [r for r, _ in zip(csv.reader(io.StringIO(head)), range(rows + 1), strict=False)]
+    if len(table) < 2:
+        return None
+    header = [h.strip() for h in table[0]]
+    target = target if target in header else header[-1]
+    wordy = []
+    for i, name in enumerate(header):
+        cells = [row[i] for row in table[1:] if i < len(row) and row[i].strip()]
+        if name != target and cells and not all(_is_number(c) for c in cells):
+            wordy.append(name)
+    return wordy[0] if len(wordy) == 1 else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from builder.data.catalog import BUILTIN, FILE_TYPES
+from builder.data.text import DEFAULT_MAX_VOCAB, TOKENIZERS
 from builder.errors import Problem
 from builder.params import Param
 from builder.recipes.losses import LOSSES, losses_for
@@ -52,7 +53,20 @@ SCHEDULE_PARAMS = (
     Param("step_size", "int", 10, "Step: epochs between decays", min=1, max=100000),
     Param("gamma", "float", 0.1, "Step: decay factor", min=0, max=1, min_exclusive=True),
 )
-KNOWN = {p.name for p in TRAINING_PARAMS} | {"dataset", "optimizer", "schedule", "optimizers"}
+TEXT_PARAMS = (
+    Param("tokens", "choice", "chars", "Text: tokens are characters or words", choices=TOKENIZERS),
+    Param(
+        "max_vocab",
+        "int",
+        DEFAULT_MAX_VOCAB,
+        "Text: the most frequent tokens kept; the rest read as one unknown token",
+        min=2,
+        max=1_000_000,
+    ),
+)
+KNOWN = {p.name for p in TRAINING_PARAMS} | {
+    "dataset", "optimizer", "schedule", "optimizers", "text",
+}  # fmt: skip
 
 
 def training_defaults() -> dict[str, Any]:
@@ -90,6 +104,8 @@ def validate_training(training: Any) -> list[Problem]:
     _check_dataset(training.get("dataset", "digits"), found)
     found += optimizer_problems(training.get("optimizer", {}), "training.optimizer")
     found += schedule_problems(training.get("schedule"), "training.schedule")
+    if "text" in training:
+        _check_fields("training.text", training["text"], TEXT_PARAMS, found)
     overrides = training.get("optimizers", {})
     if not isinstance(overrides, dict) or set(overrides) - {"generator", "discriminator"}:
         found.append(Problem('"training.optimizers" may only hold "generator" and "discriminator"'))
@@ -169,11 +185,11 @@ def _check_dataset(value: Any, found: list[Problem]) -> None:
     ):
         found.append(
             Problem(
-                f'training.dataset must be a built-in name or {{"type": csv|npz|images, "path": ...}}, got {value!r}'
+                f'training.dataset must be a built-in name or {{"type": csv|npz|images|text, "path": ...}}, got {value!r}'
             )
         )
         return
-    unknown = set(value) - {"type", "path", "target"}
+    unknown = set(value) - {"type", "path", "target", "text"}
     if unknown:
         found.append(Problem(f"unknown field training.dataset.{sorted(unknown)[0]}"))
 

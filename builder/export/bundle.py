@@ -16,6 +16,7 @@ from pathlib import Path
 from builder.codegen.names import literal
 from builder.data.datasets import confined
 from builder.data.sources import DataError
+from builder.data.text import VOCAB_FILE
 from builder.design.spec import load_design
 from builder.export.files import export_files
 
@@ -135,6 +136,9 @@ def bundle_files(
     files = {name: text.encode("utf-8") for name, text in export_files(design).items()}
     if weights_path is not None and Path(weights_path).is_file():
         files["weights.pt"] = Path(weights_path).read_bytes()
+        vocab = Path(weights_path).with_name(VOCAB_FILE)  # a text run's tokens, in id order
+        if vocab.is_file():
+            files[VOCAB_FILE] = vocab.read_bytes()
     if onnx is not None and getattr(onnx, "data", None):
         files[onnx.file_name] = onnx.data
     data = data_file(design, data_root)

@@ -78,7 +78,12 @@ def export_onnx(design, weights=None, *, seed: int = 0) -> OnnxResult:
     torch.manual_seed(seed)
     module = trained_models(design, weights)[name]
     input_shape = [int(s) for s in module.INPUT_SHAPE]
-    example = torch.randn(CHECK_BATCH, *input_shape, generator=torch.Generator().manual_seed(seed))
+    draw = torch.Generator().manual_seed(seed)
+    tokens = getattr(module, "INPUT_TOKENS", None)
+    if tokens:  # a text model reads token ids
+        example = torch.randint(0, tokens, (CHECK_BATCH, *input_shape), generator=draw)
+    else:
+        example = torch.randn(CHECK_BATCH, *input_shape, generator=draw)
     try:
         data = _export(module, example)
     except Exception as exc:  # an operator ONNX cannot express, an exporter bug

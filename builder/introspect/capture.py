@@ -164,4 +164,5 @@ def _as_batch(sample, shape: list[int], input_id: str, module: nn.Module) -> tor
         )
     param = next(module.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    return x.to(device=device, dtype=torch.float32).unsqueeze(0)
+    tokens = getattr(type(module), "INPUT_TOKENS", None)  # a text model reads token ids
+    return x.to(device=device, dtype=torch.long if tokens else torch.float32).unsqueeze(0)

@@ -1,3 +1,11 @@
 """Built-in layer kinds; importing this package registers them all, in palette order."""
 
-from builder.layers import conv, core, merge, norm, recurrent  # noqa: F401
+from builder.layers import (  # noqa: F401
+    attention,
+    conv,
+    core,
+    merge,
+    norm,
+    recurrent,
+    sequence_conv,
+)

@@ -11,7 +11,10 @@ from builder.params import Param, activation_param
 
 Shape = tuple[int, ...]
 
-GROUPS = ("Input/Output", "Core", "Convolution", "Pooling", "Recurrent", "Merge", "Regularization")
+GROUPS = (
+    "Input/Output", "Core", "Convolution", "Pooling", "Recurrent", "Attention", "Merge",
+    "Regularization",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class LayerKind:
     inputs: str = "one"  # "none" | "one" | "many"
     activation: bool = False  # carries the shared `activation` param
     helpers: tuple[str, ...] = field(default=())  # helper classes its modules need in emitted code
+    tokens: bool = False  # its input is integer tokens [T], not numbers
 
     @cached_property
     def all_params(self) -> tuple[Param, ...]:

@@ -21,20 +21,25 @@ class Loss:
     help: str
     source: str
     one_logit_source: str | None = None  # for a single output logit [1], where it differs
+    sequence_source: str | None = None  # for scores at every step [T, V] (a language model)
 
     def code(self, output_shape) -> str:
         """The loss expression for a model whose output has this shape."""
         if self.one_logit_source and list(output_shape) == [1]:
             return self.one_logit_source
+        if self.sequence_source and len(output_shape) == 2:
+            return self.sequence_source
         return self.source
 
 
 _LOSSES = (
     Loss(
         "cross_entropy",
-        CLASSIFY,
-        "classification; the model outputs one raw score (logit) per class",
+        CLASSIFY + ("language_model",),
+        "classification or next-token prediction; the model outputs one raw score (logit) per "
+        "class or token",
         "F.cross_entropy(output, target)",
+        sequence_source="F.cross_entropy(output.flatten(0, 1), target.flatten())",
     ),
     Loss(
         "nll",
@@ -88,6 +93,19 @@ def _fmt(shape) -> str:
     return "[" + ", ".join(str(int(s)) for s in shape) + "]"
 
 
+def _language_model_output(out, vocab_size, target_shape) -> list[str]:
+    if vocab_size is None or target_shape is None:
+        return []
+    want = list(target_shape) + [vocab_size]
+    if out == want:
+        return []
+    return [
+        f"the output shape is {_fmt(out)} but a language model on this text outputs {_fmt(want)}: "
+        f"a score for each of the vocabulary's {vocab_size} tokens at each of the "
+        f"{target_shape[0]} steps; set the last Dense's out_features to {vocab_size}"
+    ]
+
+
 def check_loss(task, loss, output_shape, num_classes=None, target_shape=None) -> list[str]:
     """Why `loss` cannot train a model with `output_shape` on this task and data (empty: it can)."""
     if task not in TASKS:
@@ -103,6 +121,8 @@ def check_loss(task, loss, output_shape, num_classes=None, target_shape=None) ->
     if task == "gan" or output_shape is None:
         return []
     out = list(output_shape)
+    if task == "language_model":
+        return _language_model_output(out, num_classes, target_shape)
     if task == "classification":
         if num_classes is None:
             return []

@@ -23,6 +23,12 @@ _TASKS = (
     Task("regression", "mse", "supervised", "predict numbers from features"),
     Task("forecasting", "mse", "supervised", "predict the next value of a sequence"),
     Task(
+        "language_model",
+        "cross_entropy",
+        "language_model",
+        "predict the next token of a text at every position (nats per token, perplexity)",
+    ),
+    Task(
         "gan",
         "bce",
         "gan",

@@ -80,7 +80,7 @@ def read_samples(path: Path) -> tuple[dict[int, np.ndarray], str | None]:
             samples = {
                 int(found.group(1)): data[name]
                 for name in data.files
-                if (found := _EPOCH.fullmatch(name)) and data[name].dtype.kind == "f"
+                if (found := _EPOCH.fullmatch(name)) and data[name].dtype.kind in "fU"
             }
             kind = str(data["kind"]) if "kind" in data.files else None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):

@@ -11,6 +11,7 @@ Events are plain dicts with a "type" key; a sink is any callable taking one even
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ class LoopResult:
 
     final: dict
     weights: dict = field(default_factory=dict)
+    vocab: list[str] | None = None  # a text run's tokens in id order, kept beside its weights
 
 
 class RunControl:
@@ -110,6 +112,20 @@ def load_loop(target: str, what: str = "the training loop") -> Callable:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
         raise TrainingError(f"{what} is not available ({target})") from None
+
+
+def save_vocabulary(vocab: list[str], path: Path) -> Path:
+    """Write a text run's vocabulary as JSON, atomically."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TrainingError(f"cannot save the vocabulary to {path}: {exc.strerror}") from None
+    return path
 
 
 def save_weights(weights: dict, path: Path) -> Path:

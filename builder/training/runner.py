@@ -13,6 +13,7 @@ from pathlib import Path
 
 from builder.codegen.program import training_program
 from builder.data.sources import DataError
+from builder.data.text import VOCAB_FILE
 from builder.design.spec import load_design
 from builder.introspect.trained import load_weights, trained_models
 from builder.training.checks import checked_inputs
@@ -22,6 +23,7 @@ from builder.training.control import (
     TrainingError,
     error_message,
     periodic_saver,
+    save_vocabulary,
     save_weights,
 )
 
@@ -52,6 +54,7 @@ def train_loop(
         "y_val": dataset.y_val,
         "classes": dataset.class_names,
         "features": dataset.feature_names,
+        "vocab": dataset.vocab,
     }
     source = settings["dataset"]
     if isinstance(initial_weights, str | Path):
@@ -73,7 +76,7 @@ def train_loop(
         raise TrainingError(str(exc), step=exc.step, epoch=exc.epoch) from None
     except program.DataError as exc:
         raise DataError(str(exc)) from None
-    return LoopResult(final=out["final"], weights=out["weights"])
+    return LoopResult(final=out["final"], weights=out["weights"], vocab=out.get("vocab"))
 
 
 def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> LoopResult | None:
@@ -87,6 +90,8 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
         weights_path = None
         if out_dir is not None and result.weights:
             weights_path = str(save_weights(result.weights, Path(out_dir) / "weights.pt"))
+        if out_dir is not None and result.vocab is not None:
+            save_vocabulary(result.vocab, Path(out_dir) / VOCAB_FILE)
     except Exception as exc:  # the run ends here; the watcher gets the reason
         control.emit(
             "error",

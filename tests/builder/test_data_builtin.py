@@ -95,6 +95,15 @@ def test_describe_dataset_for_the_page():
     assert (info["n_train"], info["n_val"]) == (1438, 359)
     assert sum(info["class_counts"]) == 1438
     assert info["preview"]["x"].shape == (16, 1, 8, 8)
-    assert set(BUILTIN) == {"digits", "moons", "circles", "spirals", "sine", "waves"}
+    assert set(BUILTIN) == {
+        "digits",
+        "moons",
+        "circles",
+        "spirals",
+        "sine",
+        "waves",
+        "python_docs",
+        "python_docs_pages",
+    }
     sine = describe_dataset({"dataset": "sine", "task": "forecasting"})
     assert sine["target_shape"] == [1] and sine["num_classes"] is None

@@ -21,14 +21,21 @@ import torch
 from builder import build_model, generate_code, load_design
 from builder.codegen.training_source import generate_train_script
 from builder.design.presets import list_presets, load_preset
+from builder.runs.samples_file import SAMPLES_FILE, read_samples
 from builder.runs.store import RunStore
 from builder.runs.worker import start_run
 from tests.builder.data_files import linear_csv
 from tests.builder.helpers import chain_design
 
-SHARED = ("train_loss", "val_loss", "val_accuracy", "lr", "d_loss", "g_loss", "d_real", "d_fake")
+SHARED = ("train_loss", "val_loss", "val_accuracy", "val_perplexity", "lr", "d_loss", "g_loss",
+          "d_real", "d_fake")  # fmt: skip
 PRESETS = [p["name"] for p in list_presets()]
-EPOCHS = {"dcgan_digits": 1, "residual_cnn_digits": 2}  # the slow ones, kept short
+EPOCHS = {  # the slow ones, kept short
+    "dcgan_digits": 1,
+    "residual_cnn_digits": 2,
+    "transformer_text": 1,
+    "lstm_text": 1,
+}
 
 
 def clean_env() -> dict:
@@ -92,6 +99,11 @@ def check_fidelity(design, tmp_path: Path, epochs: int, seed: int) -> list[dict]
     assert len(ours) == epochs
     assert_same_metrics(ours, theirs)
     assert_same_weights(cli_out / "weights.pt", script_out / "weights.pt")
+    if (script_out / "samples.json").exists():  # a language model wrote the same lines
+        samples, kind = read_samples(cli_out / SAMPLES_FILE)
+        assert kind == "text"
+        lines = json.loads((script_out / "samples.json").read_text(encoding="utf-8"))["lines"]
+        assert [str(line) for line in samples[max(samples)]] == lines
     return ours
 
 

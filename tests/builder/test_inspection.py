@@ -30,7 +30,11 @@ def test_every_node_captured_with_its_inferred_shape_and_outputs_unchanged(prese
     design = load_preset(preset)
     module = built(design, model)
     module.train()
-    sample = torch.randn(*module.INPUT_SHAPE, generator=torch.Generator().manual_seed(1))
+    draw = torch.Generator().manual_seed(1)
+    if module.INPUT_TOKENS:  # a text model reads token ids
+        sample = torch.randint(0, module.INPUT_TOKENS, module.INPUT_SHAPE, generator=draw)
+    else:
+        sample = torch.randn(*module.INPUT_SHAPE, generator=draw)
     batch = sample.unsqueeze(0)
     module.eval()
     with torch.no_grad():

@@ -15,8 +15,12 @@ def _problems(design):
 
 
 @pytest.mark.parametrize(
-    "preset", ["lenet_digits", "mlp_moons", "lstm_sine", "gru_waves", "mlp_gan_digits", "gan_moons"]
-)
+    "preset",
+    [
+        "lenet_digits", "mlp_moons", "lstm_sine", "gru_waves", "mlp_gan_digits", "gan_moons",
+        "transformer_text", "lstm_text", "text_pages_classifier",
+    ],
+)  # fmt: skip
 def test_presets_are_ready_to_train(preset):
     assert _problems(load_preset(preset)) == {}
 
@@ -61,7 +65,7 @@ def test_broken_csv_is_refused_with_the_row_and_column(tmp_path):
 
 def test_unknown_file_type_is_refused():
     with pytest.raises(DataError, match="unsupported file type"):
-        upload_kind("notes.txt")
+        upload_kind("notes.docx")
 
 
 def test_a_good_upload_is_kept_in_the_workspace_under_a_content_name(tmp_path):

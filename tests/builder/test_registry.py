@@ -12,7 +12,7 @@ import builder
 from builder.layers.registry import get_kind, kind_names
 from tests.builder.helpers import graph_design
 
-CANDIDATE_INPUTS = ([3, 12, 12], [10, 6], [24], [2, 5, 7])
+CANDIDATE_INPUTS = ([3, 12, 12], [10, 6], [4, 8], [24], [2, 5, 7])
 
 
 def random_params(kind, rng: random.Random) -> dict:
@@ -54,7 +54,8 @@ def test_every_kind_shape_count_roundtrip_and_code(type_name):
     rng = random.Random(type_name)
     checked = 0
     for attempt in range(12):
-        params = random_params(get_kind(type_name), rng) if attempt else {}
+        kind = get_kind(type_name)
+        params = random_params(kind, rng) if attempt else {}
         for input_shape in CANDIDATE_INPUTS:
             design = single_layer_design(type_name, params, input_shape)
             assert builder.load_design(design).to_dict() == design
@@ -63,7 +64,10 @@ def test_every_kind_shape_count_roundtrip_and_code(type_name):
             if analysis.problems:
                 continue  # these params don't fit this input; the error paths have their own tests
             model = builder.build_model(design).eval()
-            x = torch.randn(3, *input_shape)
+            if kind.tokens:
+                x = torch.randint(0, kind.resolve(params)["num_embeddings"], (3, *input_shape))
+            else:
+                x = torch.randn(3, *input_shape)
             with torch.no_grad():
                 y = model(x)
             node = "layer" if type_name != "Input" else "in"
@@ -95,6 +99,14 @@ def test_layer_kinds_lists_every_kind_with_schemas():
         "Upsample",
         "Add",
         "Concat",
+        "Embedding",
+        "PositionalEncoding",
+        "MultiheadAttention",
+        "TransformerEncoderLayer",
+        "Conv1d",
+        "MaxPool1d",
+        "AvgPool1d",
+        "GlobalPool",
     }
     assert set(names) == expected
     dense = next(k for k in kinds if k["type"] == "Dense")

@@ -130,6 +130,10 @@ class ScriptHooks:
             print(line, flush=True)
         elif event == "samples":
             self.samples = fields["samples"]
+            if fields.get("kind") == "text":  # a language model's lines, shown as they come
+                print(f"samples after epoch {fields['epoch']}:", flush=True)
+                for line in fields["samples"]:
+                    print("  " + repr(str(line)), flush=True)
 
     def close(self):
         if self.log is not None:
@@ -139,7 +143,7 @@ class ScriptHooks:
 def load_data(source, seed):
     """The arrays to train on: the design's data set, or another file (--data PATH)."""
     kind = DATA_KIND if source == DATA else None
-    return load_arrays(source, TASK, seed, INPUT_SHAPE, TARGET, kind)
+    return load_arrays(source, TASK, seed, INPUT_SHAPE, TARGET, kind, text=TEXT)
 
 
 def main():
