@@ -92,6 +92,9 @@ def csv_columns(path) -> list[str]:
     return [cell.strip() for cell in row]
 
 
+TEXT_SHARE = 0.9  # of a column's cells that must be words for it to be the text to classify
+
+
 def text_column(data: bytes, target: str | None = None, rows: int = 200) -> str | None:
     """The CSV's one column of words (not numbers) besides the target, or None: such a CSV is
     text to classify, read through that column."""
@@ -107,7 +110,10 @@ def text_column(data: bytes, target: str | None = None, rows: int = 200) -> str 
     wordy = []
     for i, name in enumerate(header):
         cells = [row[i] for row in table[1:] if i < len(row) and row[i].strip()]
-        if name != target and cells and not all(_is_number(c) for c in cells):
+        words = sum(not _is_number(c) for c in cells)
+        # Text when nearly every cell is words: a number column with a typo in it is a mistake
+        # to point at, not text to classify.
+        if name != target and cells and words >= TEXT_SHARE * len(cells):
             wordy.append(name)
     return wordy[0] if len(wordy) == 1 else None
 

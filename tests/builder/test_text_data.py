@@ -10,6 +10,7 @@ from builder import load_design
 from builder.codegen.program import training_program
 from builder.data import DataError, dataset_from_bytes, load_dataset, load_for_design
 from builder.data.text import UNKNOWN, python_docs_text
+from builder.data.uploads import text_column
 from builder.design.settings import validate_training
 from tests.builder.helpers import chain_design
 
@@ -146,3 +147,10 @@ def test_train_py_reads_a_csv_text_column_as_the_app_does(tmp_path):
         np.testing.assert_array_equal(theirs[key], getattr(ours, key))
     assert theirs["vocab"] == ours.vocab and len(ours.vocab) == 20
     assert theirs["classes"] == ["0", "1", "2"]
+
+
+def test_a_csv_is_text_only_when_a_column_is_words_not_a_number_column_with_a_typo():
+    reviews = b"review,stars\n" + b"".join(b"good film number %d,1\n" % i for i in range(20))
+    assert text_column(reviews, "stars") == "review"
+    typo = b"a,b,label\n" + b"".join(b"%d,%d,x\n" % (i, i) for i in range(20)) + b"3,oops,y\n"
+    assert text_column(typo, "label") is None  # read as numbers: the bad cell is named

@@ -172,7 +172,7 @@ def test_broken_csv_upload_changes_nothing(page, shot, app_server):
     open_preset(page, "mlp_moons")
     open_area(page, "Train")
     design_before = app_server.open_design_file(page).read_text()
-    choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP)…")
+    choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP, text)…")
     upload = page.locator("[data-testid=stFileUploaderDropzoneInput]")
     upload.set_input_files(
         files=[
