@@ -22,7 +22,7 @@ from components.my_designs import (
 )
 from components.presets_gallery import PRESETS_POPOVER, render_presets
 from components.problems_panel import POPOVER as PROBLEMS_POPOVER
-from components.problems_panel import Checked, checked, render_problems
+from components.problems_panel import Checked, checked, fill_from_the_data, render_problems
 from components.problems_panel import apply as apply_fix
 from components.ui_text import md_escape
 
@@ -229,6 +229,7 @@ def render_editor() -> None:
     toolbar's popovers) reruns only this part of the page, so its notices show here."""
     for model in ds.current_design().models:
         apply_canvas_state(model)
+    fill_from_the_data()
     render_notices()
     design = ds.current_design()
     state = checked(design, ds.current_analysis())

@@ -13,7 +13,7 @@ import streamlit as st
 
 from builder import Analysis, Design, Problem
 from builder.data import check_dataset
-from builder.design.fixes import Fix, apply_fix, find_fixes
+from builder.design.fixes import Fix, apply_fix, fill_from_data, find_fixes
 from components import design_state as ds
 from components.data_picker import load_for
 from components.ui_text import md_escape
@@ -38,13 +38,40 @@ def _data_context(design: Design, analysis: Analysis) -> tuple[dict, list[Proble
     dataset, _reason = load_for(design)  # unreadable data: the Train area says why
     if dataset is None:
         return {}, []
-    context = {"input_shape": list(dataset.sample_shape), "num_classes": dataset.num_classes}
+    context = {
+        "input_shape": list(dataset.sample_shape),
+        "num_classes": dataset.num_classes,
+        "vocab_size": len(dataset.vocab) if dataset.vocab else None,
+    }
     if analysis.problems:
         return context, []
     try:
         return context, check_dataset(dataset, design, analysis.shapes)
     except Exception as exc:  # a bug must not put a traceback on the page
         return context, [Problem(f"could not check the data set against the design: {exc}")]
+
+
+def _left_empty(design: Design) -> bool:
+    return any(
+        n.type == "Embedding" and "num_embeddings" not in n.params
+        for graph in design.models.values()
+        for n in graph.nodes
+    )
+
+
+def fill_from_the_data() -> None:
+    """An Embedding whose num_embeddings was left empty takes the data's vocabulary, as one
+    edit of the design (undoable, and written in the design file like any other)."""
+    design = ds.current_design()
+    if not _left_empty(design):  # the usual case: no data set is read for it
+        return
+    dataset, _reason = load_for(design)
+    vocab = len(dataset.vocab) if dataset is not None and dataset.vocab else None
+    filled, ids = fill_from_data(design, vocab)
+    if ids:
+        ds.commit(filled, reset=True)
+        names = ", ".join(ids)
+        ds.notify("info", f"{names}: num_embeddings set to the data's vocabulary ({vocab} tokens)")
 
 
 def checked(design: Design, analysis: Analysis) -> Checked:

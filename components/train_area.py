@@ -11,11 +11,13 @@ from components import run_session as rs
 from components.feature_maps import render_feature_maps
 from components.live_view import render_live
 from components.model_summary import render_model_summary
+from components.problems_panel import fill_from_the_data
 from components.train_controls import render_training_controls
 from components.ui_text import md_escape
 
 
 def render_train_area() -> None:
+    fill_from_the_data()  # a data set picked here may size an Embedding left empty
     design = ds.current_design()
     for level, text in ds.pop_notices():
         getattr(st, level)(md_escape(text))

@@ -286,15 +286,15 @@ def _output_node(graph: Graph) -> Node | None:
     return outs[-1] if outs else None
 
 
-def _classes_fix(design, model, shapes, num_classes):
-    """A classifier whose last Dense does not output one logit per class."""
+def _classes_fix(design, model, shapes, num_classes, per_position=False):
+    """A classifier whose last Dense does not output one logit per class (a language model:
+    one per token of the vocabulary, at every position)."""
     graph = design.models[model]
     out = _output_node(graph)
     if out is None or out.type != "Dense" or out.id not in shapes:
         return []
-    if list(shapes[out.id]) == [num_classes]:
-        return []
-    if len(shapes[out.id]) != 1:
+    shape = list(shapes[out.id])
+    if len(shape) != (2 if per_position else 1) or shape[-1] == num_classes:
         return []
     fixed = set_param(design, model, out.id, out_features=num_classes)
     return [(f"classes:{out.id}", f"Set {out.id}.out_features to {num_classes}", fixed)]
@@ -309,6 +309,35 @@ def _input_shape_fix(design, model, data_shape):
     return [(f"inputshape:{node.id}", f"Set the Input shape to {fmt_shape(data_shape)}", fixed)]
 
 
+def _vocab_fixes(design, model, vocab_size):
+    """Token lookups with fewer rows than the data's vocabulary has tokens."""
+    items = []
+    for node in design.models[model].nodes:
+        if node.type != "Embedding":
+            continue
+        if get_kind("Embedding").resolve(node.params)["num_embeddings"] >= vocab_size:
+            continue
+        fixed = set_param(design, model, node.id, num_embeddings=vocab_size)
+        label = f"Set {node.id}.num_embeddings to the vocabulary ({vocab_size})"
+        items.append((f"vocab:{node.id}", label, fixed))
+    return items
+
+
+def fill_from_data(design: Design, vocab_size: int | None) -> tuple[Design, list[str]]:
+    """The design with each Embedding whose num_embeddings was left empty (never set) sized to
+    the data's vocabulary, and the ids filled; the design itself when there is nothing to fill.
+    The number is then written in the design, so its export, ONNX and CLI runs agree."""
+    if not vocab_size:
+        return design, []
+    filled = []
+    for model, graph in design.models.items():
+        for node in graph.nodes:
+            if node.type == "Embedding" and "num_embeddings" not in node.params:
+                design = set_param(design, model, node.id, num_embeddings=vocab_size)
+                filled.append(node.id)
+    return design, filled
+
+
 NODE_FIXES = (_rank_fixes, _add_fixes, _kernel_fixes, _connect_fixes)
 
 
@@ -318,10 +347,13 @@ def find_fixes(
     *,
     num_classes: int | None = None,
     input_shape: list[int] | None = None,
+    vocab_size: int | None = None,
 ) -> list[Fix]:
     """Every fix for the design's problems, in the order of the problems they answer.
 
     `num_classes` (a classification data set's class count) adds the output-size fix;
+    `vocab_size` (a text data set's vocabulary) the Embedding-size fix and, for a language
+    model, the output-size fix;
     `input_shape` (the data's sample shape) adds the Input-shape fix and is the shape a missing
     Input gets ([1, 8, 8] without it).
     """
@@ -355,10 +387,15 @@ def find_fixes(
         if input_shape:
             fixes = _input_shape_fix(design, "model", input_shape)
             keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
-        if num_classes and task == "classification":
+        outputs = {"classification": num_classes, "language_model": vocab_size}.get(task)
+        if outputs:
             shapes = analysis.shapes.get("model", {})
-            fixes = _classes_fix(design, "model", shapes, num_classes)
+            per_position = task == "language_model"
+            fixes = _classes_fix(design, "model", shapes, outputs, per_position)
             keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
+        if vocab_size:
+            for fix in _vocab_fixes(design, "model", vocab_size):
+                keep("model", fix[0].split(":", 1)[1], [fix])
     return found
 
 

@@ -25,7 +25,7 @@ register(
                 "num_embeddings",
                 "int",
                 128,
-                "Vocabulary size: at least the data set's number of distinct tokens",
+                "Vocabulary size: at least the data set's number of distinct tokens (left empty, the app fills in the data's vocabulary)",
                 min=2,
                 max=1_000_000,
             ),

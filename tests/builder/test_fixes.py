@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from builder import Design, Graph, Node, analyze, build_model
-from builder.design.fixes import apply_fix, find_fixes
+from builder.design.fixes import apply_fix, fill_from_data, find_fixes
 from builder.design.settings import training_defaults
 
 
@@ -259,3 +259,36 @@ def test_an_image_into_a_recurrent_layer_is_not_flattened():
     )
     assert any(p.node_id == "r" for p in analyze(d).problems)
     assert not [f for f in find_fixes(d) if f.id.startswith("flatten:")]
+
+
+def _language_model(embedding_params: dict) -> Design:
+    return design(
+        [
+            ("tokens", "Input", {"shape": [16]}),
+            ("embed", "Embedding", {"embedding_dim": 8, **embedding_params}),
+            ("next", "Dense", {"out_features": 50}),
+        ],
+        [("tokens", "embed"), ("embed", "next")],
+        task="language_model",
+        dataset="python_docs",
+    )
+
+
+def test_an_embedding_left_empty_is_filled_from_the_vocabulary_and_one_set_is_kept():
+    filled, ids = fill_from_data(_language_model({}), 103)
+    assert ids == ["embed"] and filled.models["model"].node("embed").params["num_embeddings"] == 103
+    kept, ids = fill_from_data(_language_model({"num_embeddings": 500}), 103)
+    assert ids == [] and kept.models["model"].node("embed").params["num_embeddings"] == 500
+    assert fill_from_data(_language_model({}), None) == (_language_model({}), [])
+
+
+def test_a_language_model_is_sized_to_its_vocabulary_in_two_clicks():
+    small = _language_model({"num_embeddings": 40})
+    embed = only_fix(small, "vocab:", vocab_size=103)
+    assert embed.label == "Set embed.num_embeddings to the vocabulary (103)"
+    output = only_fix(embed.design, "classes:", vocab_size=103)
+    fixed = output.design
+    assert fixed.models["model"].node("next").params["out_features"] == 103
+    assert find_fixes(fixed, vocab_size=103) == []
+    logits = build_model(fixed)(torch.randint(0, 103, (2, 16)))
+    assert logits.shape == (2, 16, 103)

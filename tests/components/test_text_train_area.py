@@ -3,12 +3,15 @@ shown per epoch after its run (through Streamlit's AppTest, no browser)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from builder import load_design
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
+from components import design_state as ds
 from tests.builder.helpers import chain_design
 from tests.components.people import as_person, folder
 
@@ -88,3 +91,22 @@ def test_a_language_model_run_shows_its_lines_per_epoch(workspace):
     untrained = [c.value for c in at.code if c.value.startswith("The ") and len(c.value) > 100]
     assert len(untrained) == 3 and untrained != newest
     assert any("the untrained model" in c.value for c in at.caption)
+
+
+def test_an_embedding_left_empty_takes_the_datas_vocabulary_as_one_undoable_edit(workspace):
+    unset = load_design(SMALL_LM)
+    graph = unset.models["model"]
+    nodes = [
+        replace(n, params={"embedding_dim": 16}) if n.type == "Embedding" else n
+        for n in graph.nodes
+    ]
+    design = unset.with_model("model", replace(graph, nodes=nodes))
+    at = as_person(AppTest.from_function(_script, default_timeout=90))
+    at.session_state["design"] = design.to_json()
+    at.run()
+    assert not at.exception
+    embed = at.session_state["nb_design"].models["model"].node("embed")
+    assert embed.params["num_embeddings"] == VOCAB  # python_docs' characters
+    assert any("vocabulary (103 tokens)" in i.value.replace("\\", "") for i in at.info)
+    saved = ds.DesignLibrary(workspace).load(at.session_state[ds.DESIGN_ID])
+    assert saved.models["model"].node("embed").params["num_embeddings"] == VOCAB
