@@ -310,6 +310,16 @@ def import_module(module: nn.Module, input_shape, name: str | None = None):
     with torch.export instead."""
     module = module.eval()
     input_shape = [int(v) for v in input_shape]
+    lookups = [n for n, m in module.named_modules() if isinstance(m, nn.Embedding)]
+    if lookups:  # it reads token ids, not numbers: tracing it with numbers says nothing useful
+        raise ImportRefused(
+            [
+                f"nn.Embedding at {lookups[0]}: a model of tokens cannot be imported; build it on "
+                "the canvas from Embedding, PositionalEncoding, MultiheadAttention and "
+                "TransformerEncoderLayer"
+            ],
+            SUPPORTED,
+        )
     example = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(0))
     try:
         gm = trace(module)

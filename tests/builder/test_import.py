@@ -138,6 +138,11 @@ def test_what_cannot_be_mapped_is_refused_by_name_and_place():
     )
     with pytest.raises(ImportRefused, match="module 'lstm': needs batch_first=True"):
         import_module(models.TimeFirst(), [5, 3])
+    tokens = torch.nn.Sequential(
+        torch.nn.Embedding(50, 8), torch.nn.Flatten(), torch.nn.Linear(32, 2)
+    )
+    with pytest.raises(ImportRefused, match="nn.Embedding at 0: a model of tokens cannot be"):
+        import_module(tokens, [4])
 
 
 def _graph(nodes, initializers=(), inputs=None):
