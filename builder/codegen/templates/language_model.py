@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
 # ---- train.py ----
 # The language model's training loop. Every window of T tokens predicts its next T tokens; the
@@ -81,90 +80,26 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     Returns {"final": last metrics, "weights": the state_dict}. Besides the start, step and
     epoch events, `hooks` gets `samples` each epoch: lines the model writes (kind "text").
     """
-    rank, world, device = setup_processes(device)
-    lr = lr or LR
     vocab = list(data["vocab"])
-    torch.manual_seed(seed)  # the same initial weights in every process
-    model = Model().to(device)
-    if initial_weights is not None:
-        model.load_state_dict(initial_weights)
-    trained = model
-    if world > 1:
-        ids = [device] if device.type == "cuda" else None
-        trained = DistributedDataParallel(model, device_ids=ids)
-    optimizer = make_optimizer(trained.parameters(), lr)
-    schedule = make_schedule(optimizer, epochs)
-    arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
-    (x_train, y_train, x_val, y_val), whole = on_device(arrays, device)
-    n = len(x_train)
-    steps_per_epoch = math.ceil((n // world) / batch_size)
-    shuffle = torch.Generator().manual_seed(seed)
-    every = hooks.step_every
-    emit = hooks.emit if rank == 0 else (lambda event, /, **fields: None)
-    emit(
-        "start",
-        task=TASK,
-        dataset=os.path.basename(str(source)),
-        n_train=n,
-        n_val=len(x_val),
-        epochs=epochs,
-        batch_size=batch_size,
-        steps_per_epoch=steps_per_epoch,
-        device=str(device),
-        processes=world,
-        params=sum(p.numel() for p in model.parameters()),
-        seed=seed,
-        vocab_size=len(vocab),
-        vocab=vocab,
-        prompt=PROMPT,
-    )
-    if rank == 0:
+    run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
+                initial_weights=initial_weights)  # fmt: skip
+    model, device = run.model, run.device
+    emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
+    emit("start", **run.start_fields(source, epochs, seed), vocab_size=len(vocab), vocab=vocab,
+         prompt=PROMPT)  # fmt: skip
+    if run.rank == 0:
         emit("samples", epoch=0, step=0, kind="text",
              samples=np.array(write_lines(model, vocab, seed, device)))  # fmt: skip
     start = time.perf_counter()
     step, history = 0, None
     for epoch in range(1, epochs + 1):
-        trained.train()
-        order = shard(torch.randperm(n, generator=shuffle), rank, world)
-        if whole:
-            order = order.to(device)
-        lr_now = optimizer.param_groups[0]["lr"]
-        total, seen = torch.zeros((), dtype=torch.float64, device=device), 0
-        t0 = time.perf_counter()
-        for batch, i in enumerate(range(0, len(order), batch_size), start=1):
-            if not hooks.checkpoint():
-                break
-            idx = order[i : i + batch_size]
-            x, y = x_train[idx], y_train[idx]
-            if not whole:
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            loss = compute_loss(trained(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            seen += len(idx)
-            total += loss.detach().double() * len(idx)
-            if step % every == 0:
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise diverged(value, step, epoch, lr_now)
-                emit("step", step=step, epoch=epoch, batch=batch, batches=steps_per_epoch,
-                     loss=value)  # fmt: skip
-        if hooks.stopped:
+        step, totals = run.epoch(hooks, emit, step, epoch)
+        if totals is None:
             break
-        train_seconds = time.perf_counter() - t0
-        sums = torch.stack([total, torch.tensor(float(seen), dtype=torch.float64, device=device)])
-        if world > 1:  # every process saw its own share of the data
-            dist.all_reduce(sums)
-        total_sum, seen_all = sums.tolist()
-        if not math.isfinite(total_sum):
-            raise diverged(total_sum, step, epoch, lr_now)
-        if schedule is not None:
-            schedule.step()
-        if rank != 0:
+        total_sum, seen_all, train_seconds, lr_now = totals
+        if run.rank != 0:
             continue
-        metrics = evaluate_tokens(model, x_val, y_val, device)
+        metrics = evaluate_tokens(model, run.x_val, run.y_val, device)
         history = {
             "epoch": epoch,
             "epochs": epochs,
@@ -172,8 +107,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
             "train_loss": total_sum / max(seen_all, 1),
             **metrics,
             "lr": lr_now,
-            "samples_per_sec": seen / max(train_seconds, 1e-9),
-            "tokens_per_sec": seen * x_train.shape[1] / max(train_seconds, 1e-9),
+            "samples_per_sec": seen_all / max(train_seconds, 1e-9),
+            "tokens_per_sec": seen_all * run.x_train.shape[1] / max(train_seconds, 1e-9),
             "seconds": time.perf_counter() - start,
         }
         emit("epoch", **history)

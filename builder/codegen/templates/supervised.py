@@ -1,11 +1,9 @@
 """The loop of a classification, regression or forecasting train.py."""
 
-import math
 import os
 import time
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
 # ---- train.py ----
 # The training loop.
@@ -72,94 +70,23 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     for the start, step and epoch events, `checkpoint()` once per step (False: stop now),
     `epoch_weights(get)` after each epoch, `step_every` and `stopped`.
     """
-    rank, world, device = setup_processes(device)
-    lr = lr or LR
     classes = data["classes"] if CLASSIFICATION else None
     num_classes = len(classes) if classes else 0
-    torch.manual_seed(seed)  # the same initial weights in every process
-    model = Model().to(device)
-    if initial_weights is not None:  # start from weights brought in (an imported model's)
-        model.load_state_dict(initial_weights)
-    trained = model
-    if world > 1:
-        ids = [device] if device.type == "cuda" else None
-        trained = DistributedDataParallel(model, device_ids=ids)
-    optimizer = make_optimizer(trained.parameters(), lr)
-    schedule = make_schedule(optimizer, epochs)
-    arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
-    (x_train, y_train, x_val, y_val), whole = on_device(arrays, device)
-    n = len(x_train)
-    steps_per_epoch = math.ceil((n // world) / batch_size)
-    shuffle = torch.Generator().manual_seed(seed)
-    sync_each_step = device.type == "cpu"  # .item() is free on the CPU, a sync on a GPU
-    every = hooks.step_every
-    emit = hooks.emit if rank == 0 else (lambda event, /, **fields: None)
-    emit(
-        "start",
-        task=TASK,
-        dataset=os.path.basename(str(source)),
-        n_train=n,
-        n_val=len(x_val),
-        epochs=epochs,
-        batch_size=batch_size,
-        steps_per_epoch=steps_per_epoch,
-        device=str(device),
-        processes=world,
-        params=sum(p.numel() for p in model.parameters()),
-        seed=seed,
-        class_names=classes,
-    )
+    run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
+                initial_weights=initial_weights)  # fmt: skip
+    model = run.model
+    emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
+    emit("start", **run.start_fields(source, epochs, seed), class_names=classes)
     start = time.perf_counter()
     step, history, best = 0, None, None
     for epoch in range(1, epochs + 1):
-        trained.train()
-        order = shard(torch.randperm(n, generator=shuffle), rank, world)
-        if whole:
-            order = order.to(device)
-        lr_now = optimizer.param_groups[0]["lr"]
-        total, total_t, seen = 0.0, None, 0
-        t0 = time.perf_counter()
-        for batch, i in enumerate(range(0, len(order), batch_size), start=1):
-            if not hooks.checkpoint():
-                break
-            idx = order[i : i + batch_size]
-            x, y = x_train[idx], y_train[idx]
-            if not whole:
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            loss = compute_loss(trained(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            seen += len(idx)
-            if sync_each_step or step % every == 0:
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise diverged(value, step, epoch, lr_now)
-            if sync_each_step:
-                total += value * len(idx)
-            else:
-                part = loss.detach() * len(idx)
-                total_t = part if total_t is None else total_t + part
-            if step % every == 0:
-                emit("step", step=step, epoch=epoch, batch=batch, batches=steps_per_epoch,
-                     loss=value)  # fmt: skip
-        if hooks.stopped:
+        step, totals = run.epoch(hooks, emit, step, epoch)
+        if totals is None:
             break
-        train_seconds = time.perf_counter() - t0
-        if total_t is not None:
-            total = total_t.item()
-        if world > 1:  # every process saw its own share of the data
-            sums = torch.tensor([total, seen], dtype=torch.float64, device=device)
-            dist.all_reduce(sums)
-            total, seen = sums.tolist()
-        if not math.isfinite(total):
-            raise diverged(total, step, epoch, lr_now)
-        if schedule is not None:
-            schedule.step()
-        if rank != 0:
+        total, seen, train_seconds, lr_now = totals
+        if run.rank != 0:
             continue
-        metrics = evaluate(model, x_val, y_val, num_classes, device)
+        metrics = evaluate(model, run.x_val, run.y_val, num_classes, run.device)
         history = {
             "epoch": epoch,
             "epochs": epochs,
