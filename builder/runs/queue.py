@@ -84,10 +84,9 @@ class RunQueue:
     def submit(self, design, workspace, *, design_id: str | None = None, **options) -> int:
         """Record a run of `design` as waiting and start it as soon as its turn comes;
         returns its id in the person's store.  `options` go to the starter (epochs, seed …)."""
-        store = RunStore(workspace)
-        run_id = store.create_run(design, status="queued", design_id=design_id)
+        run_id = RunStore(workspace).create_run(design, status="queued", design_id=design_id)
         with self._lock:
-            self._waiting.append(Waiting((str(store.root), run_id), design, options))
+            self._waiting.append(Waiting(self._key(workspace, run_id), design, options))
             self._dispatch()
         return run_id
 
@@ -123,7 +122,7 @@ class RunQueue:
             keys = sorted(self._training)
         if workspace is None:
             return keys
-        root = str(RunStore(workspace).root)
+        root = self._key(workspace, 0)[0]
         return [k for k in keys if k[0] == root]
 
     def waiting(self) -> list[RunKey]:
@@ -133,6 +132,8 @@ class RunQueue:
     # -- inside ------------------------------------------------------------------------------
     @staticmethod
     def _key(workspace, run_id: int) -> RunKey:
+        """One spelling of a run for every call: the folder resolved (a relative path or a link
+        names the same person as their resolved folder)."""
         return (str(Path(workspace).resolve()), int(run_id))
 
     def _dispatch(self) -> None:

@@ -1,4 +1,5 @@
-"""The workspace folder: autosaved design, runs database and weights live here."""
+"""The workspace root: everyone's folders (people/), shared links (shared/), or, for the command
+line and notebooks, one run store and its runs."""
 
 from __future__ import annotations
 

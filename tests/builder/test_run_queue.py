@@ -171,3 +171,13 @@ def test_limits_come_from_the_environment_and_bad_values_are_named(monkeypatch):
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"
     ]  # fmt: skip
+
+
+def test_a_person_named_by_a_relative_path_is_the_same_person(people, queue, monkeypatch):
+    ada, _ = people
+    monkeypatch.chdir(ada.parent)
+    q = queue(max_running=1, per_person=1)
+    first = q.submit(LONG, Path("ada"))  # as a caller might spell the folder
+    second = q.submit(LONG, ada)
+    assert q.training(ada) == [(str(ada), first)] and q.place(Path("ada"), second) == 1
+    assert q.handle(ada, first) is q.handle(Path("ada"), first) is not None
