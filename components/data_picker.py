@@ -32,10 +32,10 @@ from builder.layers.registry import fmt_shape
 from components import charts, person
 from components import design_state as ds
 from components.images import samples_mosaic
+from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
 
 UPLOAD = "__upload__"
-UPLOAD_GEN = "nb_data_upload_gen"
 UPLOAD_ERROR = "nb_data_upload_error"
 UPLOAD_MODE = "nb_data_upload_mode"
 PREVIEW = 16
@@ -109,39 +109,34 @@ def _on_choice(key: str) -> None:
         _set_dataset(choice)
 
 
-def _on_upload(key: str) -> None:
-    uploaded = st.session_state.get(key)
-    if uploaded is None:
-        return
+def _on_upload(name: str, raw: bytes) -> None:
     design = ds.current_design()
     training = design.training or {}
-    raw = uploaded.getvalue()
     column = None
     try:
-        if upload_kind(uploaded.name) == "csv":
+        if upload_kind(name) == "csv":
             column = text_column(raw)  # a CSV of texts and labels: text classification
         read_upload(
-            uploaded.name,
+            name,
             raw,
             task=training.get("task", "classification"),
             seed=int(training.get("seed", 0) or 0),
             input_shape=input_shape(design),
             text={**(training.get("text") or {}), "column": column},
         )
-        path = save_upload(uploaded.name, raw, person.folder())
+        path = save_upload(name, raw, person.folder())
     except DataError as exc:
         st.session_state[UPLOAD_ERROR] = (
             f"{exc}. Nothing was changed: the design still trains on "
             f"“{dataset_label(training.get('dataset', 'digits'))}”."
         )
     except OSError as exc:
-        st.session_state[UPLOAD_ERROR] = f"{uploaded.name} could not be stored: {exc}"
+        st.session_state[UPLOAD_ERROR] = f"{name} could not be stored: {exc}"
     else:
         st.session_state.pop(UPLOAD_ERROR, None)
         st.session_state[UPLOAD_MODE] = False
-        _set_dataset(dataset_setting(uploaded.name, path, text=column))
-        ds.notify("success", f"Using the uploaded file {uploaded.name}.")
-    st.session_state[UPLOAD_GEN] = st.session_state.get(UPLOAD_GEN, 0) + 1
+        _set_dataset(dataset_setting(name, path, text=column))
+        ds.notify("success", f"Using the uploaded file {name}.")
 
 
 def _on_target(key: str) -> None:
@@ -173,13 +168,11 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
         help=md_escape(BUILTIN.get(spec, "")) if isinstance(spec, str) else None,
     )
     if current == UPLOAD:
-        up_key = f"nb_data_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
-        st.file_uploader(
+        one_shot_uploader(
             "Upload a data file",
-            type=["csv", "npz", "zip", "txt"],
-            key=up_key,
-            on_change=_on_upload,
-            args=(up_key,),
+            name="data_upload",
+            types=["csv", "npz", "zip", "txt"],
+            on_file=_on_upload,
             help=md_escape(
                 "CSV with a header row (the last column is the target unless you pick another); "
                 "a CSV with one column of text and one of labels is text to classify; "

@@ -9,9 +9,8 @@ import streamlit as st
 from builder import Design, DesignError, load_design
 from builder.design.spec import MAX_FILE_BYTES, parse_json
 from components import design_state as ds
+from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
-
-UPLOAD_GEN = "nb_upload_gen"
 
 
 def file_name(design: Design) -> str:
@@ -36,21 +35,13 @@ def read_design(name: str, raw: bytes) -> tuple[Design | None, str | None]:
         return None, f"{name}: not a design file ({exc})"
 
 
-def _upload_key() -> str:
-    return f"nb_upload_{st.session_state.get(UPLOAD_GEN, 0)}"
-
-
-def _on_upload(key: str) -> None:
-    uploaded = st.session_state.get(key)
-    if uploaded is None or key != _upload_key():  # a cleared uploader calling back late
-        return
-    design, error = read_design(uploaded.name, uploaded.getvalue())
+def _on_upload(name: str, raw: bytes) -> None:
+    design, error = read_design(name, raw)
     if error:
         ds.notify("error", f"Could not open the file; the current design is unchanged. {error}")
     else:
         ds.replace_design(design)
-        ds.notify("success", f"Opened {uploaded.name}. Your previous design is kept in My designs.")
-    st.session_state[UPLOAD_GEN] = st.session_state.get(UPLOAD_GEN, 0) + 1
+        ds.notify("success", f"Opened {name}. Your previous design is kept in My designs.")
 
 
 def render_save(design: Design) -> None:
@@ -67,12 +58,10 @@ def render_save(design: Design) -> None:
 
 
 def render_open() -> None:
-    key = _upload_key()
-    st.file_uploader(
+    one_shot_uploader(
         "Open a design file (JSON)",
-        type=["json"],
-        key=key,
-        on_change=_on_upload,
-        args=(key,),
+        name="upload",
+        types=["json"],
+        on_file=_on_upload,
         help=md_escape("A file saved from here, or written by hand; it is checked before it opens"),
     )

@@ -11,18 +11,14 @@ from builder.importers.graph import ImportRefused
 from builder.importers.saved import keep_import
 from components import design_state as ds
 from components import person
+from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
 
-GEN = "nb_import_gen"
 SHOWN_REASONS = 6
 PY_COMMAND = (
     "python -m builder import models.py:MyNet --input-shape 1,28,28 --weights trained.pt "
     "-o my_net.json"
 )
-
-
-def _key() -> str:
-    return f"nb_import_{st.session_state.get(GEN, 0)}"
 
 
 def import_upload(name: str, data: bytes):
@@ -37,11 +33,8 @@ def import_upload(name: str, data: bytes):
     return keep_import(design, weights, name, person.folder()), None
 
 
-def _on_import(key: str) -> None:
-    uploaded = st.session_state.get(key)
-    if uploaded is None or key != _key():
-        return
-    design, error = import_upload(uploaded.name, uploaded.getvalue())
+def _on_import(name: str, raw: bytes) -> None:
+    design, error = import_upload(name, raw)
     if error:
         ds.notify("error", f"Could not import the model; the current design is unchanged. {error}")
     else:
@@ -49,20 +42,17 @@ def _on_import(key: str) -> None:
         count = len(design.models["model"].nodes)
         ds.notify(
             "success",
-            f"Imported {uploaded.name}: {count} nodes, with its weights (look inside it under "
+            f"Imported {name}: {count} nodes, with its weights (look inside it under "
             "Train > Feature maps, or train from them). Your previous design is kept in My designs.",
         )
-    st.session_state[GEN] = st.session_state.get(GEN, 0) + 1
 
 
 def render_import() -> None:
-    key = _key()
-    st.file_uploader(
+    one_shot_uploader(
         "Import a model (ONNX)",
-        type=["onnx"],
-        key=key,
-        on_change=_on_import,
-        args=(key,),
+        name="import",
+        types=["onnx"],
+        on_file=_on_import,
         help=md_escape("The file is read as data: nothing in it runs"),
     )
     st.caption("A PyTorch class in a .py file imports from the command line, then opens here:")
