@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -26,7 +25,13 @@ from tests.e2e.conftest import (
     wait_healthy,
     wait_idle,
 )
-from tests.e2e.dashboard_helpers import click, open_area, progress, set_number
+from tests.e2e.dashboard_helpers import (
+    click,
+    open_area,
+    progress,
+    set_number,
+    wait_for_status,
+)
 
 LENET = [n.id for n in load_preset("lenet_digits").models["model"].nodes]
 MOONS = [n.id for n in load_preset("mlp_moons").models["model"].nodes]
@@ -81,10 +86,7 @@ def test_two_people_never_see_each_others_designs_or_runs(page, other, app_serve
     open_area(page, "Train")
     set_number(page, "Epochs", 1)
     click(page, "nb_train")
-    deadline = time.monotonic() + 180
-    while "Finished" not in progress(page):
-        assert time.monotonic() < deadline, progress(page)
-        page.wait_for_timeout(250)
+    wait_for_status(page, "Finished")
     open_area(other, "Runs")
     assert other.get_by_text("No runs yet").is_visible()
     assert RunStore(app_server.person_folder(page)).list_runs()[0]["design_id"] == design_id(page)
@@ -235,10 +237,7 @@ def test_runs_wait_in_line_with_their_place_and_can_be_cancelled(browser, one_pl
             open_area(page, "Train")
             set_number(page, "Epochs", 500)
         click(first, "nb_train")
-        deadline = time.monotonic() + 120
-        while "Training" not in progress(first):
-            assert time.monotonic() < deadline, progress(first)
-            first.wait_for_timeout(200)
+        wait_for_status(first, "Training", 120)
         click(second, "nb_train")
         wait_idle(second)
         assert "Waiting: 1st in line" in progress(second)
@@ -246,11 +245,7 @@ def test_runs_wait_in_line_with_their_place_and_can_be_cancelled(browser, one_pl
         wait_idle(second)
         assert "Cancelled before it started" in progress(second)
         click(first, "nb_stop")
-        wait_idle(first)
-        deadline = time.monotonic() + 30
-        while "Stopped" not in progress(first):
-            assert time.monotonic() < deadline, progress(first)
-            first.wait_for_timeout(200)
+        wait_for_status(first, "Stopped", 30)
     finally:
         for context in contexts:
             context.close()
