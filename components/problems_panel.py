@@ -13,7 +13,8 @@ import streamlit as st
 
 from builder import Analysis, Design, Problem
 from builder.data import check_dataset
-from builder.design.fixes import Fix, apply_fix, fill_from_data, find_fixes
+from builder.design.data_fixes import fill_from_data
+from builder.design.fixes import Fix, apply_fix, find_fixes
 from components import design_state as ds
 from components.data_picker import load_for
 from components.ui_text import md_escape

@@ -1,4 +1,5 @@
-"""One-click fixes: for each problem with a mechanical answer, the edit that answers it.
+"""One-click fixes: for each problem with a mechanical answer, the edit that answers it (the
+edits themselves are in edits.py, the fixes the data set decides in data_fixes.py).
 
 Fixes are found from the design's structure and inferred shapes (never by reading the text of a
 message), so a message can be reworded without breaking its fix. `find_fixes` lists what can be
@@ -14,6 +15,8 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
+from builder.design.data_fixes import classes_fix, input_shape_fix, vocab_fixes
+from builder.design.edits import fresh_id, insert_between, position_of, set_param
 from builder.design.shapes import Analysis, analyze
 from builder.design.spec import Design, Graph, Node
 from builder.errors import ShapeError
@@ -37,50 +40,6 @@ class Fix:
     label: str
     design: Design
     on_node: str | None = None
-
-
-def fresh_id(design: Design, base: str) -> str:
-    """`base1`, `base2`, ...: the first id no model of the design uses."""
-    taken = {n.id for g in design.models.values() for n in g.nodes}
-    i = 1
-    while f"{base}{i}" in taken:
-        i += 1
-    return f"{base}{i}"
-
-
-def _at(design: Design, node_id: str) -> tuple[float, float]:
-    value = design.layout.get(node_id)
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return float(value[0]), float(value[1])
-    return 0.0, 0.0
-
-
-def _between(design: Design, a: str, b: str) -> list[int]:
-    (ax, ay), (bx, by) = _at(design, a), _at(design, b)
-    return [round((ax + bx) / 2), round((ay + by) / 2)]
-
-
-def insert_between(design: Design, model: str, source: str, target: str, node: Node) -> Design:
-    """`node` put on the edge source -> target (the edge keeps its place among target's inputs)."""
-    graph = design.models[model]
-    edges = []
-    for edge in graph.edges:
-        if edge == (source, target):
-            edges += [(source, node.id), (node.id, target)]
-        else:
-            edges.append(edge)
-    nodes = list(graph.nodes)
-    nodes.insert(next(i for i, n in enumerate(nodes) if n.id == target), node)
-    layout = {**design.layout, node.id: _between(design, source, target)}
-    return replace(design.with_model(model, Graph(nodes, edges)), layout=layout)
-
-
-def set_param(design: Design, model: str, node_id: str, **params) -> Design:
-    graph = design.models[model]
-    nodes = [
-        replace(n, params={**n.params, **params}) if n.id == node_id else n for n in graph.nodes
-    ]
-    return design.with_model(model, Graph(nodes, list(graph.edges)))
 
 
 def _inbound(graph: Graph, node_id: str) -> list[str]:
@@ -249,8 +208,8 @@ def _connect_fixes(design, model, node, shapes):
     ]
     if not outs:
         return []
-    x, y = _at(design, node.id)
-    source = min(outs, key=lambda n: (math.dist(_at(design, n), (x, y)), n))
+    x, y = position_of(design, node.id)
+    source = min(outs, key=lambda n: (math.dist(position_of(design, n), (x, y)), n))
     edges = [*graph.edges, (source, node.id)]
     fixed = design.with_model(model, Graph(list(graph.nodes), edges))
     return [(f"connect:{node.id}", f"Connect {source} → {node.id}", fixed)]
@@ -270,7 +229,7 @@ def _input_fix(design, model, input_shape):
     layout = dict(design.layout)
     if roots:
         edges.append((node.id, roots[0].id))
-        x, y = _at(design, roots[0].id)
+        x, y = position_of(design, roots[0].id)
         layout[node.id] = [round(x), round(y - OFFSET * 1.5)]
     else:
         layout[node.id] = [0, 0]
@@ -278,64 +237,6 @@ def _input_fix(design, model, input_shape):
     target = f" into {roots[0].id}" if roots else ""
     label = f"Add an Input {fmt_shape(input_shape)}{target}"
     return [(f"input:{model}", label, fixed)], roots[0].id if roots else None
-
-
-def _output_node(graph: Graph) -> Node | None:
-    sources = {s for s, _ in graph.edges}
-    outs = [n for n in graph.nodes if n.id not in sources and n.type != "Input"]
-    return outs[-1] if outs else None
-
-
-def _classes_fix(design, model, shapes, num_classes, per_position=False):
-    """A classifier whose last Dense does not output one logit per class (a language model:
-    one per token of the vocabulary, at every position)."""
-    graph = design.models[model]
-    out = _output_node(graph)
-    if out is None or out.type != "Dense" or out.id not in shapes:
-        return []
-    shape = list(shapes[out.id])
-    if len(shape) != (2 if per_position else 1) or shape[-1] == num_classes:
-        return []
-    fixed = set_param(design, model, out.id, out_features=num_classes)
-    return [(f"classes:{out.id}", f"Set {out.id}.out_features to {num_classes}", fixed)]
-
-
-def _input_shape_fix(design, model, data_shape):
-    """An Input whose shape is not the data's sample shape."""
-    node = next((n for n in design.models[model].nodes if n.type == "Input"), None)
-    if node is None or list(get_kind("Input").resolve(node.params)["shape"]) == list(data_shape):
-        return []
-    fixed = set_param(design, model, node.id, shape=list(data_shape))
-    return [(f"inputshape:{node.id}", f"Set the Input shape to {fmt_shape(data_shape)}", fixed)]
-
-
-def _vocab_fixes(design, model, vocab_size):
-    """Token lookups with fewer rows than the data's vocabulary has tokens."""
-    items = []
-    for node in design.models[model].nodes:
-        if node.type != "Embedding":
-            continue
-        if get_kind("Embedding").resolve(node.params)["num_embeddings"] >= vocab_size:
-            continue
-        fixed = set_param(design, model, node.id, num_embeddings=vocab_size)
-        label = f"Set {node.id}.num_embeddings to the vocabulary ({vocab_size})"
-        items.append((f"vocab:{node.id}", label, fixed))
-    return items
-
-
-def fill_from_data(design: Design, vocab_size: int | None) -> tuple[Design, list[str]]:
-    """The design with each Embedding whose num_embeddings was left empty (never set) sized to
-    the data's vocabulary, and the ids filled; the design itself when there is nothing to fill.
-    The number is then written in the design, so its export, ONNX and CLI runs agree."""
-    if not vocab_size:
-        return design, []
-    filled = []
-    for model, graph in design.models.items():
-        for node in graph.nodes:
-            if node.type == "Embedding" and "num_embeddings" not in node.params:
-                design = set_param(design, model, node.id, num_embeddings=vocab_size)
-                filled.append(node.id)
-    return design, filled
 
 
 NODE_FIXES = (_rank_fixes, _add_fixes, _kernel_fixes, _connect_fixes)
@@ -385,16 +286,16 @@ def find_fixes(
     task = (design.training or {}).get("task", "classification")
     if "model" in design.models and task != "gan":
         if input_shape:
-            fixes = _input_shape_fix(design, "model", input_shape)
+            fixes = input_shape_fix(design, "model", input_shape)
             keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
         outputs = {"classification": num_classes, "language_model": vocab_size}.get(task)
         if outputs:
             shapes = analysis.shapes.get("model", {})
             per_position = task == "language_model"
-            fixes = _classes_fix(design, "model", shapes, outputs, per_position)
+            fixes = classes_fix(design, "model", shapes, outputs, per_position)
             keep("model", fixes[0][0].split(":", 1)[1] if fixes else None, fixes)
         if vocab_size:
-            for fix in _vocab_fixes(design, "model", vocab_size):
+            for fix in vocab_fixes(design, "model", vocab_size):
                 keep("model", fix[0].split(":", 1)[1], [fix])
     return found
 

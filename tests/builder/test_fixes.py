@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 
 from builder import Design, Graph, Node, analyze, build_model
-from builder.design.fixes import apply_fix, fill_from_data, find_fixes
+from builder.design.data_fixes import fill_from_data
+from builder.design.fixes import apply_fix, find_fixes
 from builder.design.settings import training_defaults
 
 
