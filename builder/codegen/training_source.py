@@ -45,6 +45,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 """
 
@@ -57,7 +58,10 @@ One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
-Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra}.
+                 --no-health (record no health statistics)  --find-lr (only find a learning
+                 rate: prints one JSON line with suggested_lr, lrs and losses)
+Writes OUT/metrics.jsonl (one line per epoch), OUT/health.jsonl (per-layer statistics every
+HEALTH_EVERY steps) and OUT/weights.pt{extra}.
 """
 '''
 
@@ -124,6 +128,8 @@ def _supervised_parts(design, s: dict) -> list[str]:
 LOSS = {literal(loss.name)}
 LR = {opt.learning_rate(s["optimizer"])!r}
 CLASSIFICATION = {s["task"] == "classification"}
+CLIP_GRAD_NORM = {_clip(s)!r}  # gradients rescaled to at most this norm (None: never)
+RECORDS_HEALTH = True  # health statistics and the learning-rate finder (--no-health, --find-lr)
 
 
 def compute_loss(output, target):
@@ -147,6 +153,7 @@ LR_GENERATOR = {opt_g.learning_rate(cfg_g)!r}
 LR_DISCRIMINATOR = {opt_d.learning_rate(cfg_d)!r}
 LABEL_SMOOTHING = {float(s.get("label_smoothing") or 0.0)!r}
 NOISE_SAMPLES = {int(s.get("noise_samples") or 64)}
+RECORDS_HEALTH = False  # a GAN records no health statistics and has no learning-rate finder
 
 
 def make_optimizers(generator, discriminator, lr_g, lr_d):
@@ -163,6 +170,11 @@ def make_schedules(opt_g, opt_d, epochs):
     )"""
     constants = _constants(design, s, "discriminator")
     return ["from model import Discriminator, Generator", "\n".join(constants), recipes]
+
+
+def _clip(s: dict) -> float | None:
+    value = s.get("clip_grad_norm")
+    return None if value is None else float(value)
 
 
 def _output_shape(design) -> list[int]:
@@ -192,6 +204,7 @@ def generate_train_script(design) -> str:
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
+        *([] if task.loop == "gan" else [template("health"), template("lr_finder")]),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',
     ]

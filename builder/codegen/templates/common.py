@@ -24,16 +24,19 @@ class TrainingError(Exception):
         self.epoch = epoch
 
 
-def diverged(value, step, epoch, lr, what="loss"):
-    """The error for a non-finite loss, naming the step and suggesting a lower learning rate."""
+def diverged(value, step, epoch, lr, what="loss", node=None):
+    """The error for a non-finite loss, naming the step, the node whose output went non-finite
+    first (when known) and suggesting a lower learning rate."""
     kind = "NaN" if math.isnan(value) else "infinite"
     hint = (
         f"lower the learning rate (now {lr:g}; try {lr / 10:g})"
         if lr
         else "lower the learning rate"
     )
+    where = f"; the output of node {node!r} went non-finite first" if node else ""
     return TrainingError(
-        f"the {what} became {kind} at step {step} (epoch {epoch}): training diverged; {hint}",
+        f"the {what} became {kind} at step {step} (epoch {epoch}){where}: training diverged; "
+        f"{hint}",
         step=step,
         epoch=epoch,
     )
@@ -96,7 +99,8 @@ class Setup:
     for DDP under torchrun), optimizer, schedule, and the data as tensors (on the device when
     they fit)."""
 
-    def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights):
+    def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights,
+                 health_every=0):  # fmt: skip
         self.rank, self.world, self.device = setup_processes(device)
         torch.manual_seed(seed)  # the same initial weights in every process
         self.model = Model().to(self.device)
@@ -116,6 +120,9 @@ class Setup:
         self.batch_size = batch_size
         self.steps_per_epoch = math.ceil((self.n // self.world) / batch_size)
         self.shuffle = torch.Generator().manual_seed(seed)
+        # Health is read on the first process only (after DDP's all-reduce every process holds
+        # the same gradients and weights).
+        self.health = Health(self.model, health_every) if health_every and self.rank == 0 else None
 
     def start_fields(self, source, epochs, seed):
         """The fields of the start event that every loop sends."""
@@ -152,16 +159,34 @@ class Setup:
             x, y = self.x_train[idx], self.y_train[idx]
             if not self.whole:
                 x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            loss = compute_loss(self.trained(x), y)
+            health = self.health if self.health and self.health.due(step + 1) else None
+            if health:
+                health.watch(epoch)
+            try:
+                output = self.trained(x)
+            finally:
+                if health:
+                    health.unwatch()
+            loss = compute_loss(output, y)
+            if sync_each_step:  # checked before the step, so the weights that failed are kept
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise self.diverged(emit, value, step + 1, epoch, lr_now, x)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if CLIP_GRAD_NORM:
+                torch.nn.utils.clip_grad_norm_(self.trained.parameters(), CLIP_GRAD_NORM)
+            if health:
+                health.before_step()
             self.optimizer.step()
             step += 1
             seen += len(idx)
-            if sync_each_step or step % hooks.step_every == 0:
+            if health:
+                emit("health", **health.record(step, epoch))
+            if not sync_each_step and step % hooks.step_every == 0:
                 value = loss.item()
                 if not math.isfinite(value):
-                    raise diverged(value, step, epoch, lr_now)
+                    raise self.diverged(emit, value, step, epoch, lr_now, x)
             if sync_each_step:
                 total += value * len(idx)
             else:
@@ -185,6 +210,14 @@ class Setup:
             self.schedule.step()
         return step, (total, seen, seconds, lr_now)
 
+    def diverged(self, emit, value, step, epoch, lr, x):
+        """The error of a non-finite loss, after a health record naming the first node whose
+        output on the failing batch is not finite (the run ends here, so looking may draw)."""
+        node = first_non_finite(self.model, x) if self.rank == 0 else None
+        if node is not None:
+            emit("health", step=step, epoch=epoch, non_finite=node)
+        return diverged(value, step, epoch, lr, node=node)
+
 
 class ScriptHooks:
     """What this script does as it trains: prints each epoch and writes OUT/metrics.jsonl.
@@ -195,12 +228,15 @@ class ScriptHooks:
     step_every = 1000
     stopped = False
 
-    def __init__(self, out=None):
+    def __init__(self, out=None, health=True):
         self.samples = None
         self.log = None
+        self.health_log = None
         if out is not None:
             os.makedirs(out, exist_ok=True)
             self.log = open(os.path.join(out, "metrics.jsonl"), "w")
+            if health:
+                self.health_log = open(os.path.join(out, "health.jsonl"), "w")
 
     def checkpoint(self):
         return True  # a script is never paused
@@ -225,6 +261,10 @@ class ScriptHooks:
             self.log.write(line + "\n")
             self.log.flush()
             print(line, flush=True)
+        elif event == "health" and self.health_log is not None:
+            self.health_log.write(json.dumps(fields) + "\n")
+            if "non_finite" in fields:
+                self.health_log.flush()
         elif event == "samples":
             self.samples = fields["samples"]
             if fields.get("kind") == "text":  # a language model's lines, shown as they come
@@ -233,8 +273,9 @@ class ScriptHooks:
                     print("  " + repr(str(line)), flush=True)
 
     def close(self):
-        if self.log is not None:
-            self.log.close()
+        for handle in (self.log, self.health_log):
+            if handle is not None:
+                handle.close()
 
 
 def load_data(source, seed):
@@ -255,16 +296,33 @@ def main():
     parser.add_argument("--out", default=".", help="folder for what the training writes")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
     parser.add_argument("--weights", default=None, help="a state_dict to start from")
+    options = {}
+    if RECORDS_HEALTH:
+        parser.add_argument("--no-health", action="store_true",
+                            help="record no health statistics (OUT/health.jsonl)")  # fmt: skip
+        parser.add_argument("--find-lr", action="store_true",
+                            help="only run the learning-rate finder; prints one JSON line")  # fmt: skip
     args = parser.parse_args()
+    if RECORDS_HEALTH:
+        options["health_every"] = 0 if args.no_health else HEALTH_EVERY
 
     try:
         rank, _, device = setup_processes(args.device)
-        hooks = ScriptHooks(args.out if rank == 0 else None)
+        hooks = ScriptHooks(
+            args.out if rank == 0 else None, health=bool(options.get("health_every"))
+        )
         try:
             data = load_data(args.data, args.seed)
             start = None
             if args.weights:
                 start = torch.load(args.weights, map_location=device, weights_only=True)
+            if RECORDS_HEALTH and args.find_lr:
+                found = find_lr(data, seed=args.seed, batch_size=args.batch_size, device=device,
+                                initial_weights=start)  # fmt: skip
+                if rank == 0:
+                    print(json.dumps(found), flush=True)
+                finish_processes()
+                return
             result = train(
                 hooks,
                 data,
@@ -275,6 +333,7 @@ def main():
                 lr=args.lr,
                 device=device,
                 initial_weights=start,
+                **options,
             )
         finally:
             hooks.close()

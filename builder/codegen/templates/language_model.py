@@ -74,7 +74,7 @@ def write_lines(model, vocab, seed, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None):  # fmt: skip
+          device=None, initial_weights=None, health_every=HEALTH_EVERY):  # fmt: skip
     """Train Model to predict each next token of `data` (load_data's windows), telling `hooks`.
 
     Returns {"final": last metrics, "weights": the state_dict}. Besides the start, step and
@@ -82,7 +82,7 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     """
     vocab = list(data["vocab"])
     run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
-                initial_weights=initial_weights)  # fmt: skip
+                initial_weights=initial_weights, health_every=health_every)  # fmt: skip
     model, device = run.model, run.device
     emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
     emit("start", **run.start_fields(source, epochs, seed), vocab_size=len(vocab), vocab=vocab,
