@@ -169,7 +169,7 @@ def train_command(args) -> int:
             epochs=args.epochs,
             seed=args.seed,
             device=args.device,
-            health=not args.no_health,
+            health_every=0 if args.no_health else None,
             **({"initial_weights": args.weights} if args.weights else {}),
         )
     finally:

@@ -82,7 +82,8 @@ def _vanishing(h: History):
             if len(norms) < 3:
                 return []
             first, (*_, last) = next(iter(norms.items())), norms.values()
-            ratio = first[1][1] / last[1] if last[1] > 0 else math.inf
+            # A gradient of exactly zero is a dead path (dead_units says so), not a vanishing one.
+            ratio = first[1][1] / last[1] if last[1] > 0 and first[1][1] > 0 else math.inf
             found.append((first[0], ratio))
         if found and all(r < VANISHING_RATIO for _, r in found):
             node, ratio = found[-1]

@@ -51,12 +51,12 @@ def train_loop(
     dataset=None,
     data_root=None,
     initial_weights=None,
-    health=True,
+    health_every=None,
 ):
     """Train the design with its generated train.py; `dataset` replaces its data set (tests),
     `data_root` confines the data file to one folder (the app: the person's uploads),
-    `initial_weights` (a state_dict, or a path to one) is where training starts, and `health`
-    False records no health statistics."""
+    `initial_weights` (a state_dict, or a path to one) is where training starts, and
+    `health_every` the steps between health records (None: train.py's own; 0: none)."""
     design = load_design(design)
     settings, dataset = checked_inputs(
         design, epochs=epochs, seed=seed, dataset=dataset, data_root=data_root
@@ -68,7 +68,8 @@ def train_loop(
         initial_weights = load_weights(initial_weights)
     if initial_weights is not None:
         trained_models(design, initial_weights)  # refuses weights of another design, by name
-    options = {} if health or not program.RECORDS_HEALTH else {"health_every": 0}
+    use = health_every is not None and program.RECORDS_HEALTH
+    options = {"health_every": int(health_every)} if use else {}
     try:
         out = program.train(
             control,
