@@ -75,7 +75,9 @@ class AlertWatch:
 def lr_find_command(args) -> int:
     try:
         design = load_design(args.design)
-        found = find_learning_rate(design, seed=args.seed, device=args.device)
+        found = find_learning_rate(
+            design, seed=args.seed, device=args.device, data_root=args.data_root
+        )
     except Exception as exc:  # one JSON line whatever happens, the reason on stderr
         message = error_message(exc)
         print(f"error: {message}", file=sys.stderr)
@@ -95,4 +97,7 @@ def add_lr_find_command(subparsers) -> None:
     p.add_argument("design", help="design JSON file")
     p.add_argument("--seed", type=int, default=None, help="override training.seed")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--data-root", default=None, help="refuse a data file outside this folder (the app's)"
+    )
     p.set_defaults(func=lr_find_command)
