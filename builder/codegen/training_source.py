@@ -57,13 +57,16 @@ it gives the same metrics and weights.
 One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
-                 --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
-                 --no-health (record no health statistics)  --find-lr (only find a learning
-                 rate: prints one JSON line with suggested_lr, lrs and losses)
-Writes OUT/metrics.jsonl (one line per epoch), OUT/health.jsonl (per-layer statistics every
-HEALTH_EVERY steps) and OUT/weights.pt{extra}.
+                 --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from){options}
+Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra}.
 """
 '''
+HEALTH_DOC = {
+    "options": "\n                 --no-health (record no health statistics)  --find-lr (only find"
+    "\n                 a learning rate: prints one JSON line with suggested_lr, lrs, losses)",
+    "health": ", OUT/health.jsonl (per-layer statistics\nevery HEALTH_EVERY steps) ",
+}
+GAN_DOC = {"options": "", "health": " "}
 
 
 def template(name: str) -> str:
@@ -198,7 +201,7 @@ def generate_train_script(design) -> str:
         if task.loop == "language_model":
             extra += ", OUT/vocab.json and OUT/samples.json"
     parts = [
-        DOC.format(extra=extra).strip("\n"),
+        DOC.format(extra=extra, **(GAN_DOC if task.loop == "gan" else HEALTH_DOC)).strip("\n"),
         IMPORTS.strip("\n") + "\n\n" + model_import,
         constants,
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),

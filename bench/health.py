@@ -1,0 +1,118 @@
+"""Health benchmarks: what recording costs, and whether the finder's rate trains.
+
+    python bench/health.py [--reps 5] [--epochs 3] [--only overhead|finder] [--threads N]
+
+Prints one JSON object per line. Targets:
+- health_overhead (lenet_digits, mlp_moons, transformer_text): training steps per second with
+  health recorded at the default interval against none, same process, runs interleaved,
+  medians: at most 3% slower (ratio >= 0.97)
+- lr_finder_lenet: the finder's suggested rate trains LeNet on digits to >= 95% validation
+  accuracy in 10 epochs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from builder.codegen.program import training_program  # noqa: E402
+from builder.design.presets import load_preset  # noqa: E402
+from builder.training.checks import checked_inputs  # noqa: E402
+from builder.training.lr_find import find_learning_rate  # noqa: E402
+from builder.training.runner import program_data  # noqa: E402
+
+PRESETS = ("lenet_digits", "mlp_moons", "transformer_text")
+
+
+class Hooks:
+    """train()'s hooks that keep only the epochs' training rate."""
+
+    step_every = 1000
+    stopped = False
+
+    def __init__(self):
+        self.rates = []
+
+    def emit(self, kind, /, **fields):
+        if kind == "epoch":  # samples_per_sec times only the training steps, not evaluation
+            self.rates.append(fields["samples_per_sec"])
+
+    def checkpoint(self):
+        return True
+
+    def epoch_weights(self, weights):
+        pass
+
+
+def steps_per_second(program, data, settings, health_every, epochs) -> float:
+    hooks = Hooks()
+    program.train(hooks, data, epochs=epochs, seed=settings["seed"],
+                  batch_size=settings["batch_size"], health_every=health_every)  # fmt: skip
+    return statistics.median(hooks.rates) / settings["batch_size"]
+
+
+def overhead(name: str, reps: int, epochs: int) -> dict:
+    design = load_preset(name)
+    settings, dataset = checked_inputs(design, epochs=None, seed=None, dataset=None, data_root=None)
+    program = training_program(design)
+    data = program_data(dataset)
+    steps_per_second(program, data, settings, program.HEALTH_EVERY, 1)  # warm up
+    on, off = [], []
+    for _ in range(reps):  # interleaved, so a busy machine slows both alike
+        off.append(steps_per_second(program, data, settings, 0, epochs))
+        on.append(steps_per_second(program, data, settings, program.HEALTH_EVERY, epochs))
+    ratio = statistics.median(on) / statistics.median(off)
+    return {"bench": "health_overhead", "preset": name, "health_every": program.HEALTH_EVERY,
+            "steps_per_s_on": statistics.median(on), "steps_per_s_off": statistics.median(off),
+            "ratio": ratio, "target": ">= 0.97", "ok": ratio >= 0.97}  # fmt: skip
+
+
+def finder() -> dict:
+    design = load_preset("lenet_digits")
+    found = find_learning_rate(design)
+    lr = found["suggested_lr"]
+    tuned = design.to_dict()
+    tuned["training"]["optimizer"]["lr"] = lr
+    tuned["training"]["epochs"] = 10
+    settings, dataset = checked_inputs(tuned, epochs=None, seed=None, dataset=None, data_root=None)
+    program = training_program(tuned)
+
+    class Quiet(Hooks):
+        def emit(self, kind, /, **fields):
+            pass
+
+    out = program.train(Quiet(), program_data(dataset), epochs=10, seed=settings["seed"],
+                        batch_size=settings["batch_size"])  # fmt: skip
+    accuracy = out["final"]["val_accuracy"]
+    return {"bench": "lr_finder_lenet", "optimizer": tuned["training"]["optimizer"]["type"],
+            "suggested_lr": lr, "steps": len(found["lrs"]), "val_accuracy": accuracy,
+            "target": ">= 0.95 in 10 epochs", "ok": accuracy >= 0.95}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--only", choices=("overhead", "finder"), default=None)
+    parser.add_argument("--presets", nargs="*", default=list(PRESETS))
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.only in (None, "overhead"):
+        for name in args.presets:
+            print(json.dumps(overhead(name, args.reps, args.epochs)), flush=True)
+    if args.only in (None, "finder"):
+        print(json.dumps(finder()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
