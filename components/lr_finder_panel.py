@@ -69,7 +69,7 @@ def _use(lr: float) -> None:
     design = ds.current_design()
     training = dict(design.training or {})
     training["optimizer"] = {**training.get("optimizer", {}), "lr": float(f"{lr:.3g}")}
-    ds.commit(replace(design, training=training))
+    ds.commit(replace(design, training=training), reset=True)  # fresh fields show the new rate
 
 
 def render_lr_finder() -> None:
