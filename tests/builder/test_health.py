@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -160,8 +163,8 @@ def test_a_learning_rate_that_kills_relus_raises_dead_units():
     assert dead and dead <= {"hidden1", "hidden2"}
 
 
-def test_a_nan_made_inside_one_layer_is_named():
-    design = chain_design(
+def nan_design():
+    return chain_design(
         ("input", "Input", {"shape": [2]}),
         ("h1", "Dense", {"out_features": 8, "activation": "relu"}),
         ("h2", "Dense", {"out_features": 8, "activation": "relu"}),
@@ -169,6 +172,10 @@ def test_a_nan_made_inside_one_layer_is_named():
         ("output", "Dense", {"out_features": 2}),
         training={**MOONS, "optimizer": {"type": "sgd", "lr": 0.1}},
     )
+
+
+def test_a_nan_made_inside_one_layer_is_named():
+    design = nan_design()
     torch.manual_seed(0)
     weights = training_program(design).Model().state_dict()
     weights["h2.weight"][0, 0] = float("nan")  # h2's output is the first that is not finite
@@ -286,3 +293,49 @@ def test_learning_rate_finder_rises_exponentially_and_suggests_from_the_valley()
     assert losses[i] < losses[0]  # the suggestion is where the loss falls
     # Stopped when the smoothed loss passed 4x its best, or ran out of steps at lr 10.
     assert losses[-1] > 4 * min(losses) or len(lrs) == 100
+
+
+def test_cli_prints_alerts_and_writes_health_jsonl(tmp_path):
+    design = nan_design()
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(design))
+    torch.manual_seed(0)
+    weights = training_program(design).Model().state_dict()
+    weights["h2.weight"][0, 0] = float("nan")
+    torch.save(weights, tmp_path / "start.pt")
+    base = [sys.executable, "-m", "builder", "train", str(path), "--epochs", "1"]
+    base += ["--workspace", str(tmp_path / "ws"), "--threads", "1"]
+    failing = subprocess.run(
+        [*base, "--out", str(tmp_path / "a"), "--weights", str(tmp_path / "start.pt")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert failing.returncode == 1
+    assert "alert non_finite at h2:" in failing.stderr
+    summary = json.loads(failing.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "error" and "'h2'" in summary["error"]
+    assert [(a["kind"], a["node"], a["epoch"]) for a in summary["alerts"]] == [
+        ("non_finite", "h2", 1)
+    ]
+    records = (tmp_path / "a" / "health.jsonl").read_text().splitlines()
+    assert json.loads(records[-1]) == {"step": 1, "epoch": 1, "non_finite": "h2"}
+    quiet = subprocess.run(
+        [*base, "--out", str(tmp_path / "b"), "--no-health"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert quiet.returncode == 0, quiet.stderr
+    assert json.loads(quiet.stdout.strip().splitlines()[-1])["alerts"] == []
+    assert not (tmp_path / "b" / "health.jsonl").exists()
+    assert (tmp_path / "b" / "metrics.jsonl").exists()
+
+
+def test_lr_find_command_prints_one_json_line(tmp_path):
+    path = tmp_path / "design.json"
+    path.write_text(load_preset("mlp_moons").to_json())
+    cmd = [sys.executable, "-m", "builder", "lr-find", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    found = json.loads(lines[0])
+    assert set(found) == {"suggested_lr", "lrs", "losses"}
+    assert found["suggested_lr"] in found["lrs"]
