@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -188,7 +189,9 @@ def test_health_recording_changes_nothing_in_the_exported_script(preset, tmp_pat
     folder.mkdir()
     (folder / "model.py").write_text(generate_code(design))
     (folder / "train.py").write_text(
-        generate_train_script(design).replace("HEALTH_EVERY = 50", "HEALTH_EVERY = 5")
+        re.sub(
+            r"^HEALTH_EVERY = \d+", "HEALTH_EVERY = 5", generate_train_script(design), flags=re.M
+        )
     )
     for flags, out in (([], "on"), (["--no-health"], "off")):
         cmd = [sys.executable, "train.py", "--epochs", "2", "--seed", "3", "--out", out, *flags]

@@ -15,7 +15,7 @@ from torch import nn
 # weight touched), so a run gives the same metrics and weights with it and without it
 # (--no-health). The records go to hooks.emit("health", ...): OUT/health.jsonl here.
 
-HEALTH_EVERY = 50  # a record costs about one training step: this keeps the cost near 2%
+HEALTH_EVERY = 100  # a record costs one or two steps of a small model: about 1-2% in all
 HIST_VALUES = 4096  # the histogram reads at most this many values, evenly spaced
 NEAR_ZERO = 1e-6
 # Histogram bin edges over signed magnitudes, 1/64 to 8 on either side: 21 bins, the middle one
@@ -45,6 +45,7 @@ class Health:
         self.params = [(name, layers.get(name.split(".")[0]), p)
                        for name, p in model.named_parameters()]  # fmt: skip
         self.edges = torch.tensor(HIST_EDGES)
+        self.nan = torch.tensor(math.nan)
         self.epoch = None
         self.active = {}  # node -> units active in some recorded batch of this epoch
         self.outputs = {}
@@ -75,19 +76,19 @@ class Health:
 
     @torch.no_grad()
     def node_stats(self, node, module, y):
-        y = y.float()
+        y = y if y.dtype == torch.float32 else y.float()
         flat = y.flatten()
         saturated = SATURATED.get(type(module))
-        nan = torch.tensor(float("nan"), device=y.device)
-        dead = nan
+        if self.edges.device != y.device:
+            self.edges = self.edges.to(y.device)
+            self.nan = self.nan.to(y.device)
+        dead = self.nan
         if isinstance(module, DEAD_KINDS) and y.dim() >= 2:
             dim = units_dim(y)
             fired = y.movedim(dim, -1).reshape(-1, y.shape[dim]).gt(0).any(0)
             seen = self.active.get(node)
             self.active[node] = fired if seen is None else seen | fired
             dead = 1.0 - self.active[node].float().mean()
-        if self.edges.device != y.device:
-            self.edges = self.edges.to(y.device)
         spaced = flat[:: max(1, flat.numel() // HIST_VALUES)].contiguous()
         bins = torch.bincount(torch.bucketize(spaced, self.edges), minlength=len(HIST_EDGES) + 1)
         std, mean = torch.std_mean(flat, correction=0)
@@ -95,7 +96,7 @@ class Health:
             mean,
             std,
             flat.abs().le(NEAR_ZERO).float().mean(),
-            saturated(flat).float().mean() if saturated else nan,
+            saturated(flat).float().mean() if saturated else self.nan,
             dead,
         ]
         share = bins[: len(HIST_EDGES) + 1].float() / spaced.numel()
@@ -109,24 +110,28 @@ class Health:
     @torch.no_grad()
     def record(self, step, epoch):
         """After the optimizer's step: the step's record (plain numbers, None where not known)."""
-        rows = []
-        for (_, _, p), old in zip(self.params, self.before, strict=True):
-            weight = torch.linalg.vector_norm(old)
-            grad = torch.linalg.vector_norm(p.grad) if p.grad is not None else weight * math.nan
-            update = torch.linalg.vector_norm(p.detach() - old) / weight.clamp_min(1e-12)
-            rows.append(torch.stack([weight, grad, update]).float().cpu())
+        params, nodes = {}, {}
+        if self.params:  # the norms of all tensors at once (torch's own clip_grad_norm_ does so)
+            olds, news = self.before, [p.detach() for _, _, p in self.params]
+            weight = torch.stack(torch._foreach_norm(olds)).float()
+            grad = torch.full_like(weight, math.nan)
+            has = [i for i, (_, _, p) in enumerate(self.params) if p.grad is not None]
+            if has:
+                norms = torch._foreach_norm([self.params[i][2].grad for i in has])
+                grad[has] = torch.stack(norms).float()
+            update = torch.stack(torch._foreach_norm(torch._foreach_sub(news, olds))).float()
+            table = torch.stack([weight, grad, update / weight.clamp_min(1e-12)], dim=1)
+            for (name, node, _), values in zip(self.params, table.cpu().tolist(), strict=True):
+                weight, grad, update = (v if math.isfinite(v) else None for v in values)
+                params[name] = {"node": node, "weight_norm": weight, "grad_norm": grad,
+                                "update_ratio": update}  # fmt: skip
         self.before = None
-        params = {}
-        for (name, node, _), values in zip(self.params, rows and torch.stack(rows).tolist(),
-                                           strict=True):  # fmt: skip
-            weight, grad, update = (v if math.isfinite(v) else None for v in values)
-            params[name] = {"node": node, "weight_norm": weight, "grad_norm": grad,
-                            "update_ratio": update}  # fmt: skip
-        nodes = {}
-        for node, stats in self.outputs.items():
-            values = [None if not math.isfinite(v) else v for v in stats.cpu().tolist()]
-            nodes[node] = dict(zip(NODE_FIELDS, values, strict=False))
-            nodes[node]["hist"] = values[len(NODE_FIELDS) :]
+        if self.outputs:
+            table = torch.stack(list(self.outputs.values())).cpu().tolist()
+            for node, row in zip(self.outputs, table, strict=True):
+                values = [v if math.isfinite(v) else None for v in row]
+                nodes[node] = dict(zip(NODE_FIELDS, values, strict=False))
+                nodes[node]["hist"] = values[len(NODE_FIELDS) :]
         self.outputs = {}
         return {"step": step, "epoch": epoch, "nodes": nodes, "params": params}
 
