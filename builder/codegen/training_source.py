@@ -61,6 +61,8 @@ Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH 
 Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra}.
 """
 '''
+# What the loops of one model (not a GAN's) add after templates/common.py.
+ONE_MODEL_TEMPLATES = ("one_model", "health", "lr_finder")
 HEALTH_DOC = {
     "options": "\n                 --no-health (record no health statistics)  --find-lr (only find"
     "\n                 a learning rate: prints one JSON line with suggested_lr, lrs, losses)",
@@ -207,7 +209,7 @@ def generate_train_script(design) -> str:
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
-        *([] if task.loop == "gan" else [template("health"), template("lr_finder")]),
+        *([] if task.loop == "gan" else [template(t) for t in ONE_MODEL_TEMPLATES]),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',
     ]
