@@ -187,7 +187,7 @@ def test_a_nan_made_inside_one_layer_is_named():
     ]
 
 
-PRESET_STEPS = 40  # enough for eight records; a whole epoch of a text preset takes minutes
+PRESET_STEPS = 40  # a whole epoch of a text preset takes minutes; a small data set stops sooner
 
 
 @pytest.mark.slow
@@ -206,7 +206,7 @@ def test_shipped_presets_raise_no_alert(name):
     control.add_sink(stop_in_time)
     run_loop(None, load_preset(name), control, epochs=2, health_every=5)
     assert events[-1]["type"] == "done", events[-1]
-    assert sum(e["type"] == "health" for e in events) >= 5
+    assert sum(e["type"] == "health" for e in events) >= 2
     assert [(a.kind, a.node, a.message) for a in alerts_of(events)] == []
 
 
