@@ -24,6 +24,8 @@ SHOWN = 20  # refusals listed before "and N more"
 
 TENSOR = onnx.TensorProto.DESCRIPTOR
 SPARSE = onnx.SparseTensorProto.DESCRIPTOR
+NODE = onnx.NodeProto.DESCRIPTOR.full_name
+GRAPH = onnx.GraphProto.DESCRIPTOR.full_name
 WORDS = {  # how a place reads in a refusal: "graph > node 'c' (Constant) > attribute 'value'"
     "t": "tensor",
     "tensors": "tensor",
@@ -65,8 +67,8 @@ def _holders() -> set[str]:
 HOLDERS = _holders()
 
 
-def _label(field, message, index: int | None) -> str:
-    word = WORDS.get(field.name, field.name)
+def _label(field_name: str, message, index: int | None) -> str:
+    word = WORDS.get(field_name, field_name)
     name = message.values.name if isinstance(message, onnx.SparseTensorProto) else ""
     name = name or getattr(message, "name", "")
     if isinstance(message, onnx.NodeProto):
@@ -76,48 +78,74 @@ def _label(field, message, index: int | None) -> str:
     return f"{word} #{index}" if index is not None else word
 
 
-def _tensor_problem(place: str, tensor) -> str | None:
+# A place is spelled only when something there is refused: (the place above, field, item, index).
+Place = tuple | None
+
+
+def spell(place: Place) -> str:
+    parts = []
+    while place is not None:
+        place, field_name, item, index = place
+        parts.append(_label(field_name, item, index))
+    return " > ".join(reversed(parts))
+
+
+def _depth(place: Place, word: str) -> int:
+    count = 0
+    while place is not None:
+        place, field_name, _, _ = place
+        count += field_name == word
+    return count
+
+
+def _too_large(dims) -> bool:
+    return any(d < 0 or d > MAX_DIM for d in dims) or math.prod(dims) > MAX_ELEMENTS
+
+
+def _tensor_fault(tensor) -> str | None:
     if tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data):
-        return f"{place} refers to external data; only self-contained files are read"
-    dims = list(tensor.dims)
-    if any(d < 0 or d > MAX_DIM for d in dims) or math.prod(dims) > MAX_ELEMENTS:
-        return f"{place} has dimensions {dims}, too large"
+        return "refers to external data; only self-contained files are read"
+    if _too_large(tensor.dims):
+        return f"has dimensions {list(tensor.dims)}, too large"
     return None
 
 
 def walk_tensors(model: onnx.ModelProto) -> tuple[list[str], int, list[str]]:
     """(refusals for every tensor that is external or too large, nodes in all graphs, places of
-    nested graphs). Looks at every message that can hold a tensor, without reading any data."""
+    nested graphs). Looks at every message that can hold a tensor, without reading any data;
+    stops at more than MAX_NODES nodes in all graphs together."""
     problems: list[str] = []
     nested: list[str] = []
     nodes = parts = 0
-    queue: deque[tuple[str, object]] = deque([("", model)])
+    queue: deque[tuple[Place, object]] = deque([(None, model)])
     while queue:
         place, message = queue.popleft()
         parts += 1
         if parts > MAX_PARTS:
             return [f"the file has more than {MAX_PARTS:,} parts"], nodes, nested
-        if isinstance(message, onnx.NodeProto):
-            nodes += 1
         for field, value in message.ListFields():
-            target = field.message_type
-            if target is None or target.full_name not in HOLDERS:
+            kind = field.message_type.full_name if field.message_type is not None else None
+            if kind not in HOLDERS:
                 continue
-            items = [value] if hasattr(value, "ListFields") else list(value)
+            items = [value] if hasattr(value, "ListFields") else value
+            several = len(items) > 1
             for index, item in enumerate(items):
-                where = _label(field, item, index if len(items) > 1 else None)
-                where = f"{place} > {where}" if place else where
-                if target.full_name == TENSOR.full_name:
-                    problem = _tensor_problem(where, item)
-                    if problem:
-                        problems.append(problem)
+                if kind == NODE:
+                    nodes += 1
+                    if nodes > MAX_NODES:  # refused for that alone: nothing in it is read
+                        return [f"more than {MAX_NODES:,} nodes"], nodes, nested
+                    if not item.attribute:  # only attributes hold tensors in a node
+                        continue
+                where = (place, field.name, item, index if several else None)
+                if kind == TENSOR.full_name:
+                    fault = _tensor_fault(item)
+                    if fault:
+                        problems.append(f"{spell(where)} {fault}")
                     continue
-                if target.full_name == SPARSE.full_name:
-                    dims = list(item.dims)
-                    if any(d < 0 or d > MAX_DIM for d in dims) or math.prod(dims) > MAX_ELEMENTS:
-                        problems.append(f"{where} has dimensions {dims}, too large")
-                if isinstance(item, onnx.GraphProto) and isinstance(message, onnx.AttributeProto):
-                    nested.append(place)
+                if kind == SPARSE.full_name and _too_large(item.dims):
+                    problems.append(f"{spell(where)} has dimensions {list(item.dims)}, too large")
+                if kind == GRAPH and _depth(place, "attribute") == 1:
+                    nested.append(spell(place))  # the outermost: graphs within it go with it
                 queue.append((where, item))
     return problems, nodes, nested
 
@@ -132,9 +160,9 @@ def read_model(data: bytes) -> onnx.ModelProto:
         model.ParseFromString(data)
     except Exception as exc:  # truncated, too deeply nested, or not ONNX at all
         raise ImportRefused([f"not a readable ONNX file ({type(exc).__name__})"]) from None
-    reasons, nodes, nested = walk_tensors(model)
-    if nodes > MAX_NODES:
-        reasons.append(f"{nodes:,} nodes, more than {MAX_NODES:,}")
+    if len(model.graph.node) > MAX_NODES:
+        raise ImportRefused([f"{len(model.graph.node):,} nodes, more than {MAX_NODES:,}"])
+    reasons, _, nested = walk_tensors(model)
     for place in dict.fromkeys(nested):
         reasons.append(f"{place} holds a nested graph")
     for node in model.graph.node:
@@ -151,9 +179,9 @@ def read_model(data: bytes) -> onnx.ModelProto:
 
 def tensor_array(tensor, place: str) -> np.ndarray:
     """A tensor written in the file as an array; never reads anything outside the file."""
-    problem = _tensor_problem(place, tensor)
-    if problem:
-        raise ImportRefused([problem])
+    fault = _tensor_fault(tensor)
+    if fault:
+        raise ImportRefused([f"{place} {fault}"])
     try:
         return numpy_helper.to_array(tensor)
     except Exception as exc:  # data that does not match its dimensions or type
