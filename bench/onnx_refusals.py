@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from builder.importers.from_onnx import import_onnx  # noqa: E402
 from builder.importers.graph import ImportRefused  # noqa: E402
+from tests.hostile import onnx_bombs as bombs  # noqa: E402
 from tests.hostile import onnx_corpus as corpus  # noqa: E402
 
 
@@ -53,9 +54,9 @@ def main() -> None:
         location = str(Path(folder) / "secret.bin")
         for maker in corpus.EXTERNAL_PLACES:
             print(json.dumps(refusal(maker.__name__, maker(location))))
-    for maker in corpus.FOLDING_BOMBS:
+    for maker in bombs.FOLDING_BOMBS:
         print(json.dumps(refusal(maker.__name__, maker())))
-    for maker in corpus.MISMATCHES:
+    for maker in bombs.MISMATCHES:
         print(json.dumps(refusal(maker.__name__, maker())))
     module = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
     buffer = io.BytesIO()

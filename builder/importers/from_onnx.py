@@ -24,7 +24,8 @@ SUPPORTED = (
     "Conv, ConvTranspose, Gemm, MatMul (+ Add), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softmax, "
     "LogSoftmax, Gelu, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, "
     "LayerNormalization, Flatten, Reshape, Concat, Add, LSTM, GRU, RNN, Dropout, Identity, "
-    "Resize, Upsample (and the Shape, Gather, Transpose, Squeeze arithmetic around them)"
+    "Resize, Upsample (and the size arithmetic around them: Constant, Shape, Gather, Unsqueeze, "
+    "Concat, Cast, Slice, ConstantOfShape, Expand, Range and the like, bounded)"
 )
 ACTIVATIONS = {
     "Relu": "relu",
@@ -106,6 +107,8 @@ class _Mapper(SizeArithmetic, SequenceMoves, NodeMaker):
         for node in self.graph.node:
             try:
                 self.map(node)
+            except ImportRefused as exc:  # a tensor in the file that cannot be read
+                self.refused.extend(exc.reasons)
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 self.refuse(node, str(exc))
         if len(self.graph.output) != 1:

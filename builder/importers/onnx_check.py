@@ -14,22 +14,27 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.design.shapes import analyze, sample_memory_limit
 from builder.importers import onnx_sandbox
 from builder.importers.graph import ImportRefused, output_difference
 
 CHECK_SECONDS = 60
 MEMORY_BASE = 768 * 2**20  # Python, numpy and onnxruntime themselves, with room to spare
 MEMORY_PER_FILE_BYTE = 3  # the file as read, onnxruntime's copy of its weights, and working room
+CHECK_SAMPLES = 2  # the check's batch may take what two samples at the design's limit take
 TOLERANCE = 1e-4  # relative to the output's size, at least absolute
 
 
-def memory_limit(data: bytes) -> int:
-    return MEMORY_BASE + MEMORY_PER_FILE_BYTE * len(data)
+def memory_limit(data: bytes, activations: int = 0) -> int:
+    return MEMORY_BASE + MEMORY_PER_FILE_BYTE * len(data) + 2 * activations
 
 
-def onnxruntime_output(data: bytes, input_name: str, example: np.ndarray) -> np.ndarray:
-    """The file's output for `example`, from the limited child process, or a refusal."""
-    limit = memory_limit(data)
+def onnxruntime_output(
+    data: bytes, input_name: str, example: np.ndarray, activations: int = 0
+) -> np.ndarray:
+    """The file's output for `example`, from the limited child process, or a refusal.
+    `activations`: bytes the design's own forward pass of that batch takes, room the file gets."""
+    limit = memory_limit(data, activations)
     buffer = io.BytesIO()
     np.save(buffer, example, allow_pickle=False)
     message = len(data).to_bytes(8, "little") + data + buffer.getvalue()
@@ -53,6 +58,10 @@ def onnxruntime_output(data: bytes, input_name: str, example: np.ndarray) -> np.
             raise ImportRefused(
                 [f"checking its outputs in onnxruntime took over {CHECK_SECONDS} s; stopped"]
             ) from None
+        except OSError as exc:  # no process could be started (limits of the server itself)
+            raise ImportRefused(
+                [f"the check of its outputs could not start ({type(exc).__name__})"]
+            ) from None
     over = (
         f"checking its outputs in onnxruntime needed more than {limit / 2**20:,.0f} MiB of "
         f"memory or {CHECK_SECONDS} s of CPU; stopped"
@@ -72,8 +81,18 @@ def checked_difference(design, weights, data: bytes, input_name, example_shape, 
     """Largest difference between the design's outputs and the file's for a random batch of
     `example_shape` (the batch folded sizes were bounded for); a refusal naming the output when
     they differ."""
+    batch = example_shape[0]
+    activations = analyze(design).sample_bytes * batch
+    if activations > CHECK_SAMPLES * sample_memory_limit():
+        raise ImportRefused(
+            [
+                f"input {input_name!r} fixes the batch at {batch}: checking its outputs would "
+                f"take {activations / 2**20:,.0f} MiB of activations; export it with a dynamic "
+                "batch"
+            ]
+        )
     example = np.random.default_rng(0).standard_normal(example_shape).astype(np.float32)
-    expected = onnxruntime_output(data, input_name, example)
+    expected = onnxruntime_output(data, input_name, example, activations)
     diff = output_difference(design, weights, example, expected)
     scale = float(np.abs(expected).max()) if expected.size and np.isfinite(expected).all() else 1.0
     allowed = TOLERANCE * max(1.0, scale)

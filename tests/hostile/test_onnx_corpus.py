@@ -23,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 from builder.importers import onnx_check
 from builder.importers.from_onnx import import_onnx
 from builder.importers.graph import ImportRefused
+from tests.hostile import onnx_bombs as bombs
 from tests.hostile import onnx_corpus as corpus
 
 SENTINEL = b"SECRET-cookie_secret-" + bytes(range(65, 91)) + b"-END" * 4  # 63 bytes
@@ -202,23 +203,23 @@ def test_every_external_tensor_is_named_not_only_the_first(beside):
 
 
 BOMB_VARIANTS = [  # held back from the list above: other shapes and ways to spell them
-    (lambda: corpus.random_normal((2**31,)), "makes values from no input"),
-    (lambda: corpus.random_uniform((1, 1, 2**20, 2**20)), "makes values from no input"),
-    (lambda: corpus.constant_of_shape((2**20, 2**20)), "would hold 1,099,511,627,776 values"),
-    (lambda: corpus.constant_of_shape((1, 2**21)), "would hold 2,097,152 values"),
-    (lambda: corpus.expand((2, 2**30)), "would hold 2,147,483,648 values"),
-    (lambda: corpus.tile((2**11, 2**11)), "would hold 16,777,216 values"),
-    (lambda: corpus.many_nodes(25_000), "25,001 nodes"),
-    (lambda: corpus.deeply_nested(60), "not a readable ONNX file"),
-    (lambda: corpus.deeply_nested(20), "holds a nested graph"),
+    (lambda: bombs.random_normal((2**31,)), "makes values from no input"),
+    (lambda: bombs.random_uniform((1, 1, 2**20, 2**20)), "makes values from no input"),
+    (lambda: bombs.constant_of_shape((2**20, 2**20)), "would hold 1,099,511,627,776 values"),
+    (lambda: bombs.constant_of_shape((1, 2**21)), "would hold 2,097,152 values"),
+    (lambda: bombs.expand((2, 2**30)), "would hold 2,147,483,648 values"),
+    (lambda: bombs.tile((2**11, 2**11)), "would hold 16,777,216 values"),
+    (lambda: bombs.many_nodes(25_000), "25,001 nodes"),
+    (lambda: bombs.deeply_nested(60), "not a readable ONNX file"),
+    (lambda: bombs.deeply_nested(20), "holds a nested graph"),
 ]
-BOMBS = [(maker, words) for maker, words in corpus.FOLDING_BOMBS.items()] + BOMB_VARIANTS
+BOMBS = [(maker, words) for maker, words in bombs.FOLDING_BOMBS.items()] + BOMB_VARIANTS
 
 
 @pytest.mark.parametrize(
     "maker, words",
     BOMBS,
-    ids=[m.__name__ for m in corpus.FOLDING_BOMBS]
+    ids=[m.__name__ for m in bombs.FOLDING_BOMBS]
     + [f"variant{i}" for i in range(len(BOMB_VARIANTS))],
 )
 def test_folding_bombs_are_refused_quickly_in_bounded_memory_and_run_nothing(maker, words):
@@ -230,7 +231,7 @@ def test_folding_bombs_are_refused_quickly_in_bounded_memory_and_run_nothing(mak
     assert seconds < QUICK_S and peak < PYTHON_HEAP and grown < RSS_GROWTH, (seconds, peak, grown)
 
 
-@pytest.mark.parametrize("maker", corpus.MISMATCHES, ids=[m.__name__ for m in corpus.MISMATCHES])
+@pytest.mark.parametrize("maker", bombs.MISMATCHES, ids=[m.__name__ for m in bombs.MISMATCHES])
 def test_a_file_whose_mapped_design_gives_other_outputs_is_refused_by_output_and_difference(maker):
     text = refusal(maker())[0]
     assert "output 'y': the mapped design's outputs differ from the file's by" in text, text
@@ -305,3 +306,21 @@ def test_the_command_line_refuses_a_hostile_file_without_a_traceback_or_a_path(t
         assert "Traceback" not in proc.stderr and SENTINEL[:16].decode() not in proc.stderr
         assert str(tmp_path) not in proc.stderr
         assert not (tmp_path / "out.json").exists()
+
+
+def _resize_of(batch: int, scale: float = 4.0) -> bytes:
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 64, 128, 128])]
+    scales = numpy_helper.from_array(np.array([1, 1, scale, scale], np.float32), "scales")
+    resize = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="/up/Resize")
+    return corpus.model([resize], [scales], inputs=inputs)
+
+
+def test_a_file_that_fixes_a_large_batch_is_refused_before_its_outputs_are_checked():
+    text, _, _, _, _, started = refusal(_resize_of(64))
+    assert "input 'x' fixes the batch at 64" in text and "dynamic batch" in text, text
+    assert not started
+
+
+def test_a_file_that_fixes_a_small_batch_is_checked_with_that_batch():
+    design, _, diff = import_onnx(_resize_of(1, 2.0), "fixed")
+    assert diff == 0.0 and design.models["model"].nodes[-1].type == "Upsample"
