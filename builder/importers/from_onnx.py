@@ -16,7 +16,7 @@ from builder.importers.onnx_file import (
     read_model,
     tensor_array,
 )
-from builder.importers.onnx_folding import SizeArithmetic
+from builder.importers.onnx_folding import SizeArithmetic, inferred_shapes
 from builder.importers.onnx_sequences import SequenceMoves, Value
 from builder.importers.params import activation_params, pool_params, square
 
@@ -52,23 +52,7 @@ class _Mapper(SizeArithmetic, SequenceMoves, NodeMaker):
         for tensor in self.graph.initializer:
             array = tensor_array(tensor, f"initializer {tensor.name!r}")
             self.values[tensor.name] = Value("const", array=array)
-        self.shapes = {}
-        try:  # with the batch fixed (the one the output check runs), shape inference works out
-            # reshape targets made of sizes, and bounds what size arithmetic makes
-            fixed = onnx.ModelProto()
-            fixed.CopyFrom(model)
-            names = {t.name for t in fixed.graph.initializer}
-            for graph_input in fixed.graph.input:
-                if graph_input.name not in names and graph_input.type.tensor_type.shape.dim:
-                    graph_input.type.tensor_type.shape.dim[0].dim_value = batch
-            inferred = onnx.shape_inference.infer_shapes(fixed, strict_mode=False, data_prop=True)
-            for info in list(inferred.graph.value_info) + list(inferred.graph.output):
-                dims = info.type.tensor_type.shape.dim
-                self.shapes[info.name] = [
-                    d.dim_value if d.HasField("dim_value") else None for d in dims
-                ]
-        except Exception:  # shapes are then only what the mapping itself knows
-            pass
+        self.shapes = inferred_shapes(model, batch)
         self.consumers: dict[str, list] = {}
         for node in self.graph.node:
             for name in node.input:

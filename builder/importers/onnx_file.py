@@ -165,6 +165,11 @@ def read_model(data: bytes) -> onnx.ModelProto:
     reasons, _, nested = walk_tensors(model)
     for place in dict.fromkeys(nested):
         reasons.append(f"{place} holds a nested graph")
+    for function in model.functions:  # they could stand in for a standard operator's name
+        reasons.append(
+            f"function {function.name[:60]!r} is defined in the file; only the standard ONNX "
+            "operators are read"
+        )
     for node in model.graph.node:
         if node.domain not in ("", "ai.onnx"):
             reasons.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import onnx
 
 from builder.importers.onnx_file import tensor_array
 from builder.importers.onnx_sequences import Value
@@ -23,6 +24,32 @@ FOLDABLE = frozenset(
     }
 )  # fmt: skip
 MAX_FOLDED = 2**20  # values in one folded output, for the batch the check runs
+
+
+def inferred_shapes(model: onnx.ModelProto, batch: int) -> dict[str, list[int | None]]:
+    """Every value's shape with the batch fixed (the one the output check runs), worked out by
+    onnx from the operators: reshape targets made of sizes, and what size arithmetic makes. The
+    shapes the file declares for its values and outputs are dropped first: a file that lies
+    about them does not pass a bound. Empty when onnx cannot work them out."""
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(model)
+    del fixed.graph.value_info[:]
+    for output in fixed.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    names = {t.name for t in fixed.graph.initializer}
+    for graph_input in fixed.graph.input:
+        if graph_input.name not in names and graph_input.type.tensor_type.shape.dim:
+            graph_input.type.tensor_type.shape.dim[0].dim_value = batch
+    try:
+        inferred = onnx.shape_inference.infer_shapes(fixed, strict_mode=False, data_prop=True)
+    except Exception:  # shapes are then only what the mapping itself knows
+        return {}
+    shapes = {}
+    for info in list(inferred.graph.value_info) + list(inferred.graph.output):
+        if info.type.tensor_type.HasField("shape"):
+            dims = info.type.tensor_type.shape.dim
+            shapes[info.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    return shapes
 
 
 def folded_size(name: str, shape) -> int:

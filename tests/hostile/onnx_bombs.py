@@ -4,9 +4,10 @@ and files whose mapped design would not give their outputs. Every maker returns 
 from __future__ import annotations
 
 import numpy as np
+import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.hostile.onnx_corpus import constant, model, weight
+from tests.hostile.onnx_corpus import OPSET, constant, model, weight
 
 
 # -- folding bombs: a few hundred bytes that would make gigabytes -------------------------------
@@ -208,3 +209,29 @@ def dropout_in_training_mode():
 
 
 MISMATCHES = [resize_asymmetric, batchnorm_in_training_mode, dropout_in_training_mode]
+
+
+def declared_small(data: bytes, name: str = "big") -> bytes:
+    """The same bomb with the file claiming its output holds one value."""
+    made = onnx.load_model_from_string(data)
+    made.graph.value_info.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1]))
+    return made.SerializeToString()
+
+
+def bomb_as_the_output(shape=(100_000, 100_000)):
+    """ConstantOfShape as the graph's output, whose declared shape says [N, 4]."""
+    fill = helper.make_node("ConstantOfShape", ["shape"], ["y"], name="/fill/ConstantOfShape")
+    made = onnx.load_model_from_string(model([ints("shape", list(shape)), fill]))
+    made.graph.output[0].CopyFrom(helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4]))
+    return made.SerializeToString()
+
+
+def shadowing_function():
+    """A local function in the standard domain named Relu, making random numbers inside."""
+    inner = helper.make_node("RandomNormal", [], ["r"], shape=[65536, 16384])
+    add = helper.make_node("Add", ["X", "r"], ["Y"])
+    function = helper.make_function("", "Relu", ["X"], ["Y"], [inner, add], OPSET)
+    relu = helper.make_node("Relu", ["x"], ["y"], name="/act/Relu")
+    made = onnx.load_model_from_string(model([relu]))
+    made.functions.append(function)
+    return made.SerializeToString()
