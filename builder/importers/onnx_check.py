@@ -69,7 +69,8 @@ def onnxruntime_output(
     if done.returncode == onnx_sandbox.EXIT_MEMORY or done.returncode < 0:
         raise ImportRefused([over])
     if done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = said[0][:300] if said else f"exit {done.returncode}"  # its first line only
         raise ImportRefused([f"onnxruntime could not run it to check its outputs: {said}"])
     try:
         return np.load(io.BytesIO(done.stdout), allow_pickle=False)

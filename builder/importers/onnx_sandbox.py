@@ -43,8 +43,12 @@ def run(input_name: str) -> bytes:
 
 
 def main() -> int:
-    memory, cpu, input_name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    limit(memory, cpu)
+    try:
+        memory, cpu, input_name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+        limit(memory, cpu)
+    except (IndexError, ValueError, OSError, ImportError) as exc:  # say what, never a traceback
+        sys.stderr.write(f"its process could not be limited ({type(exc).__name__})")
+        return EXIT_FAILED
     try:
         result = run(input_name)
     except MemoryError:
