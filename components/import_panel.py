@@ -53,7 +53,11 @@ def render_import() -> None:
         name="import",
         types=["onnx"],
         on_file=_on_import,
-        help=md_escape("The file is read as data: nothing in it runs"),
+        help=md_escape(
+            "The file is read as data; its outputs are checked in onnxruntime in a separate "
+            "process with limited memory and time, after every operation in it is one the "
+            "import knows"
+        ),
     )
     st.caption("A PyTorch class in a .py file imports from the command line, then opens here:")
     st.code(PY_COMMAND, language="bash")
