@@ -24,6 +24,7 @@ from components.presets_gallery import PRESETS_POPOVER, render_presets
 from components.problems_panel import POPOVER as PROBLEMS_POPOVER
 from components.problems_panel import Checked, checked, fill_from_the_data, render_problems
 from components.problems_panel import apply as apply_fix
+from components.stale_design import render_stale_design
 from components.ui_text import md_escape
 
 MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
@@ -231,6 +232,7 @@ def render_editor() -> None:
         apply_canvas_state(model)
     fill_from_the_data()
     render_notices()
+    render_stale_design()
     design = ds.current_design()
     state = checked(design, ds.current_analysis())
     render_toolbar(design, state)

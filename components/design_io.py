@@ -39,8 +39,7 @@ def _on_upload(name: str, raw: bytes) -> None:
     design, error = read_design(name, raw)
     if error:
         ds.notify("error", f"Could not open the file; the current design is unchanged. {error}")
-    else:
-        ds.replace_design(design)
+    elif ds.replace_design(design) is not None:
         ds.notify("success", f"Opened {name}. Your previous design is kept in My designs.")
 
 

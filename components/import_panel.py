@@ -37,8 +37,7 @@ def _on_import(name: str, raw: bytes) -> None:
     design, error = import_upload(name, raw)
     if error:
         ds.notify("error", f"Could not import the model; the current design is unchanged. {error}")
-    else:
-        ds.replace_design(design)
+    elif ds.replace_design(design) is not None:
         count = len(design.models["model"].nodes)
         ds.notify(
             "success",

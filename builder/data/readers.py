@@ -23,28 +23,39 @@ MAX_IMAGE_PIXELS = 4096 * 4096  # one image, read from its header before it is d
 MAX_TOTAL_PIXELS = 200_000_000  # every image of a ZIP together, decoded
 
 
+def _label_number(text):
+    """A label as a number: an exact int for a whole one ("12", "1e3", "4.0"; Python ints,
+    never int64, so labels past 2**63 stay distinct instead of overflowing into one another),
+    a float for any other number, None for text."""
+    text = str(text).strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number == math.floor(number) else number
+
+
 def _classes(values, name, column):
     """Turn a column of labels (text or whole numbers) into class indices and sorted names."""
-    try:
-        numbers = np.array([float(v) for v in values])
-    except ValueError:
-        numbers = None
-    if numbers is not None:
-        if not np.all(np.isfinite(numbers)) or np.any(numbers != np.round(numbers)):
+    numbers = [_label_number(v) for v in values]
+    if numbers and None not in numbers:
+        if not all(isinstance(v, int) for v in numbers):
             raise DataError(
                 f"{name}: target column {column!r} holds fractional numbers, which cannot be "
                 "classes: set the task to regression, or use whole numbers or text labels"
             )
-        uniq = np.unique(numbers.astype(np.int64))
+        uniq = sorted(set(numbers))
         if len(uniq) > MAX_CLASSES:
             raise DataError(
                 f"{name}: {column!r} holds {len(uniq):,} distinct classes, more than {MAX_CLASSES:,}; "
                 "for numbers, set the task to regression"
             )
         index = {v: i for i, v in enumerate(uniq)}
-        return np.array([index[v] for v in numbers.astype(np.int64)], dtype=np.int64), [
-            str(v) for v in uniq
-        ]
+        return np.array([index[v] for v in numbers], dtype=np.int64), [str(v) for v in uniq]
     names = sorted(set(values))
     if len(names) > MAX_CLASSES:
         raise DataError(

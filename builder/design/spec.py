@@ -108,23 +108,52 @@ def load_design(source: str | Path | dict | Design) -> Design:
         source = _read_file(Path(source))
     if isinstance(source, str):
         source = parse_json(source)
-    if not isinstance(source, dict):
-        raise DesignError(f"a design must be a JSON object, got {type(source).__name__}")
-    check_values(source)
-    return _from_dict(upgrade(source))
+    return design_from_data(source)
+
+
+def design_from_data(data: Any) -> Design:
+    """The one check every design passes, read from a file or made on the page: its values
+    (text, numbers, sizes), then its structure (limits, ids, params, training).  Loading and
+    saving both call it, so whatever is saved can be opened again."""
+    if not isinstance(data, dict):
+        raise DesignError(f"a design must be a JSON object, got {type(data).__name__}")
+    check_values(data)
+    return _from_dict(upgrade(data))
+
+
+def saved_text(design: Design) -> str:
+    """The text `design` is saved as, once loading would accept exactly that text; otherwise
+    DesignError naming the field (the design is never written in a form that cannot be read)."""
+    try:
+        text = design.to_json()
+    except (TypeError, ValueError) as exc:  # a value JSON cannot hold
+        raise DesignError(f"the design cannot be written as JSON: {exc}") from None
+    check_size(len(text.encode("utf-8", "surrogatepass")), "the design")
+    design_from_data(parse_json(text))
+    return text
+
+
+def check_size(size: int, where: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise DesignError(f"{where} is larger than {MAX_FILE_BYTES:,} bytes")
+
+
+def read_design_text(path: Path, shown: str) -> str:
+    """A design file's text; errors name it as `shown` (a person's path is theirs to see, a
+    document's place in the workspace is not)."""
+    try:
+        check_size(path.stat().st_size, shown)
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DesignError(f"{shown}: no such file") from None
+    except UnicodeDecodeError:
+        raise DesignError(f"{shown}: not a text file (expected design JSON)") from None
+    except OSError as exc:
+        raise DesignError(f"{shown}: cannot read: {exc.strerror or exc}") from None
 
 
 def _read_file(path: Path) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DesignError(f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DesignError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise DesignError(f"{path}: not a text file (expected design JSON)") from None
-    except OSError as exc:
-        raise DesignError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_design_text(path, str(path))
 
 
 def parse_json(text: str) -> Any:

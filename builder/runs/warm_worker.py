@@ -10,6 +10,8 @@ parent goes away sees its stdin close and exits, so none is ever left behind.
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,41 @@ from builder.runs import worker
 
 _SPARE: subprocess.Popen | None = None
 _LOCK = threading.Lock()
+LOG_NAME = "spare-worker.log"
+
+
+def private_folder() -> Path:
+    """This user's own folder in the temporary directory (0700), for the spare's log.
+
+    The temporary directory is shared by every user of the machine: a log opened there by a
+    well-known name would follow a link another user planted and overwrite whatever it points
+    at.  A folder only this user can enter holds no one else's links; one that exists but is not
+    exactly that (a link, someone else's, open to others) is never used: a fresh one is made."""
+    folder = Path(tempfile.gettempdir()) / f"netbuilder-{os.getuid()}"
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    found = os.lstat(folder)
+    if (
+        stat.S_ISDIR(found.st_mode)
+        and found.st_uid == os.getuid()
+        and stat.S_IMODE(found.st_mode) & 0o077 == 0
+    ):
+        return folder
+    return Path(tempfile.mkdtemp(prefix="netbuilder-"))
+
+
+def log_path() -> Path:
+    """The spare's log, created private (0600) and never through a link."""
+    path = private_folder() / LOG_NAME
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except OSError:  # a link in this user's own folder: remove the link, never its target
+        path.unlink()
+        os.close(os.open(path, flags | os.O_EXCL, 0o600))
+    return path
 
 
 def prestart() -> None:
@@ -30,8 +67,7 @@ def prestart() -> None:
     with _LOCK:
         if _SPARE is not None and _SPARE.poll() is None:
             return
-        log = Path(tempfile.gettempdir()) / "netbuilder-spare-worker.log"
-        _SPARE = worker.spawn_worker(log, module="builder.runs.warm_worker")
+        _SPARE = worker.spawn_worker(log_path(), module="builder.runs.warm_worker")
 
 
 def take() -> subprocess.Popen | None:
