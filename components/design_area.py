@@ -162,13 +162,9 @@ def render_toolbar(design: Design, state: Checked) -> None:
 
 
 def _sink_and_input(design: Design, analysis: Analysis):
-    gen, disc = design.models["generator"], design.models["discriminator"]
-    gen_shapes = analysis.shapes.get("generator", {})
-    sources = {s for s, _ in gen.edges}
-    sinks = [n.id for n in gen.nodes if n.id not in sources and n.type != "Input"]
-    out = gen_shapes.get(sinks[-1]) if sinks else None
-    disc_input = next((n for n in disc.nodes if n.type == "Input"), None)
-    inp = analysis.shapes.get("discriminator", {}).get(disc_input.id) if disc_input else None
+    """The generator's output shape and the discriminator's Input shape (None: not known)."""
+    out = analysis.shapes.get("generator", {}).get(design.models["generator"].output_node)
+    inp = analysis.shapes.get("discriminator", {}).get(design.models["discriminator"].input_node)
     return out, inp
 
 

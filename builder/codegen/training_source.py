@@ -88,7 +88,7 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
     dataset = s["dataset"]
     is_file = isinstance(dataset, dict)
     graph = design.models[input_model]
-    input_node = next(n for n in graph.nodes if n.type == "Input")
+    input_node = graph.node(graph.input_node)
     return [
         "# Settings of the design.",
         f"DESIGN_NAME = {literal(design.name)}",

@@ -80,7 +80,7 @@ def checked_inputs(
     a data file is read only from inside that folder (the app: the person's uploads).
     """
     design = load_design(design)
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     if (task == "gan") != design.is_gan:
         if task == "gan":
             raise TrainingError(
