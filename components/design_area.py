@@ -51,7 +51,11 @@ def canvas_key(model: str) -> str:
 
 
 def apply_canvas_state(model: str) -> None:
-    """Take the graph the canvas reported for `model` into the design (once per report)."""
+    """Take the graph the canvas reported for `model` into the design (once per report).
+
+    Called once per render, at the top of the editor's (so every report is taken before
+    anything is drawn from it), and by the canvas's callback, before the rerun a report starts;
+    a report already taken is not taken again."""
     key = canvas_key(model)
     state = st.session_state.get(key)
     payload = state.get("graph") if isinstance(state, dict) else None
@@ -180,7 +184,6 @@ def render_gan_contract(design: Design, analysis: Analysis) -> None:
 
 
 def render_model(model: str, state: Checked) -> None:
-    apply_canvas_state(model)
     design = ds.current_design()
     left, right = st.columns([4, 1])
     with left:
@@ -205,8 +208,6 @@ def render_model(model: str, state: Checked) -> None:
 
 
 def render_design_area() -> None:
-    for model in ds.current_design().models:
-        apply_canvas_state(model)
     render_editor()
 
 
@@ -228,7 +229,7 @@ def render_editor() -> None:
     fill_from_the_data()
     render_notices()
     design = ds.current_design()
-    state = checked(design, ds.current_analysis())
+    state = checked(design)
     render_toolbar(design, state)
     if design.is_gan:
         render_gan_contract(design, state.analysis)

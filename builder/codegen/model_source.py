@@ -92,7 +92,8 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
     shapes, order = analysis.shapes[model], analysis.order[model]
     names = IdentifierTable()
     init, forward, taps, layers, helpers = [], [], {}, {}, set()
-    input_id, output_id = graph.input_node, graph.output_node
+    # A model that is only its Input returns its input.
+    input_id, output_id = graph.input_node, graph.output_node or graph.input_node
     arg = names[input_id]
     tokens = input_tokens(graph, input_id)
     for node_id in order:

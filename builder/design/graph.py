@@ -118,10 +118,8 @@ class Graph:
     @property
     def output_node(self) -> str | None:
         """The model's output: its one output node (the last listed, while there are several);
-        a model that is only an Input outputs its input."""
-        if self.output_nodes:
-            return self.output_nodes[-1]
-        return self.input_node if len(self.ids) == 1 else None
+        None for a model with no layer fed yet."""
+        return self.output_nodes[-1] if self.output_nodes else None
 
     # -- order --------------------------------------------------------------------------------
     @cached_property

@@ -77,7 +77,7 @@ def capture(
     analysis = analyze(design)
     graph = design.models[model]
     types = {node.id: node.type for node in graph.nodes}
-    input_id, output_id = graph.input_node, graph.output_node
+    input_id, output_id = graph.input_node, graph.output_node or graph.input_node
     layers = [n for n in analysis.order[model] if n != input_id]
     input_shape = list(analysis.shapes[model][input_id])
 
