@@ -6,6 +6,7 @@ and `read()` says what the environment makes of it. A new limit is one more decl
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,4 +52,4 @@ class EnvLimit:
             return None
         if self.whole and value < 1:
             return None
-        return value if value > 0 else None
+        return value if math.isfinite(value) and value > 0 else None
