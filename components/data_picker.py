@@ -29,6 +29,7 @@ from builder.data.uploads import (
 )
 from builder.design.settings import TEXT_PARAMS
 from builder.layers.registry import fmt_shape
+from builder.recipes.tasks import task_of
 from components import charts, person
 from components import design_state as ds
 from components.images import samples_mosaic
@@ -88,7 +89,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
     return _load(
         str(uploads_dir(person.folder())),
         json.dumps(spec, sort_keys=True),
-        training.get("task", "classification"),
+        task_of(training),
         int(training.get("seed", 0) or 0),
         tuple(shape) if shape else None,
         stamp,
@@ -119,7 +120,7 @@ def _on_upload(name: str, raw: bytes) -> None:
         read_upload(
             name,
             raw,
-            task=training.get("task", "classification"),
+            task=task_of(training),
             seed=int(training.get("seed", 0) or 0),
             input_shape=input_shape(design),
             text={**(training.get("text") or {}), "column": column},

@@ -15,6 +15,7 @@ overwritten: the page keeps its edit, unsaved, and offers the newer version or a
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import streamlit as st
@@ -36,10 +37,10 @@ REV = "nb_rev"
 FIT_REV = "nb_fit_rev"
 SELECTED = "nb_selected"
 NOTICE = "nb_notice"
-ANALYSIS = "nb_analysis"
 BASE = "nb_base_revision"  # the document's revision the page's design is based on
 CONFLICT = "nb_conflict"  # StaleDesign of the open design's last autosave, until resolved
 HISTORY_LIMIT = 100
+ANALYSES = 256  # designs whose analysis the server keeps (each a few kB)
 ID_PARAM = "design"
 SHARED_PARAM = "shared"
 
@@ -142,18 +143,28 @@ def current_design() -> Design:
     return st.session_state[DESIGN]
 
 
+def design_key(design: Design) -> str:
+    """Everything a design is, as text: what a cache of something derived from it is keyed by."""
+    return json.dumps(design.to_dict(), sort_keys=True)
+
+
+def _models_key(design: Design) -> str:
+    # The analysis reads the models alone: moving a node or renaming the design keeps it.
+    return json.dumps({m: g.to_dict() for m, g in design.models.items()}, sort_keys=True)
+
+
+@st.cache_resource(max_entries=ANALYSES, show_spinner=False, hash_funcs={Design: _models_key})
+def analysis_of(design: Design) -> Analysis:
+    """`builder.analyze` of a design, computed once per design (shared, so never changed)."""
+    try:
+        return analyze(design)
+    except Exception as exc:  # a bug must not put a traceback on the page
+        return Analysis(problems=[Problem(f"could not analyze the design: {exc}")])
+
+
 def current_analysis() -> Analysis:
-    """`builder.analyze` of the current design, computed once per design."""
-    design = current_design()
-    cached = st.session_state.get(ANALYSIS)
-    if cached is None or cached[0] is not design:
-        try:
-            result = analyze(design)
-        except Exception as exc:  # a bug must not put a traceback on the page
-            result = Analysis(problems=[Problem(f"could not analyze the design: {exc}")])
-        cached = (design, result)
-        st.session_state[ANALYSIS] = cached
-    return cached[1]
+    """`builder.analyze` of the current design."""
+    return analysis_of(current_design())
 
 
 def widget_key(*parts: object) -> str:

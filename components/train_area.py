@@ -27,7 +27,7 @@ def render_train_area() -> None:
         st.subheader("Settings", anchor=False)
         problems = render_training_controls(design)
     with live:
-        render_live(problems, (design.training or {}).get("task", "classification"))
+        render_live(problems, design.task)
     if not rs.is_active(run_id):
         rs.get_ready()
     # Opening it reruns the page, so it shows the newest weights of a run started since.

@@ -15,7 +15,6 @@ from importlib import resources
 from builder.codegen.names import literal
 from builder.data import loading, readers, sources, text
 from builder.data.text import DEFAULT_MAX_VOCAB
-from builder.design.settings import resolved_training
 from builder.design.shapes import infer_shapes
 from builder.design.spec import load_design
 from builder.recipes.losses import LOSS_RECIPES
@@ -88,7 +87,7 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
     dataset = s["dataset"]
     is_file = isinstance(dataset, dict)
     graph = design.models[input_model]
-    input_node = next(n for n in graph.nodes if n.type == "Input")
+    input_node = graph.node(graph.input_node)
     return [
         "# Settings of the design.",
         f"DESIGN_NAME = {literal(design.name)}",
@@ -173,7 +172,7 @@ def _output_shape(design) -> list[int]:
 def generate_train_script(design) -> str:
     """The text of train.py for this design (it imports model.py, written next to it)."""
     design = load_design(design)
-    s = resolved_training(dict(design.training or {}))
+    s = design.settings
     task = TASK_RECIPES[s["task"]]
     if task.loop == "gan":
         if not design.is_gan:

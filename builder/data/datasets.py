@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,18 +10,16 @@ import numpy as np
 from builder.data.catalog import FILE_TYPES
 from builder.data.loading import file_arrays, load_arrays
 from builder.data.sources import DataError
+from builder.limits import MB, EnvLimit
+from builder.recipes.tasks import task_of
 
 DEFAULT_MAX_MB = 200.0
+MAX_DATA = EnvLimit("NETBUILDER_MAX_DATA_MB", DEFAULT_MAX_MB, "megabytes", scale=MB)
 
 
 def max_file_bytes() -> int:
     """Upload size limit: NETBUILDER_MAX_DATA_MB (default 200 MB)."""
-    raw = os.environ.get("NETBUILDER_MAX_DATA_MB", "")
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_MB
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    return int(mb * 2**20)
+    return MAX_DATA.read()
 
 
 @dataclass
@@ -57,10 +54,6 @@ class Dataset:
         if self.y_train is None:
             return None
         return list(self.y_train.shape[1:])
-
-    @property
-    def is_classification(self) -> bool:
-        return self.task == "classification"
 
 
 def dataset_label(dataset) -> str:
@@ -98,7 +91,7 @@ def load_dataset(
     `input_shape` (the Input node's shape) is needed for image ZIPs, which are resized to it.
     With `data_root`, a data file is read only from inside that folder (see `confined`).
     """
-    task = training.get("task", "classification")
+    task = task_of(training)
     seed = int(training.get("seed", 0) or 0)
     spec = training.get("dataset")
     if spec is None or spec == "":

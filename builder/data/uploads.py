@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
 from pathlib import Path
 
+from builder.atomic import write_atomic
 from builder.data import DataError, Dataset, dataset_from_bytes
 from builder.runs.workspace import workspace_dir
 
@@ -60,9 +60,7 @@ def save_upload(name: str, data: bytes, workspace=None) -> Path:
     digest = hashlib.sha256(data).hexdigest()[:10]
     path = folder / f"{stem}-{digest}{Path(name).suffix.lower()}"
     if not path.exists():
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     return path
 
 

@@ -7,41 +7,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from builder.design.settings import validate_training
+from builder.design.graph import Graph, Node
+from builder.design.settings import resolved_training, validate_training
 from builder.design.values import MAX_NAME, MAX_NODES, check_text, check_values
 from builder.errors import DesignError, GraphError, Problem
 from builder.layers.registry import get_kind, kind_names
+from builder.recipes.tasks import task_of
 
 CURRENT_VERSION = 1
 MODEL_SETS = ({"model"}, {"generator", "discriminator"})
 TOP_FIELDS = {"version", "name", "models", "training", "layout"}
 NODE_FIELDS = {"id", "type", "params"}
 MAX_FILE_BYTES = 5_000_000
-
-
-@dataclass(frozen=True)
-class Node:
-    id: str
-    type: str
-    params: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "type": self.type, "params": dict(self.params)}
-
-
-@dataclass(frozen=True)
-class Graph:
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[tuple[str, str]] = field(default_factory=list)
-
-    def node(self, node_id: str) -> Node | None:
-        return next((n for n in self.nodes if n.id == node_id), None)
-
-    def to_dict(self) -> dict:
-        return {
-            "nodes": [n.to_dict() for n in self.nodes],
-            "edges": [[a, b] for a, b in self.edges],
-        }
 
 
 @dataclass(frozen=True)
@@ -55,6 +32,16 @@ class Design:
     @property
     def is_gan(self) -> bool:
         return set(self.models) == {"generator", "discriminator"}
+
+    @property
+    def task(self) -> str:
+        """What the design learns (its training section's task, or the default one)."""
+        return task_of(self.training)
+
+    @property
+    def settings(self) -> dict:
+        """The training section with every default filled in (what the trainer runs with)."""
+        return resolved_training(dict(self.training or {}))
 
     def with_model(self, name: str, graph: Graph) -> Design:
         return replace(self, models={**self.models, name: graph})

@@ -19,6 +19,7 @@ from builder.importers.onnx_file import (
 from builder.importers.onnx_folding import SizeArithmetic, inferred_shapes
 from builder.importers.onnx_sequences import SequenceMoves, Value
 from builder.importers.params import activation_params, pool_params, square
+from builder.layers.norm import NORM_EPS, NORM_EPS_TEXT
 
 SUPPORTED = (
     "Conv, ConvTranspose, Gemm, MatMul (+ Add), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softmax, "
@@ -280,8 +281,8 @@ class _Mapper(SizeArithmetic, SequenceMoves, NodeMaker):
         self.out(node, Value("tensor", self.add(node, kind, params, [self.tensor(node.input[0])])))
 
     def batchnorm(self, node, a) -> None:
-        if abs(a.get("epsilon", 1e-5) - 1e-5) > 1e-9:
-            raise ValueError(f"epsilon {a.get('epsilon')} (the design's is 1e-5)")
+        if abs(a.get("epsilon", NORM_EPS) - NORM_EPS) > 1e-9:
+            raise ValueError(f"epsilon {a.get('epsilon')} (the design's is {NORM_EPS_TEXT})")
         scale, shift, mean, var = (self.const(i) for i in node.input[1:5])
         weights = {
             "weight": torch.from_numpy(scale.copy()),
@@ -303,9 +304,9 @@ class _Mapper(SizeArithmetic, SequenceMoves, NodeMaker):
         axis = a.get("axis", -1)
         axis = axis + len(shape) if shape and axis < 0 else axis
         expected = 1 if len(shape) == 4 else len(shape) - 1
-        if axis != expected or abs(a.get("epsilon", 1e-5) - 1e-5) > 1e-9:
+        if axis != expected or abs(a.get("epsilon", NORM_EPS) - NORM_EPS) > 1e-9:
             raise ValueError(
-                f"normalizes from axis {a.get('axis', -1)} with epsilon {a.get('epsilon')}; the design's LayerNorm normalizes each sample's features (eps 1e-5)"
+                f"normalizes from axis {a.get('axis', -1)} with epsilon {a.get('epsilon')}; the design's LayerNorm normalizes each sample's features (eps {NORM_EPS_TEXT})"
             )
         weights = {"weight": torch.from_numpy(self.const(node.input[1]).copy())}
         weights["bias"] = (

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from builder.atomic import write_atomic
 from builder.design.spec import (
     Design,
     DesignError,
@@ -60,16 +61,6 @@ class StaleDesign(DocumentError):
 
 def is_design_id(text: object) -> bool:
     return isinstance(text, str) and ID_PATTERN.fullmatch(text) is not None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a private temporary file and rename: a reader sees the old or the new."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class DesignLibrary:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.limits import EnvLimit
 from builder.runs import warm_worker
 from builder.runs.store import RunStore
 from builder.training.control import error_message
@@ -29,25 +30,19 @@ RunKey = tuple[str, int]
 KEEP_ENDED = 200  # handles of ended runs kept for pages still reading their last events
 
 
-def _positive(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of runs, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
+# How many runs train at once: all cores but one, by default.
+MAX_RUNS = EnvLimit(
+    MAX_RUNS_VAR, lambda: max(1, (os.cpu_count() or 2) - 1), "runs", whole=True, refuse_bad=True
+)
+PER_PERSON = EnvLimit(PER_PERSON_VAR, 1, "runs", whole=True, refuse_bad=True)
 
 
 def default_max_running() -> int:
-    return _positive(MAX_RUNS_VAR, max(1, (os.cpu_count() or 2) - 1))
+    return MAX_RUNS.read()
 
 
 def default_per_person() -> int:
-    return _positive(PER_PERSON_VAR, 1)
+    return PER_PERSON.read()
 
 
 def ordinal(n: int) -> str:

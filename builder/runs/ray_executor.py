@@ -19,8 +19,10 @@ from pathlib import Path
 import ray
 from ray.exceptions import RayError
 
+from builder.atomic import write_atomic
 from builder.data.uploads import uploads_dir
 from builder.design.spec import load_design
+from builder.limits import EnvLimit
 from builder.runs.events import drain
 from builder.runs.ray_actor import RunActor
 from builder.runs.ray_connect import connect, has_gpus, head_answers
@@ -35,9 +37,11 @@ CHECK_EVERY_S = 1.0  # how often a reader waiting on a queued actor looks up
 RemoteRun = ray.remote(RunActor)
 
 
+CPUS = EnvLimit(CPUS_ENV, 1, "CPUs", whole=True)
+
+
 def _cpus_setting() -> int:
-    raw = os.environ.get(CPUS_ENV, "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return CPUS.read()
 
 
 class RayExecutor:
@@ -173,14 +177,7 @@ class RayRunHandle:
         self._queue.put(event)
 
     def _write_weights(self, data: bytes) -> Path:
-        path = self.out_dir / "weights.pt"
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)  # the page never reads half a file
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return write_atomic(self.out_dir / "weights.pt", data)  # never half a file for the page
 
     def _lost(self, exc: BaseException | None) -> None:
         """The actor ended without a last event: stopped before it could save, could not start

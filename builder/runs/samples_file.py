@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.atomic import atomic_writer
+
 SAMPLES_FILE = "samples.npz"
 # A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
 # multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
@@ -61,15 +63,9 @@ def thin_samples(samples: dict[int, np.ndarray], stride: int) -> int:
 def write_samples(path: Path, samples: dict[int, np.ndarray], kind: str | None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     arrays = {f"epoch_{epoch}": np.asarray(batch) for epoch, batch in samples.items()}
-    try:
-        with open(tmp, "wb") as out:  # a file object: numpy would add ".npz" to a path
-            np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:  # a file object: numpy would add ".npz" to a path
+        np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
     return path
 
 

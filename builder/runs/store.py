@@ -18,6 +18,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from builder.data.datasets import dataset_label
+from builder.recipes.tasks import task_of
 from builder.runs.workspace import workspace_dir
 
 DB_NAME = "runs.sqlite"
@@ -182,7 +183,7 @@ class RunStore:
                 " host, design_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     data.get("name", "design"),
-                    training.get("task", "classification"),
+                    task_of(training),
                     dataset_label(training.get("dataset", "")),
                     standard_json(data),
                     status,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from builder.atomic import atomic_writer, write_atomic
 from builder.data.sources import DataError
 
 CHECKPOINT_EVERY_S = 5.0  # how often a run's weights so far are saved while it trains
@@ -117,13 +118,10 @@ def load_loop(target: str, what: str = "the training loop") -> Callable:
 def save_vocabulary(vocab: list[str], path: Path) -> Path:
     """Write a text run's vocabulary as JSON, atomically."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(vocab, ensure_ascii=False))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise TrainingError(f"cannot save the vocabulary to {path}: {exc.strerror}") from None
     return path
 
@@ -131,13 +129,11 @@ def save_vocabulary(vocab: list[str], path: Path) -> Path:
 def save_weights(weights: dict, path: Path) -> Path:
     """Write atomically: a full disk or a read-only folder leaves no partial file behind."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(weights, tmp)
-        tmp.replace(path)
+        with atomic_writer(path) as out:
+            torch.save(weights, out)
     except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
-        tmp.unlink(missing_ok=True)
         why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise TrainingError(f"cannot save the weights to {path}: {why}") from None
     return path

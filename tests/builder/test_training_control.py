@@ -130,7 +130,11 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     assert [e["epoch"] for e in before if e["type"] == "epoch"] == [1]  # at the first epoch's end
     saved = torch.load(checkpoint["weights_path"], weights_only=True)
     assert set(saved) == set(run_loop_weights_keys(design))
-    recorded = store.get_run(run_id)
+    # The page's queue hears of the checkpoint before the store's sink records it: wait for it.
+    deadline = time.monotonic() + 30
+    while (recorded := store.get_run(run_id))["weights_path"] is None:
+        assert time.monotonic() < deadline, "the store never recorded the checkpoint"
+        time.sleep(0.01)
     assert (
         recorded["status"] == "running" and recorded["weights_path"] == checkpoint["weights_path"]
     )

@@ -3,15 +3,21 @@ import { Handle, Position } from "@xyflow/react";
 import { groupLook } from "./groups.js";
 
 // What Python says about each node (summary, output shape, params, problem, fixes), keyed by
-// id, the registry's kinds keyed by type, the layout direction and the fix callback.
-// Everything is rendered as text, never HTML.
-export const DecorContext = createContext({ info: {}, kinds: {}, direction: "TB", onFix: null });
+// id, the registry's kinds keyed by type, its groups' looks keyed by name, the layout
+// direction and the fix callback. Everything is rendered as text, never HTML.
+export const DecorContext = createContext({
+  info: {},
+  kinds: {},
+  looks: {},
+  direction: "TB",
+  onFix: null,
+});
 
 function LayerNodeImpl({ id, data, selected }) {
-  const { info, kinds, direction, onFix } = useContext(DecorContext);
+  const { info, kinds, looks, direction, onFix } = useContext(DecorContext);
   const d = info[id] || {};
   const kind = kinds[data.kind] || {};
-  const look = groupLook(kind.group);
+  const look = groupLook(looks, kind.group);
   const error = d.error || null;
   const across = direction === "LR";
   const className = ["nb-node", error ? "nb-node-bad" : "", selected ? "nb-node-selected" : ""]
