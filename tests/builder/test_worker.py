@@ -7,8 +7,9 @@ import time
 import torch
 
 from builder.design.presets import load_preset
+from builder.runs.job import RunOptions
+from builder.runs.launch import get_handle, start_run
 from builder.runs.store import RunStore
-from builder.runs.worker import get_handle, start_run
 
 
 def drain(handle, until, timeout=120.0):
@@ -24,7 +25,7 @@ def drain(handle, until, timeout=120.0):
 
 
 def test_a_run_in_its_own_process_reports_and_is_recorded(tmp_path):
-    handle = start_run(load_preset("mlp_moons"), tmp_path, epochs=3, threads=1)
+    handle = start_run(load_preset("mlp_moons"), tmp_path, RunOptions(epochs=3, threads=1))
     assert get_handle(handle.run_id) is handle
     events = drain(handle, lambda e: e["type"] in ("done", "error"))
     assert events[-1]["type"] == "done", events[-1]
@@ -41,7 +42,9 @@ def test_a_run_in_its_own_process_reports_and_is_recorded(tmp_path):
 
 
 def test_pause_resume_and_stop_from_the_parent(tmp_path):
-    handle = start_run(load_preset("lstm_sine"), tmp_path, epochs=200, threads=1, step_every=1)
+    handle = start_run(
+        load_preset("lstm_sine"), tmp_path, RunOptions(epochs=200, threads=1, step_every=1)
+    )
     drain(handle, lambda e: e["type"] == "step")
     handle.pause()
     drain(handle, lambda e: e.get("status") == "paused")
@@ -56,7 +59,7 @@ def test_pause_resume_and_stop_from_the_parent(tmp_path):
 
 
 def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
-    handle = start_run(load_preset("lenet_digits"), tmp_path, epochs=50, threads=1)
+    handle = start_run(load_preset("lenet_digits"), tmp_path, RunOptions(epochs=50, threads=1))
     handle.stop(timeout=0.05)  # still importing torch: no time to save, so it is killed
     assert not handle.alive
     events = handle.poll()
@@ -68,7 +71,7 @@ def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
 
 def test_a_failing_run_reports_its_reason(tmp_path):
     design = load_preset("mlp_moons").with_training(dataset="sine")
-    handle = start_run(design, tmp_path, threads=1)
+    handle = start_run(design, tmp_path, RunOptions(threads=1))
     events = drain(handle, lambda e: e["type"] in ("done", "error"))
     assert events[-1]["type"] == "error"
     assert "samples of shape [32, 1], but the Input expects [2]" in events[-1]["message"]
@@ -78,6 +81,6 @@ def test_a_failing_run_reports_its_reason(tmp_path):
 
 
 def test_an_unknown_loop_is_an_error_event_not_a_hang(tmp_path):
-    handle = start_run(load_preset("mlp_moons"), tmp_path, loop="builder.nowhere:loop")
+    handle = start_run(load_preset("mlp_moons"), tmp_path, RunOptions(loop="builder.nowhere:loop"))
     events = drain(handle, lambda e: e["type"] == "error")
     assert "the training loop is not available (builder.nowhere:loop)" in events[-1]["message"]
