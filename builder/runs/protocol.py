@@ -10,8 +10,7 @@ Adding an event kind is one change here: a member of `EventKind`, its payload, i
 `PAYLOADS` (train.py learns the kinds from `EventKind` when it is written).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: TypedDict reads Required[...] from live annotations.
 import base64
 import json
 from collections.abc import Callable, Mapping
@@ -239,6 +238,8 @@ def _default(obj):
             "dtype": str(data.dtype),
             "shape": list(data.shape),
         }
+    if isinstance(obj, bytes):  # saved weights from a Ray worker
+        return {"__bytes__": base64.b64encode(obj).decode("ascii")}
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, Path):
@@ -247,6 +248,8 @@ def _default(obj):
 
 
 def _hook(obj):
+    if "__bytes__" in obj:
+        return base64.b64decode(obj["__bytes__"])
     if "__ndarray__" in obj:
         raw = base64.b64decode(obj["__ndarray__"])
         return np.frombuffer(raw, dtype=obj["dtype"]).reshape(obj["shape"]).copy()

@@ -63,7 +63,11 @@ def stop_spare() -> None:
     spare = take()
     if spare is not None:
         spare.stdin.close()
-        spare.wait(10)
+        try:
+            spare.wait(10)
+        except subprocess.TimeoutExpired:  # still importing torch on a busy machine: no job lost
+            spare.kill()
+            spare.wait(10)
 
 
 def _warm_up() -> None:

@@ -1,7 +1,8 @@
 """Runs on a real Ray cluster: a local head on 127.0.0.1 with 2 CPUs, in processes of its own.
 
-Live events, pause/resume/stop, a killed worker, an unreachable cluster and the CLI, each with a
-real training. Skipped where Ray is not installed, except under CI, where `.[test]` brings it.
+What only Ray does (the run-handle contract is tested over every executor in
+test_run_handles): shipped data and weights, CPUs held and freed, a killed worker, an
+unreachable cluster and the CLI, each with a real training. Skipped where Ray is not installed, except under CI, where `.[test]` brings it.
 """
 
 from __future__ import annotations
@@ -27,25 +28,14 @@ from builder.design.presets import load_preset  # noqa: E402
 from builder.runs.job import RunOptions  # noqa: E402
 from builder.runs.launch import get_handle, start_run  # noqa: E402
 from builder.runs.queue import RunQueue  # noqa: E402
-from builder.runs.ray_connect import ADDRESS_ENV, RayUnreachable, connect  # noqa: E402
+from builder.runs.ray_connect import ADDRESS_ENV, RayUnreachable  # noqa: E402
 from builder.runs.ray_executor import RayExecutor, RayRunHandle, RemoteRun  # noqa: E402
 from builder.runs.samples_file import SAMPLES_FILE, read_samples  # noqa: E402
 from builder.runs.store import RunStore  # noqa: E402
+from tests.builder.conftest import RAY_CPUS as CPUS  # noqa: E402  (the `cluster` fixture's)
 from tests.builder.data_files import blobs_csv  # noqa: E402
-from tests.builder.ray_head import ROOT, free_port, local_head  # noqa: E402
+from tests.builder.ray_head import ROOT, free_port  # noqa: E402
 from tests.builder.test_worker import drain  # noqa: E402
-
-CPUS = 2
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with local_head(cpus=CPUS) as address:
-        connect(address)
-        try:
-            yield address
-        finally:
-            ray.shutdown()
 
 
 def wait_for_free_cpus(expected, timeout=30.0) -> float:
@@ -105,25 +95,15 @@ def test_a_run_streams_live_events_and_its_results_land_on_the_page_server(
     assert more[-1]["status"] == "finished" and first_loss < untrained_loss, more[-1]
 
 
-def test_pause_resume_and_stop_free_the_runs_cpus(cluster, tmp_path):
+def test_a_run_holds_its_cpu_until_it_is_stopped(cluster, tmp_path):
     executor = RayExecutor(cluster)
-    handle = executor.start(
-        load_preset("lstm_sine"), tmp_path, RunOptions(epochs=200, step_every=1)
-    )
+    handle = executor.start(load_preset("lstm_sine"), tmp_path, RunOptions(epochs=200))
     drain(handle, lambda e: e["type"] == "step")
     assert wait_for_free_cpus(CPUS - 1) == CPUS - 1  # one CPU, held while it trains
-    handle.pause()
-    drain(handle, lambda e: e.get("status") == "paused")
-    assert handle.status == "paused" and handle.alive
-    handle.resume()
-    drain(handle, lambda e: e.get("status") == "running")
     handle.stop()
-    assert not handle.alive
     events = handle.poll()
     assert events and events[-1]["type"] == "done" and events[-1]["status"] == "stopped"
-    assert events[-1]["weights_path"] == str(handle.out_dir / "weights.pt")
-    assert torch.load(handle.out_dir / "weights.pt", weights_only=True)
-    assert RunStore(tmp_path).get_run(handle.run_id)["status"] == "stopped"
+    assert events[-1]["weights_path"] == str(handle.out_dir / "weights.pt")  # come back here
     assert wait_for_all_cpus() == CPUS
 
 
