@@ -6,8 +6,10 @@ whose person is at their limit lets the next person's run go first.  A waiting r
 in the person's store as "queued" and owned by this process, so after a restart it reads back as
 interrupted, never lost.
 
-Whoever starts a run is the `starter`: local worker processes by default.  A person is their
-workspace folder; runs are known by (folder, run id), since each person's run ids count alone.
+Whoever starts a run is the `starter`: by default `warm_worker.start_run`, which trains where
+the run's options or $NETBUILDER_EXECUTOR say (a local worker process unless told otherwise).
+A person is their workspace folder; runs are known by (folder, run id), since each person's run
+ids count alone.
 """
 
 from __future__ import annotations

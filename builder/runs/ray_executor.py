@@ -4,7 +4,7 @@
 Each run is one Ray actor (builder.runs.ray_actor) that asks for CPUs ($NETBUILDER_RAY_CPUS,
 default 1, or the run's `threads`) and one GPU when the cluster has any. The page server keeps
 the run store: its handle takes the actor's events, writes the store and the run's folder
-(weights, samples) from them, and answers poll/pause/resume/stop like a local worker's handle.
+(weights, samples) from them, and answers the run-handle contract (builder.runs.handle).
 A worker that dies mid-run leaves the run "interrupted" with its finished epochs kept; an ended
 or stopped run's actor is killed, so its CPUs and GPU go back to the cluster.
 """

@@ -16,7 +16,7 @@ import numpy as np
 from builder.runs.protocol import EventKind, dispatch
 
 SAMPLES_FILE = "samples.npz"
-# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
+# Sample batches kept per run: at most this many epochs and bytes. Beyond that only
 # multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
 # the untrained one (0) and the newest always stay.
 MAX_SAMPLE_EPOCHS = 50
