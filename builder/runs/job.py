@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from builder.data.uploads import uploads_dir
 from builder.design.spec import Design, load_design
 from builder.runs.protocol import EventKind
 from builder.runs.store import RunStore
@@ -110,6 +111,26 @@ def record_run(store: RunStore, design: Design, options: RunOptions) -> tuple[in
     out = Path(options.out_dir) if options.out_dir else store.run_dir(run_id)
     out.mkdir(parents=True, exist_ok=True)
     return run_id, out
+
+
+def recorded_job(
+    design: Design, workspace, options: RunOptions, *, threads, records_itself: bool
+) -> tuple[RunStore, Job]:
+    """(store, job) of a run recorded now in the store of `workspace` and trained on this
+    machine, reading only the person's uploads. `records_itself`: the trainer writes the store
+    (a worker process), else whoever reads its events does."""
+    store = RunStore(workspace)
+    run_id, out_dir = record_run(store, design, options)
+    job = Job.for_run(
+        design,
+        options,
+        out_dir=out_dir,
+        threads=threads,
+        data_root=uploads_dir(store.root),  # the app reads only the person's uploads
+        run_id=run_id,
+        workspace=str(store.root) if records_itself else None,
+    )
+    return store, job
 
 
 def default_threads() -> int:

@@ -82,12 +82,17 @@ class Command(StrEnum):
     STOP = "stop"
 
 
-def command(value) -> Command:
+def _member(enum: type[StrEnum], value, what: str):
+    """`value` as a member of `enum`; ProtocolError naming it (and the known ones) if it is not."""
     try:
-        return Command(value)
+        return enum(value)
     except ValueError:
-        known = ", ".join(Command)
-        raise ProtocolError(f"unknown command {value!r} (known: {known})") from None
+        known = ", ".join(enum)
+        raise ProtocolError(f"unknown {what} {value!r} (known: {known})") from None
+
+
+def command(value) -> Command:
+    return _member(Command, value, "command")
 
 
 class StartEvent(TypedDict, total=False):
@@ -187,21 +192,13 @@ _STATUS_FIELDS = ("status",)
 
 
 def run_status(value) -> RunStatus:
-    try:
-        return RunStatus(value)
-    except ValueError:
-        known = ", ".join(RunStatus)
-        raise ProtocolError(f"unknown run status {value!r} (known: {known})") from None
+    return _member(RunStatus, value, "run status")
 
 
 def event_kind(event: Mapping) -> EventKind:
     """The kind of an event; ProtocolError naming it when it is not one."""
     raw = event.get("type") if isinstance(event, Mapping) else None
-    try:
-        return EventKind(raw)
-    except ValueError:
-        known = ", ".join(EventKind)
-        raise ProtocolError(f"unknown event kind {raw!r} (known: {known})") from None
+    return _member(EventKind, raw, "event kind")
 
 
 def make_event(kind, /, **fields) -> dict:

@@ -11,9 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from builder.data.uploads import uploads_dir
 from builder.runs.handle import STOP_GRACE_S, RunHandle
-from builder.runs.job import Job, RunOptions, record_run, train_job
+from builder.runs.job import Job, RunOptions, recorded_job, train_job
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore
 from builder.training.control import LoopResult, RunControl
@@ -97,14 +96,7 @@ class ThreadExecutor:
     """Runs in threads of this process, recorded in the workspace's store (notebooks, tests)."""
 
     def start(self, design, workspace, options: RunOptions) -> ThreadRun:
-        store = RunStore(workspace)
-        run_id, out_dir = record_run(store, design, options)
-        job = Job.for_run(
-            design,
-            options,
-            out_dir=out_dir,
-            threads=options.threads,
-            data_root=uploads_dir(store.root),
-            run_id=run_id,
+        store, job = recorded_job(
+            design, workspace, options, threads=options.threads, records_itself=False
         )
         return ThreadRun.of_job(job, store.root)

@@ -15,9 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
-from builder.data.uploads import uploads_dir
 from builder.runs.handle import STOP_GRACE_S, RunHandle
-from builder.runs.job import Job, RunOptions, default_threads, record_run, train_job
+from builder.runs.job import Job, RunOptions, default_threads, recorded_job, train_job
 from builder.runs.protocol import Command, RunStatus, decode_event, encode_event, from_line, to_line
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore
@@ -113,20 +112,12 @@ class LocalExecutor:
         self.process = process
 
     def start(self, design, workspace, options: RunOptions) -> ProcessRunHandle:
-        store = RunStore(workspace)
-        run_id, out_dir = record_run(store, design, options)
-        job = Job.for_run(
-            design,
-            options,
-            out_dir=out_dir,
-            threads=options.threads or default_threads(),
-            data_root=uploads_dir(store.root),  # the app reads only the person's uploads
-            run_id=run_id,
-            workspace=str(store.root),
-        )
+        threads = options.threads or default_threads()
+        store, job = recorded_job(design, workspace, options, threads=threads, records_itself=True)
+        out_dir = Path(job.out_dir)
         process, self.process = self.process or spawn_worker(out_dir / "log.txt"), None
-        store.mark_started(run_id, process.pid)
-        handle = ProcessRunHandle(run_id, process, store.root, out_dir)
+        store.mark_started(job.run_id, process.pid)
+        handle = ProcessRunHandle(job.run_id, process, store.root, out_dir)
         handle._send(to_line(job.to_wire()))
         return handle
 
