@@ -71,8 +71,8 @@ def bench(address: str, design_name: str, epochs: int, reps: int) -> dict:
     design = load_preset(design_name)
     local, remote = [], []
     for _ in range(reps):  # alternate, so a busy moment of the machine hits both alike
-        local.append(one_run(design, {}, epochs))
-        remote.append(one_run(design, {"executor": RayExecutor(address)}, epochs))
+        local.append(one_run(design, "local", epochs))
+        remote.append(one_run(design, RayExecutor(address), epochs))
     result = {
         "bench": "ray_executor",
         "design": design_name,
