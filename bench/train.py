@@ -300,12 +300,13 @@ def bench_events(device, reps, epochs=10):
 
 
 def bench_stop(reps):
-    from builder.runs.worker import start_run
+    from builder.runs.job import RunOptions
+    from builder.runs.launch import start_run
 
     tmp = Path(tempfile.mkdtemp())
     stops, pauses = [], []
     for _ in range(reps):
-        handle = start_run(load_preset("lenet_digits"), tmp, epochs=1000, threads=1)
+        handle = start_run(load_preset("lenet_digits"), tmp, RunOptions(epochs=1000, threads=1))
         while not any(e["type"] == "epoch" for e in handle.poll()):
             time.sleep(0.01)
         t0 = time.perf_counter()

@@ -18,7 +18,9 @@ import time
 import streamlit as st
 
 from builder.runs.executor_env import EXECUTOR_ENV
-from builder.runs.live import ENDED, RunView, Snapshot
+from builder.runs.job import RunOptions
+from builder.runs.live import RunView, Snapshot
+from builder.runs.protocol import EventKind, RunStatus, make_event
 from builder.runs.queue import RunQueue
 from builder.runs.store import RunStore
 from builder.runs.warm_worker import prestart
@@ -72,16 +74,13 @@ def start(design, design_id: str | None = None, initial_weights=None) -> int:
     """Ask for a run of a frozen copy of `design`: it trains in its own process as soon as the
     queue allows; the page watches it.  `initial_weights` (a state_dict file) is where it
     starts, e.g. an imported model's."""
-    run_id = run_queue().submit(
-        design,
-        person.folder(),
-        design_id=design_id,
-        step_every=STEP_EVERY,
-        initial_weights=initial_weights,
+    options = RunOptions(
+        step_every=STEP_EVERY, initial_weights=initial_weights, design_id=design_id
     )
+    run_id = run_queue().submit(design, person.folder(), options)
     view_of_it = RunView(run_id)
     if place(run_id) is not None:
-        view_of_it.status = "queued"  # the worker's first event makes it "running"
+        view_of_it.status = RunStatus.QUEUED  # the worker's first event makes it "running"
     runs = _views()
     with runs.lock:
         runs.views.setdefault(_key(run_id), view_of_it)
@@ -162,9 +161,9 @@ def refresh(run_id: int) -> Snapshot | None:
         current.add(handle.poll())
     elif place(run_id) is not None:
         pass  # waiting in line: nothing happens until it starts
-    elif current.status not in ENDED:  # not ours: the store knows how it stands
+    elif not current.status.ended:  # not ours: the store knows how it stands
         run = store().get_run(run_id)
-        if run is not None and run["status"] != "running":
+        if run is not None and run["status"] != RunStatus.RUNNING:
             fresh = RunView.from_store(run, store().metrics(run_id))
             runs = _views()
             with runs.lock:
@@ -182,7 +181,7 @@ def is_active(run_id: int | None) -> bool:
     handle = get_handle(run_id)
     if handle is not None:
         current = view(run_id)
-        return handle.alive or (current is not None and current.status not in ENDED)
+        return handle.alive or (current is not None and not current.status.ended)
     return False
 
 
@@ -192,7 +191,7 @@ def is_paused(run_id: int | None) -> bool:
     if run_id is None or get_handle(run_id) is None:
         return False
     current = view(run_id)
-    return current is not None and current.status == "paused"
+    return current is not None and current.status == RunStatus.PAUSED
 
 
 def seconds_paused(run_id: int | None) -> float | None:
@@ -203,10 +202,10 @@ def seconds_paused(run_id: int | None) -> float | None:
     return None if paused_at is None else time.monotonic() - paused_at
 
 
-def _set_status(run_id: int, status: str) -> None:
+def _set_status(run_id: int, status: RunStatus) -> None:
     current = view(run_id)
     if current is not None:  # shown at once; the worker confirms with its own status event
-        current.add([{"type": "status", "status": status}])
+        current.add([make_event(EventKind.STATUS, status=status)])
 
 
 def pause(run_id: int) -> None:
@@ -214,14 +213,14 @@ def pause(run_id: int) -> None:
     if handle is not None:
         handle.pause()
         _views().paused_at[_key(run_id)] = time.monotonic()
-        _set_status(run_id, "paused")
+        _set_status(run_id, RunStatus.PAUSED)
 
 
 def resume(run_id: int) -> None:
     handle = get_handle(run_id)
     if handle is not None:
         handle.resume()
-        _set_status(run_id, "running")
+        _set_status(run_id, RunStatus.RUNNING)
     _views().paused_at.pop(_key(run_id), None)
 
 
@@ -231,7 +230,7 @@ def stop(run_id: int) -> None:
     if run_queue().cancel(person.folder(), run_id):
         current = view(run_id)
         if current is not None:
-            current.add([{"type": "done", "status": "cancelled"}])
+            current.add([make_event(EventKind.DONE, status=RunStatus.CANCELLED)])
         return
     handle = get_handle(run_id)
     if handle is not None:

@@ -21,6 +21,7 @@ from builder.recipes.losses import LOSS_RECIPES
 from builder.recipes.optimizers import model_optimizer, optimizer_recipe
 from builder.recipes.schedules import schedule_source
 from builder.recipes.tasks import TASK_RECIPES
+from builder.runs.protocol import EventKind
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
@@ -100,6 +101,8 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
         f"EPOCHS = {int(s['epochs'])}",
         f"SEED = {int(s['seed'])}",
         f"TEXT = {_text_setting(s)}",
+        "# The kinds of event the training emits (the app's run protocol).",
+        f"EVENT_KINDS = {tuple(str(kind) for kind in EventKind)!r}",
     ]
 
 

@@ -4,7 +4,7 @@ Starting a worker costs seconds before its first step: Python, then torch and th
 modules.  `prestart()` starts one spare `python -m builder.runs.warm_worker`, which imports all of
 that (builder.runs.worker brings the whole training path) and then waits, in
 `builder.runs.worker`'s own child loop, for its job; `start_run()` hands the job to the spare
-when there is a live one, and otherwise starts a worker as usual.  A spare whose
+when there is a live one and the run trains locally, and otherwise starts as usual.  A spare whose
 parent goes away sees its stdin close and exits, so none is ever left behind.
 """
 
@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from builder.runs import worker
+from builder.runs import launch, worker
+from builder.runs.job import RunOptions
 
 _SPARE: subprocess.Popen | None = None
 _LOCK = threading.Lock()
@@ -80,9 +82,16 @@ def take() -> subprocess.Popen | None:
     return None
 
 
-def start_run(design, workspace=None, **options):
-    """`builder.runs.worker.start_run`, on the spare worker when one is waiting."""
-    return worker.start_run(design, workspace, process=take(), **options)
+def start_run(design, workspace=None, options: RunOptions | None = None):
+    """`builder.runs.launch.start_run`, on the spare worker when one is waiting."""
+    options = options or RunOptions()
+    executor, spare = launch.executor_for(options.executor), take()
+    if spare is not None:
+        if type(executor) is worker.LocalExecutor and executor.process is None:
+            executor = worker.LocalExecutor(spare)
+        else:
+            spare.stdin.close()  # not needed: it exits
+    return launch.start_run(design, workspace, replace(options, executor=executor))
 
 
 def stop_spare() -> None:
@@ -90,7 +99,11 @@ def stop_spare() -> None:
     spare = take()
     if spare is not None:
         spare.stdin.close()
-        spare.wait(10)
+        try:
+            spare.wait(10)
+        except subprocess.TimeoutExpired:  # still importing torch on a busy machine: no job lost
+            spare.kill()
+            spare.wait(10)
 
 
 def _warm_up() -> None:

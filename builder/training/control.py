@@ -2,10 +2,11 @@
 weight snapshots), and what a run saves.
 
 train.py's own loop calls `control.checkpoint()` once per step (it blocks while paused and
-returns False once the run must stop), `control.emit(type, **fields)` for its `start`, `step`,
-`epoch` (and for a GAN `samples`) events, and `control.epoch_weights(get)` after each epoch.
-Events are plain dicts with a "type" key; a sink is any callable taking one event (a queue's
-`put`, a file writer, the run store). `builder.training.runner` runs a design with these hooks.
+returns False once the run must stop), `control.emit(kind, **fields)` for its `start`, `step`,
+`epoch` (and for a GAN or a language model `samples`) events, and `control.epoch_weights(get)`
+after each epoch. Events are the run protocol's (builder.runs.protocol): plain dicts whose
+"type" is an EventKind; a sink is any callable taking one event (a queue's `put`, a file
+writer, the run store). `builder.training.runner` runs a design with these hooks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 
 from builder.atomic import atomic_writer, write_atomic
 from builder.data.sources import DataError
+from builder.runs.protocol import Command, EventKind, RunStatus, command, make_event
 
 CHECKPOINT_EVERY_S = 5.0  # how often a run's weights so far are saved while it trains
 
@@ -52,15 +54,21 @@ class RunControl:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
-        self.stop_status = "stopped"
+        self.stop_status = RunStatus.STOPPED
         self.step_every = max(1, int(step_every))
         self._weight_saver: Callable[[Callable[[], dict]], None] | None = None
+        self._commands = {
+            Command.PAUSE: self.pause,
+            Command.RESUME: self.resume,
+            Command.STOP: self.stop,
+        }
 
     def add_sink(self, sink: Callable[[dict], None]) -> None:
         self._sinks.append(sink)
 
-    def emit(self, type: str, **fields) -> None:
-        event = {"type": type, **fields}
+    def emit(self, kind: EventKind | str, /, **fields) -> None:
+        """Send one event to every sink; ProtocolError for a kind or payload not in the protocol."""
+        event = make_event(kind, **fields)
         for sink in self._sinks:
             sink(event)
 
@@ -74,15 +82,19 @@ class RunControl:
         if self._weight_saver is not None:
             self._weight_saver(weights)
 
+    def obey(self, said: Command | str) -> None:
+        """Pause, resume or stop as told; ProtocolError naming a command that is not one."""
+        self._commands[command(said)]()
+
     def pause(self) -> None:
         self._running.clear()
 
     def resume(self) -> None:
         self._running.set()
 
-    def stop(self, status: str = "stopped") -> None:
-        """End the run after this step; `status` is how it is recorded: "stopped" when someone
-        pressed Stop, "interrupted" when whoever watched it went away."""
+    def stop(self, status: RunStatus = RunStatus.STOPPED) -> None:
+        """End the run after this step; `status` is how it is recorded: STOPPED when someone
+        pressed Stop, INTERRUPTED when whoever watched it went away."""
         if not self._stop.is_set():
             self.stop_status = status
         self._stop.set()
@@ -99,10 +111,10 @@ class RunControl:
     def checkpoint(self) -> bool:
         """Call once per step: blocks while paused; False once the run should stop."""
         if not self._running.is_set() and not self._stop.is_set():
-            self.emit("status", status="paused")
+            self.emit(EventKind.STATUS, status=RunStatus.PAUSED)
             self._running.wait()
             if not self._stop.is_set():
-                self.emit("status", status="running")
+                self.emit(EventKind.STATUS, status=RunStatus.RUNNING)
         return not self._stop.is_set()
 
 
@@ -156,7 +168,7 @@ def periodic_saver(
         saved = save_weights(weights(), path)
         took = time.monotonic() - start
         next_at = start + max(every_s, took / max_share)
-        control.emit("checkpoint", weights_path=str(saved))
+        control.emit(EventKind.CHECKPOINT, weights_path=str(saved))
 
     return save
 

@@ -299,10 +299,11 @@ def test_cli_train_writes_both_state_dicts_and_metrics(tmp_path, capfd):
 
 
 def test_the_app_worker_runs_a_gan_and_sends_samples_as_arrays(tmp_path):
+    from builder.runs.job import RunOptions
+    from builder.runs.launch import start_run
     from builder.runs.store import RunStore
-    from builder.runs.worker import start_run
 
-    handle = start_run(load_preset("gan_moons"), tmp_path, epochs=2, threads=1)
+    handle = start_run(load_preset("gan_moons"), tmp_path, RunOptions(epochs=2, threads=1))
     events, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline and not any(e["type"] in ("done", "error") for e in events):
         events += handle.poll()

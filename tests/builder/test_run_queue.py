@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from builder.design.presets import load_preset
+from builder.runs.job import RunOptions
 from builder.runs.queue import RunQueue, default_max_running, ordinal
 from builder.runs.store import RunStore
 
@@ -61,7 +62,7 @@ def status(folder, run_id) -> str:
 def test_runs_wait_in_order_and_start_as_places_free_up(people, queue):
     ada, bob = people
     q = queue(max_running=1, per_person=1)
-    first = q.submit(LONG, ada, design_id="0123456789abcdef")
+    first = q.submit(LONG, ada, RunOptions(design_id="0123456789abcdef"))
     bobs = q.submit(LONG, bob)
     second = q.submit(LONG, ada)
     assert q.training() == [(str(ada), first)]
@@ -110,7 +111,7 @@ def test_concurrent_runs_writing_the_store_leave_it_intact(people, queue):
 def test_a_run_that_cannot_start_says_why_and_frees_its_place(people, queue):
     ada, _ = people
 
-    def broken(design, workspace, **options):
+    def broken(design, workspace, options):
         raise OSError("no process could be started")
 
     q = RunQueue(max_running=1, per_person=1, starter=broken)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from builder.design.presets import load_preset
-from builder.runs.events import decode_event, encode_event
+from builder.runs.protocol import decode_event, encode_event
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
 from builder.training.control import LoopResult, RunControl, TrainingError, periodic_saver
@@ -118,8 +118,7 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     design = load_preset("mlp_moons").with_training(epochs=2000)
     store = RunStore(tmp_path)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000)
-    run.control.add_sink(store.sink(run_id))
+    run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000, sinks=[store.sink(run_id)])
     events, deadline = [], time.monotonic() + 60
     while not any(e["type"] == "checkpoint" for e in events):
         assert time.monotonic() < deadline, [e["type"] for e in events]

@@ -8,12 +8,13 @@ import tempfile
 
 from builder.design.presets import load_preset
 from builder.runs import warm_worker
+from builder.runs.job import RunOptions
 from builder.runs.store import RunStore
 
 
 def _train(tmp_path):
     design = load_preset("mlp_moons").with_training(epochs=1, batch_size=200)
-    handle = warm_worker.start_run(design, tmp_path, step_every=2)
+    handle = warm_worker.start_run(design, tmp_path, RunOptions(step_every=2))
     assert handle.wait(180) == 0
     kinds = [e["type"] for e in handle.poll()]
     assert kinds[0] == "start" and "step" in kinds and kinds[-1] == "done"

@@ -123,8 +123,9 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     design = load_preset("mlp_moons").with_training(epochs=2, batch_size=100)
     store = RunStore(workspace)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=store.run_dir(run_id), step_every=50)
-    run.control.add_sink(store.sink(run_id))
+    run = ThreadRun(
+        design, out_dir=store.run_dir(run_id), step_every=50, sinks=[store.sink(run_id)]
+    )
     run.join(120)
     at = _app(_train_script, preset="mlp_moons")
     assert not at.exception

@@ -201,6 +201,8 @@ class ScriptHooks:
         if out is not None:
             os.makedirs(out, exist_ok=True)
             self.log = open(os.path.join(out, "metrics.jsonl"), "w")
+        # What this script does with each kind of event; the other kinds pass by.
+        self.handlers = {"start": self.on_start, "epoch": self.on_epoch, "samples": self.on_samples}
 
     def checkpoint(self):
         return True  # a script is never paused
@@ -209,28 +211,35 @@ class ScriptHooks:
         pass  # saved once, at the end
 
     def emit(self, event, /, **fields):
-        if self.log is None:
-            return
-        if event == "start":
-            shown = f"{fields['n_train']} samples, {fields['processes']} process(es)"
-            print(f"training on {shown}, {fields['device']}", flush=True)
-        elif event == "epoch":
-            row = {}
-            for key, value in fields.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    value = None  # JSON has no NaN or Infinity
-                if value is None or isinstance(value, int | float | str | bool):
-                    row[key] = value
-            line = json.dumps(row)
-            self.log.write(line + "\n")
-            self.log.flush()
-            print(line, flush=True)
-        elif event == "samples":
-            self.samples = fields["samples"]
-            if fields.get("kind") == "text":  # a language model's lines, shown as they come
-                print(f"samples after epoch {fields['epoch']}:", flush=True)
-                for line in fields["samples"]:
-                    print("  " + repr(str(line)), flush=True)
+        if event not in EVENT_KINDS:
+            known = ", ".join(EVENT_KINDS)
+            raise TrainingError(f"unknown event kind {event!r} (known: {known})")
+        handler = self.handlers.get(event)
+        if handler is not None and self.log is not None:
+            handler(fields)
+
+    def on_start(self, fields):
+        shown = f"{fields['n_train']} samples, {fields['processes']} process(es)"
+        print(f"training on {shown}, {fields['device']}", flush=True)
+
+    def on_epoch(self, fields):
+        row = {}
+        for key, value in fields.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None  # JSON has no NaN or Infinity
+            if value is None or isinstance(value, int | float | str | bool):
+                row[key] = value
+        line = json.dumps(row)
+        self.log.write(line + "\n")
+        self.log.flush()
+        print(line, flush=True)
+
+    def on_samples(self, fields):
+        self.samples = fields["samples"]
+        if fields.get("kind") == "text":  # a language model's lines, shown as they come
+            print(f"samples after epoch {fields['epoch']}:", flush=True)
+            for line in fields["samples"]:
+                print("  " + repr(str(line)), flush=True)
 
     def close(self):
         if self.log is not None:
