@@ -16,6 +16,7 @@ from builder.runs.thread import ThreadRun
 from builder.training.control import LoopResult, RunControl, TrainingError, periodic_saver
 from builder.training.runner import run_loop
 from tests.builder.data_files import one_torch_thread
+from tests.waiting import drain
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)
 
@@ -120,11 +121,7 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     run_id = store.create_run(design)
     run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000)
     run.control.add_sink(store.sink(run_id))
-    events, deadline = [], time.monotonic() + 60
-    while not any(e["type"] == "checkpoint" for e in events):
-        assert time.monotonic() < deadline, [e["type"] for e in events]
-        events += run.poll()
-        time.sleep(0.01)
+    events = drain(run, lambda e: e["type"] == "checkpoint", 60)
     checkpoint = next(e for e in events if e["type"] == "checkpoint")
     before = events[: events.index(checkpoint)]
     assert [e["epoch"] for e in before if e["type"] == "epoch"] == [1]  # at the first epoch's end

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 
 from builder.design.presets import load_preset
 from builder.runs.store import RunStore
 from builder.runs.worker import get_handle, start_run
-
-
-def drain(handle, until, timeout=120.0):
-    """Poll like the page does until an event matches `until`; returns every event seen."""
-    events, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        new = handle.poll()
-        events += new
-        if any(until(e) for e in new):
-            return events
-        time.sleep(0.02)
-    raise AssertionError(f"no matching event in {timeout}s; got {[e['type'] for e in events]}")
+from tests.waiting import drain
 
 
 def test_a_run_in_its_own_process_reports_and_is_recorded(tmp_path):

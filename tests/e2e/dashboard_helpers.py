@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
+from tests.e2e.canvas_helpers import open_preset
 from tests.e2e.conftest import wait_idle
+from tests.waiting import wait_until
 
 TRAIN_TIMEOUT_S = 180
 
@@ -51,16 +51,14 @@ def chart_points(page, key: str, run: int | None = None) -> int:
     )
 
 
-def wait_until(check, timeout_s: float = TRAIN_TIMEOUT_S, every_s: float = 0.2):
-    """Poll `check()` until it returns something truthy; return it (fail on timeout)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {check.__name__}")
-        time.sleep(every_s)
+def start_training(page, preset: str, epochs: int, batch_size: int | None = None) -> None:
+    """Open `preset`, set its epochs (and batch size) in the Train area, press Train."""
+    open_preset(page, preset)
+    open_area(page, "Train")
+    set_number(page, "Epochs", epochs)
+    if batch_size:  # small batches: more steps, so a quiet machine still takes seconds
+        set_number(page, "Batch size", batch_size)
+    click(page, "nb_train")
 
 
 def wait_for_status(page, word: str, timeout_s: float = TRAIN_TIMEOUT_S) -> str:
@@ -68,8 +66,7 @@ def wait_for_status(page, word: str, timeout_s: float = TRAIN_TIMEOUT_S) -> str:
         text = progress(page)
         return text if word in text else None
 
-    status.__name__ = f"status {word!r}"
-    return wait_until(status, timeout_s)
+    return wait_until(status, timeout_s, lambda: f"status {word!r}; it shows {progress(page)!r}")
 
 
 def image_src(page, key: str) -> str | None:
