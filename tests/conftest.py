@@ -56,6 +56,7 @@ def _ran_the_whole_fast_tier(session) -> bool:
     config = session.config
     return (
         config.getoption("markexpr") == FAST
+        and not config.getoption("collectonly")
         and config.args_source == pytest.Config.ArgsSource.TESTPATHS
         and not config.getoption("keyword")
         and not config.getoption("deselect")

@@ -16,7 +16,7 @@ from builder.runs.thread import ThreadRun
 from builder.training.control import LoopResult, RunControl, TrainingError, periodic_saver
 from builder.training.runner import run_loop
 from tests.builder.data_files import one_torch_thread
-from tests.waiting import drain
+from tests.waiting import drain, wait_until
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)
 
@@ -127,10 +127,14 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     assert [e["epoch"] for e in before if e["type"] == "epoch"] == [1]  # at the first epoch's end
     saved = torch.load(checkpoint["weights_path"], weights_only=True)
     assert set(saved) == set(run_loop_weights_keys(design))
-    recorded = store.get_run(run_id)
-    assert (
-        recorded["status"] == "running" and recorded["weights_path"] == checkpoint["weights_path"]
+    # The store is a sink after the one `poll` reads: it records the checkpoint a moment later.
+    recorded = wait_until(
+        lambda: (run := store.get_run(run_id))["weights_path"] and run,
+        30,
+        "the store to record the checkpoint",
     )
+    assert recorded["status"] == "running"
+    assert recorded["weights_path"] == checkpoint["weights_path"]
     run.stop(60)
     assert not run.alive
     final = torch.load(store.get_run(run_id)["weights_path"], weights_only=True)

@@ -69,6 +69,32 @@ def wait_for_status(page, word: str, timeout_s: float = TRAIN_TIMEOUT_S) -> str:
     return wait_until(status, timeout_s, lambda: f"status {word!r}; it shows {progress(page)!r}")
 
 
+# Counts the page's finished script runs (a whole page or a fragment, e.g. the live view's timed
+# redraw): the app element's script state turns back to notRunning at the end of each.
+_COUNT_RUNS = """() => {
+    const app = document.querySelector("[data-testid=stApp]");
+    window.__nbRuns = 0;
+    if (!window.__nbRunObserver) {
+        window.__nbRunObserver = new MutationObserver(() => {
+            if (app.dataset.testScriptState === "notRunning") window.__nbRuns += 1;
+        });
+        window.__nbRunObserver.observe(app, {attributeFilter: ["data-test-script-state"]});
+    }
+}"""
+
+
+def count_script_runs(page):
+    """Start counting the page's script runs; returns a function that waits until `n` more
+    have finished (the live view redraws on a timer, so a run's new points show by then)."""
+    page.evaluate(_COUNT_RUNS)
+
+    def wait_for(n: int, timeout_s: float = 60) -> None:
+        done = lambda: page.evaluate("() => window.__nbRuns") >= n  # noqa: E731
+        wait_until(done, timeout_s, f"{n} script runs of the page", every=0.1)
+
+    return wait_for
+
+
 def image_src(page, key: str) -> str | None:
     img = page.locator(f".st-key-{key} img")
     return img.first.get_attribute("src") if img.count() else None

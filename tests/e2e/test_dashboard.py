@@ -18,6 +18,7 @@ from tests.e2e.dashboard_helpers import (
     chart_points,
     choose,
     click,
+    count_script_runs,
     image_src,
     open_area,
     progress,
@@ -92,9 +93,10 @@ def test_pause_resume_and_stop(page, shot):
     click(page, "nb_pause")
     wait_for_status(page, "Paused", 30)
     shot("paused")
-    page.wait_for_timeout(1000)  # steps taken before the pause arrived may still be drawn
+    # Steps taken before the pause arrived are drawn by the next redraws; then it holds.
+    count_script_runs(page)(2)
     held = chart_points(page, "nb_live_loss")
-    page.wait_for_timeout(1500)
+    count_script_runs(page)(2)
     assert chart_points(page, "nb_live_loss") == held
     # Mid-run, the feature maps look inside the model as trained so far (saved each epoch).
     page.locator("[data-testid=stExpander]").filter(has_text="Feature maps").locator(
@@ -113,7 +115,9 @@ def test_pause_resume_and_stop(page, shot):
     wait_idle(page)
     shot("stopped")
     after = chart_points(page, "nb_live_loss")
-    page.wait_for_timeout(1500)
+    open_area(page, "Runs")  # the page runs again, twice: the stopped run's chart holds
+    open_area(page, "Train")
+    page.locator(".st-key-nb_live_loss .js-plotly-plot").first.wait_for()
     assert chart_points(page, "nb_live_loss") == after
     assert page.locator(".st-key-nb_train button").first.is_enabled()  # (one is a hidden copy)
     (ARTIFACTS / "stop_seconds.json").write_text(json.dumps({"stop_to_stopped_s": seconds}))
