@@ -298,6 +298,7 @@ def test_cli_train_writes_both_state_dicts_and_metrics(tmp_path, capfd):
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(rows[0])
 
 
+@pytest.mark.slow
 def test_the_app_worker_runs_a_gan_and_sends_samples_as_arrays(tmp_path):
     from builder.runs.store import RunStore
     from builder.runs.worker import start_run

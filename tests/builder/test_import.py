@@ -159,6 +159,7 @@ def cli(*args, cwd):
     return proc
 
 
+@pytest.mark.slow
 def test_the_import_command_from_a_py_file_and_an_onnx_file_keeps_the_weights(tmp_path):
     source = tmp_path / "my_models.py"
     source.write_text(Path(models.__file__).read_text())

@@ -48,6 +48,7 @@ def status(folder, run_id) -> str:
     return RunStore(folder).get_run(run_id)["status"]
 
 
+@pytest.mark.slow
 def test_runs_wait_in_order_and_start_as_places_free_up(people, queue):
     ada, bob = people
     q = queue(max_running=1, per_person=1)
@@ -72,6 +73,7 @@ def test_runs_wait_in_order_and_start_as_places_free_up(people, queue):
     assert status(ada, second) == "cancelled"  # a cancelled run never starts
 
 
+@pytest.mark.slow
 def test_each_person_trains_one_run_at_a_time_and_others_go_first(people, queue):
     ada, bob = people
     q = queue(max_running=2, per_person=1)
@@ -84,6 +86,7 @@ def test_each_person_trains_one_run_at_a_time_and_others_go_first(people, queue)
     wait_until(lambda: (str(ada), second) in q.training(), 60, "ada's second run")
 
 
+@pytest.mark.slow
 def test_concurrent_runs_writing_the_store_leave_it_intact(people, queue):
     ada, _ = people
     q = queue(max_running=3, per_person=3)
@@ -129,6 +132,7 @@ SERVER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_server_restart_loses_nothing(people):
     ada, _ = people
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

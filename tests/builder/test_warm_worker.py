@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from builder.design.presets import load_preset
 from builder.runs import warm_worker
 from builder.runs.store import RunStore
+
+pytestmark = pytest.mark.slow
 
 
 def _train(tmp_path):

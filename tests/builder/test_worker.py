@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from builder.design.presets import load_preset
@@ -10,6 +11,7 @@ from builder.runs.worker import get_handle, start_run
 from tests.waiting import drain
 
 
+@pytest.mark.slow
 def test_a_run_in_its_own_process_reports_and_is_recorded(tmp_path):
     handle = start_run(load_preset("mlp_moons"), tmp_path, epochs=3, threads=1)
     assert get_handle(handle.run_id) is handle
@@ -27,6 +29,7 @@ def test_a_run_in_its_own_process_reports_and_is_recorded(tmp_path):
     assert all(isinstance(v, torch.Tensor) for v in state.values())
 
 
+@pytest.mark.slow
 def test_pause_resume_and_stop_from_the_parent(tmp_path):
     handle = start_run(load_preset("lstm_sine"), tmp_path, epochs=200, threads=1, step_every=1)
     drain(handle, lambda e: e["type"] == "step")
@@ -53,6 +56,7 @@ def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
     assert run["status"] == "stopped" and run["error"] is None
 
 
+@pytest.mark.slow
 def test_a_failing_run_reports_its_reason(tmp_path):
     design = load_preset("mlp_moons").with_training(dataset="sine")
     handle = start_run(design, tmp_path, threads=1)
@@ -64,6 +68,7 @@ def test_a_failing_run_reports_its_reason(tmp_path):
     assert run["status"] == "error" and "expects [2]" in run["error"]
 
 
+@pytest.mark.slow
 def test_an_unknown_loop_is_an_error_event_not_a_hang(tmp_path):
     handle = start_run(load_preset("mlp_moons"), tmp_path, loop="builder.nowhere:loop")
     events = drain(handle, lambda e: e["type"] == "error")
