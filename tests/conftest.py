@@ -40,13 +40,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def project_modules() -> set[str]:
-    """Every importable module of the covered packages (not the frontends' sources, not the
-    loop templates, which are source text for generated code)."""
+    """Every importable module of the covered packages; not the frontends' sources, not the
+    loop templates (source text for generated code), and not `__main__`, which runs as a
+    program (`python -m builder`, in the CLI tests' own processes, out of this one's sight)."""
     names = set()
     for package in COVERED:
         for path in (ROOT / package).rglob("*.py"):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if "frontend" in parts or parts[:3] == ("builder", "codegen", "templates"):
+                continue
+            if parts[-1] == "__main__":
                 continue
             names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
