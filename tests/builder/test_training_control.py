@@ -128,13 +128,11 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     saved = torch.load(checkpoint["weights_path"], weights_only=True)
     assert set(saved) == set(run_loop_weights_keys(design))
     # The store is a sink after the one `poll` reads: it records the checkpoint a moment later.
-    recorded = wait_until(
-        lambda: (run := store.get_run(run_id))["weights_path"] and run,
-        30,
-        "the store to record the checkpoint",
-    )
+    wait_until(lambda: store.get_run(run_id)["weights_path"], 30, "the checkpoint in the store")
+    recorded = store.get_run(run_id)
     assert recorded["status"] == "running"
     assert recorded["weights_path"] == checkpoint["weights_path"]
+    drain(run, lambda e: e["type"] == "epoch" and e["epoch"] >= 2, 60)  # it trains on
     run.stop(60)
     assert not run.alive
     final = torch.load(store.get_run(run_id)["weights_path"], weights_only=True)
