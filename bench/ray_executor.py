@@ -1,6 +1,6 @@
 """Ray against local workers: time from Train to the first loss point, and training throughput.
 
-    python bench/ray_executor.py [--design lenet_digits] [--epochs 4] [--reps 2] [--address A]
+    python bench/ray_executor.py [--design lenet_digits] [--epochs 4] [--reps 2] [--address A] [--tiny]
 
 Without --address it starts a local Ray head (127.0.0.1, 2 CPUs) in processes of its own, and
 stops it at the end. Each run trains the same design with one torch thread, from this process,
@@ -96,7 +96,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--address", default=None, help="a running cluster (default: start one)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.design, args.epochs, args.reps = "mlp_moons", 1, 1
     try:
         if args.address:
             result = bench(args.address, args.design, args.epochs, args.reps)

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from builder.design.presets import load_preset
 from tests.builder.helpers import chain_design
 
@@ -44,6 +46,7 @@ def test_check_lists_problems_by_node_and_exits_1(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_check_unreadable_exits_2_with_line_and_column(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"version": 1,\n "models": {,}}')

@@ -35,6 +35,7 @@ def test_the_zip_holds_the_export_files_byte_for_byte():
         assert files[name] == text.encode("utf-8")
 
 
+@pytest.mark.slow
 def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
     design, weights = _trained(tmp_path, epochs=1, batch_size=200)
     files = bundle_files(design, weights_path=weights, run_id=3)

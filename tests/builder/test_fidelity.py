@@ -28,6 +28,8 @@ from builder.runs.store import RunStore
 from tests.builder.data_files import linear_csv
 from tests.builder.helpers import chain_design
 
+pytestmark = pytest.mark.slow
+
 SHARED = ("train_loss", "val_loss", "val_accuracy", "val_perplexity", "lr", "d_loss", "g_loss",
           "d_real", "d_fake")  # fmt: skip
 PRESETS = [p["name"] for p in list_presets()]

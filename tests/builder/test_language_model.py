@@ -156,6 +156,7 @@ def exported(design, folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_the_export_trains_alone_and_under_torchrun(story_file, tmp_path):
     design = text_design(story_file, vocab_size(story_file))
     folder = exported(design, tmp_path / "export")
@@ -191,6 +192,7 @@ def test_a_transformer_design_exports_to_onnx_that_matches(story_file):
     assert result.data and "onnxruntime matches PyTorch" in result.note
 
 
+@pytest.mark.slow
 def test_the_apps_worker_keeps_a_text_runs_lines_and_vocabulary(tmp_path):
     design = load_design(
         chain_design(

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -35,19 +34,20 @@ from builder.runs.store import RunStore  # noqa: E402
 from tests.builder.conftest import RAY_CPUS as CPUS  # noqa: E402  (the `cluster` fixture's)
 from tests.builder.data_files import blobs_csv  # noqa: E402
 from tests.builder.ray_head import ROOT, free_port  # noqa: E402
-from tests.builder.test_worker import drain  # noqa: E402
+from tests.waiting import drain, wait_until  # noqa: E402
+
+pytestmark = pytest.mark.ray
 
 
 def wait_for_free_cpus(expected, timeout=30.0) -> float:
     """The cluster's free CPUs once they are `expected` (Ray's view lags a start or a kill a
-    little), or what they are after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        free = ray.available_resources().get("CPU", 0)
-        if free == expected:
-            return free
-        time.sleep(0.1)
-    return ray.available_resources().get("CPU", 0)
+    little); WaitTimeout with what they are after `timeout`."""
+
+    def free():
+        return ray.available_resources().get("CPU", 0)
+
+    wait_until(lambda: free() == expected, timeout, lambda: f"{expected} free CPUs, not {free()}")
+    return expected
 
 
 def wait_for_all_cpus() -> float:
@@ -127,7 +127,11 @@ def test_a_run_waits_for_cpus_another_run_frees(cluster, tmp_path):
     second = RayExecutor(cluster, cpus=CPUS).start(
         load_preset("mlp_moons"), tmp_path, RunOptions(epochs=1)
     )
-    time.sleep(2.0)  # long enough for a free actor to start; this one has no CPUs to start on
+    # A run that fits in the CPU left starts, trains and ends meanwhile; this one has no CPUs
+    # to start on, so it is still waiting.
+    fits = RayExecutor(cluster).start(load_preset("mlp_moons"), tmp_path, RunOptions(epochs=1))
+    ended = drain(fits, lambda e: e["type"] in ("done", "error"))[-1]
+    assert ended.get("status") == "finished", ended
     assert second.poll() == [] and second.status == "starting" and second.alive
     first.stop()
     events = drain(second, lambda e: e["type"] in ("done", "error"))
@@ -199,7 +203,7 @@ from builder.runs.job import RunOptions
 from builder.runs.ray_executor import RayExecutor
 from builder.runs.store import RunStore
 from tests.builder.ray_head import kill_now, local_head
-from tests.builder.test_worker import drain
+from tests.waiting import drain
 
 workspace = sys.argv[1]
 with local_head(cpus=1) as address:
@@ -313,11 +317,7 @@ def test_the_run_queue_hands_its_runs_to_ray_in_turn(cluster, tmp_path, monkeypa
     assert store.get_run(first)["status"] == "running"
     assert store.get_run(first)["design_id"] == "0123456789abcdef"
     handle.stop()
-    deadline = time.monotonic() + 60
-    while q.handle(tmp_path, second) is None:
-        assert time.monotonic() < deadline, "the waiting run never started on Ray"
-        time.sleep(0.1)
-    q.handle(tmp_path, second).stop()
+    wait_until(lambda: q.handle(tmp_path, second), 60, "the waiting run to start on Ray").stop()
     assert store.get_run(first)["status"] == "stopped"
     assert store.get_run(second)["status"] == "stopped"
     assert wait_for_all_cpus() == CPUS

@@ -17,12 +17,18 @@ from builder.runs.protocol import EventKind, RunStatus
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadExecutor
 from builder.runs.worker import LocalExecutor
-from tests.builder.test_worker import drain
+from tests.waiting import drain
 
 ENDS = (EventKind.DONE, EventKind.ERROR)
 
 
-@pytest.fixture(params=["local", "thread", "ray"])
+@pytest.fixture(
+    params=[
+        pytest.param("local", marks=pytest.mark.slow),
+        "thread",
+        pytest.param("ray", marks=[pytest.mark.ray, pytest.mark.slow]),
+    ]
+)
 def executor(request):
     if request.param == "local":
         return LocalExecutor()

@@ -6,10 +6,14 @@ import os
 import stat
 import tempfile
 
+import pytest
+
 from builder.design.presets import load_preset
 from builder.runs import warm_worker
 from builder.runs.job import RunOptions
 from builder.runs.store import RunStore
+
+pytestmark = pytest.mark.slow
 
 
 def _train(tmp_path):

@@ -3,24 +3,13 @@ pause/resume/stop and the store, is tested over every executor in test_run_handl
 
 from __future__ import annotations
 
-import time
+import pytest
 
 from builder.design.presets import load_preset
 from builder.runs.job import RunOptions
 from builder.runs.launch import start_run
 from builder.runs.store import RunStore
-
-
-def drain(handle, until, timeout=120.0):
-    """Poll like the page does until an event matches `until`; returns every event seen."""
-    events, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        new = handle.poll()
-        events += new
-        if any(until(e) for e in new):
-            return events
-        time.sleep(0.02)
-    raise AssertionError(f"no matching event in {timeout}s; got {[e['type'] for e in events]}")
+from tests.waiting import drain
 
 
 def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
@@ -34,6 +23,7 @@ def test_a_stop_while_the_run_starts_up_is_a_stop_not_a_failure(tmp_path):
     assert run["status"] == "stopped" and run["error"] is None
 
 
+@pytest.mark.slow
 def test_an_unknown_loop_is_an_error_event_not_a_hang(tmp_path):
     handle = start_run(load_preset("mlp_moons"), tmp_path, RunOptions(loop="builder.nowhere:loop"))
     events = drain(handle, lambda e: e["type"] == "error")
