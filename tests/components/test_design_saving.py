@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import design_state as ds
+from tests.components.design_app import APP, KEY, canvas_data, inject, nodes, start
 from tests.components.people import KEY as PERSON_KEY
 from tests.components.people import as_person, folder, saved_design
-from tests.components.test_design_app import APP, KEY, canvas_data, inject, nodes, start
 
 
 @pytest.fixture
