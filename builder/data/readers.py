@@ -23,6 +23,56 @@ MAX_IMAGE_PIXELS = 4096 * 4096  # one image, read from its header before it is d
 MAX_TOTAL_PIXELS = 200_000_000  # every image of a ZIP together, decoded
 
 
+def byte_size(count):
+    """Bytes for people: 12 KB, 64 MiB, 1.3 GiB."""
+    if count >= 2**30:
+        return f"{count / 2**30:,.1f} GiB"
+    if count >= 2**20:
+        return f"{count / 2**20:,.0f} MiB"
+    return f"{max(1, round(count / 1000)):,} KB"
+
+
+class ArraysTooLarge(DataError):
+    """The arrays a data set would become take more bytes than allowed: raised from the sample
+    count and the sample shape, before any of them is allocated."""
+
+    def __init__(self, name, samples, shape, itemsize, limit, shaped_by=None, copies=1):
+        self.fields = (name, samples, tuple(int(s) for s in shape), itemsize, limit)
+        self.shaped_by, self.copies = shaped_by, copies
+        need = samples * itemsize * copies
+        for size in self.fields[2]:
+            need *= size
+        self.need = need
+        shown = "[" + ", ".join(str(s) for s in self.fields[2]) + "]"
+        what = f"shaped by {shaped_by} {shown}" if shaped_by else f"of shape {shown}"
+        arrays = "float32" if itemsize == 4 else "int64"
+        hint = (
+            f"make {shaped_by} smaller, or use fewer samples"
+            if shaped_by
+            else "use fewer samples or smaller ones"
+        )
+        super().__init__(
+            f"{name}: {samples:,} samples {what} make {byte_size(need)} of {arrays} arrays, more "
+            f"than the limit of {byte_size(limit)} for this file; {hint}"
+        )
+
+    def naming(self, shaped_by):
+        """The same refusal, naming the node whose shape the samples take."""
+        return ArraysTooLarge(*self.fields, shaped_by=shaped_by, copies=self.copies)
+
+
+def check_array_bytes(name, samples, shape, itemsize, limit, shaped_by=None, copies=1):
+    """Refuse, before allocating, `copies` arrays of `samples` x `shape` over `limit` bytes
+    (None: no limit).  `shaped_by` names what the shape comes from (the Input) when not the data."""
+    if limit is None:
+        return
+    need = int(samples) * int(itemsize) * int(copies)
+    for size in shape:
+        need *= int(size)
+    if need > limit:
+        raise ArraysTooLarge(name, int(samples), shape, itemsize, limit, shaped_by, copies)
+
+
 def _classes(values, name, column):
     """Turn a column of labels (text or whole numbers) into class indices and sorted names."""
     try:
@@ -54,11 +104,40 @@ def _classes(values, name, column):
     return np.array([index[v] for v in values], dtype=np.int64), names
 
 
-def read_csv_table(data, name, target=None, task="classification"):
+def csv_rows(text, name, dialect=csv.excel):
+    """The rows of CSV text, whose lines may end in \\n, \\r\\n or \\r alone; a row the csv
+    module cannot read is a DataError naming the file and the line."""
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                raise DataError(
+                    f"{name}, line {line}: a cell holds more than {csv.field_size_limit():,} "
+                    "characters, the most a CSV cell may hold; shorten it"
+                ) from None
+            raise DataError(f"{name}, line {line}: not a readable CSV line ({exc})") from None
+        yield row
+
+
+def sniff_dialect(text):
+    """The CSV's separator (comma, semicolon or tab) guessed from its start; commas if unsure."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def read_csv_table(data, name, target=None, task="classification", max_arrays=None):
     """A CSV with a header row -> (x [N, F] float32, y, class names or None, feature names).
 
     The target column (default: the last) is classes for classification (text or whole numbers)
-    and a number for regression; every other column must hold numbers.
+    and a number for regression; every other column must hold numbers.  The arrays may take
+    `max_arrays` bytes (None: no limit), checked before they are made.
     """
     if not data or not data.strip():
         raise DataError(f"{name}: the file is empty")
@@ -68,23 +147,16 @@ def read_csv_table(data, name, target=None, task="classification"):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name}: this is not a CSV text file (not UTF-8: {exc.reason})") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
     rows, cells = [], 0
-    try:
-        for row in csv.reader(io.StringIO(text), dialect):
-            if any(c.strip() for c in row):
-                rows.append(row)
-                cells += len(row)
-                if cells > MAX_CSV_CELLS:
-                    raise DataError(
-                        f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
-                        "rows or columns"
-                    )
-    except csv.Error as exc:
-        raise DataError(f"{name}: this is not a readable CSV file ({exc})") from None
+    for row in csv_rows(text, name, sniff_dialect(text)):
+        if any(c.strip() for c in row):
+            rows.append(row)
+            cells += len(row)
+            if cells > MAX_CSV_CELLS:
+                raise DataError(
+                    f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
+                    "rows or columns"
+                )
     if not rows:
         raise DataError(f"{name}: the file is empty")
     header = [h.strip() for h in rows[0]]
@@ -107,6 +179,7 @@ def read_csv_table(data, name, target=None, task="classification"):
             )
         target_col = header.index(target)
     features = [i for i in range(len(header)) if i != target_col]
+    check_array_bytes(name, len(rows) - 1, [len(features)], 4, max_arrays)
     x = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
     labels = []
     for r, row in enumerate(rows[1:], start=2):
@@ -157,8 +230,11 @@ def _is_number(text):
     return True
 
 
-def read_npz(data, name, task="classification", max_unpacked=1 << 30):
-    """An .npz holding arrays `X` (samples) and `y` (targets; optional for a GAN)."""
+def read_npz(data, name, task="classification", max_unpacked=1 << 30, max_arrays=None):
+    """An .npz holding arrays `X` (samples) and `y` (targets; optional for a GAN).
+
+    Sizes come from the arrays' headers before anything is unpacked: each array within
+    `max_unpacked` bytes, and X as float32 within `max_arrays` (None: no limit)."""
     if not data:
         raise DataError(f"{name}: the file is empty")
     try:
@@ -172,12 +248,17 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
             f"{max_unpacked / 2**20:.0f} MiB"
         )
     for info in archive.infolist():
-        declared = _declared_bytes(archive, info, name)
+        shape, dtype = _declared_array(archive, info, name)
+        declared = dtype.itemsize
+        for size in shape:
+            declared *= int(size)
         if declared > max_unpacked:
             raise DataError(
                 f"{name}: array {info.filename!r} declares {declared / 2**20:,.0f} MiB, more "
                 f"than the limit of {max_unpacked / 2**20:.0f} MiB"
             )
+        if info.filename == "X.npy" and len(shape) >= 1:  # read as float32, whatever it holds
+            check_array_bytes(name, shape[0], shape[1:], 4, max_arrays)
     arrays = np.load(io.BytesIO(data), allow_pickle=False)
     keys = set(arrays.files)
     x = arrays["X"] if "X" in keys else None
@@ -220,8 +301,8 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
     return x, labels, class_names
 
 
-def _declared_bytes(archive, info, name):
-    """The size an .npy member says it holds, read from its header alone."""
+def _declared_array(archive, info, name):
+    """(shape, dtype) an .npy member says it holds, read from its header alone."""
     if not info.filename.endswith(".npy"):
         raise DataError(f"{name}: {info.filename!r} is not a numpy array (.npy)")
     with archive.open(info) as handle:
@@ -234,17 +315,19 @@ def _declared_bytes(archive, info, name):
         raise DataError(
             f"{name}: array {info.filename!r} holds Python objects; only numbers are read"
         )
-    count = 1
-    for size in shape:
-        count *= int(size)
-    return count * dtype.itemsize
+    return shape, dtype
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000):
-    """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN)."""
+def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000,
+                   max_arrays=None):  # fmt: skip
+    """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN).
+
+    The images take the Input's shape: N x C x H x W float32 is checked against `max_arrays`
+    bytes (None: no limit) before any image is decoded, and each image's size is read from its
+    header before it is (Pillow's own process-wide limit is left as it is)."""
     from PIL import Image  # deferred on purpose: only image data sets need Pillow
 
     channels, height, width = shape
@@ -275,6 +358,7 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
         )
     if len(images) > max_images:
         raise DataError(f"{name}: {len(images)} images, more than the limit of {max_images}")
+    check_array_bytes(name, len(images), shape, 4, max_arrays, shaped_by="the Input")
     unpacked = sum(info.file_size for _, info in images)
     if unpacked > max_unpacked:
         raise DataError(
@@ -299,7 +383,6 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
         )
     index = {n: i for i, n in enumerate(names)}
     x = np.empty((len(images), channels, height, width), dtype=np.float32)
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     total_pixels = 0
     for i, (parts, info) in enumerate(images):
         rest = parts[len(common) :]
@@ -323,6 +406,7 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
                         f"{name}: the images hold more than {MAX_TOTAL_PIXELS:,} pixels in all; "
                         "use fewer or smaller images"
                     )
+                img.draft(modes[channels], (width, height))  # a JPEG decodes at a smaller scale
                 img = img.convert(modes[channels]).resize((width, height), Image.BILINEAR)
                 pixels = np.asarray(img, dtype=np.float32) / 255.0
         except DataError:
