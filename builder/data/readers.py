@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import zipfile
 
 import numpy as np
@@ -18,6 +19,8 @@ import numpy as np
 from builder.data.sources import DataError
 
 MAX_CSV_CELLS = 20_000_000  # rows x columns of a CSV
+CSV_BLOCK_CELLS = 1 << 16  # a CSV's numbers are read into blocks of about this many
+CSV_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # a line, and how it ends
 MAX_CLASSES = 1_000  # distinct class labels in any data set
 MAX_IMAGE_PIXELS = 4096 * 4096  # one image, read from its header before it is decoded
 MAX_TOTAL_PIXELS = 200_000_000  # every image of a ZIP together, decoded
@@ -107,7 +110,8 @@ def _classes(values, name, column):
 def csv_rows(text, name, dialect=csv.excel):
     """The rows of CSV text, whose lines may end in \\n, \\r\\n or \\r alone; a row the csv
     module cannot read is a DataError naming the file and the line."""
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    lines = (m.group(0) for m in CSV_LINE.finditer(text))  # one at a time: no copy of the text
+    reader = csv.reader(lines, dialect)
     while True:
         try:
             row = next(reader)
@@ -147,19 +151,15 @@ def read_csv_table(data, name, target=None, task="classification", max_arrays=No
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name}: this is not a CSV text file (not UTF-8: {exc.reason})") from None
-    rows, cells = [], 0
-    for row in csv_rows(text, name, sniff_dialect(text)):
-        if any(c.strip() for c in row):
-            rows.append(row)
-            cells += len(row)
-            if cells > MAX_CSV_CELLS:
-                raise DataError(
-                    f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
-                    "rows or columns"
-                )
-    if not rows:
+    # Rows are read one at a time into float32 blocks, never kept as text: a big CSV costs
+    # its arrays, not a Python string per cell.
+    rows = (row for row in csv_rows(text, name, sniff_dialect(text)) if any(c.strip() for c in row))
+    first = next(rows, None)
+    if first is None:
         raise DataError(f"{name}: the file is empty")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in first]
+    if len(header) > MAX_CSV_CELLS:
+        raise DataError(f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns)")
     if len(header) < 2:
         raise DataError(
             f"{name}: found {len(header)} column; a CSV needs a header row naming at least "
@@ -167,7 +167,8 @@ def read_csv_table(data, name, target=None, task="classification", max_arrays=No
         )
     if all(_is_number(h) for h in header):
         raise DataError(f"{name}: the first row holds numbers; the first row must name the columns")
-    if len(rows) < 2:
+    row = next(rows, None)
+    if row is None:
         raise DataError(f"{name}: the file has a header but no data rows")
     if target is None and task == "gan":
         target_col = None
@@ -179,10 +180,19 @@ def read_csv_table(data, name, target=None, task="classification", max_arrays=No
             )
         target_col = header.index(target)
     features = [i for i in range(len(header)) if i != target_col]
-    check_array_bytes(name, len(rows) - 1, [len(features)], 4, max_arrays)
-    x = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
-    labels = []
-    for r, row in enumerate(rows[1:], start=2):
+    block_rows = max(1, CSV_BLOCK_CELLS // len(features))
+    blocks, block, filled = [], np.empty((block_rows, len(features)), dtype=np.float32), 0
+    numbers = task in ("regression", "forecasting")  # the target is a number, read as one
+    values, value_block = [], np.empty(block_rows, dtype=np.float32)
+    labels, seen = [], {}  # one string object per distinct label, however many rows hold it
+    cells, r = len(header), 2
+    while row is not None:
+        cells += len(row)
+        if cells > MAX_CSV_CELLS:
+            raise DataError(
+                f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
+                "rows or columns"
+            )
         if len(row) != len(header):
             raise DataError(
                 f"{name}, row {r}: expected {len(header)} cells as in the header, got {len(row)}"
@@ -199,25 +209,35 @@ def read_csv_table(data, name, target=None, task="classification", max_arrays=No
                 ) from None
             if not math.isfinite(value):
                 raise DataError(f"{name}, row {r}, column {header[col]!r}: {cell!r} is not finite")
-            x[r - 2, j] = value
+            block[filled, j] = value
         if target_col is not None:
             cell = row[target_col].strip()
             if not cell:
                 raise DataError(f"{name}, row {r}, column {header[target_col]!r}: empty target")
-            labels.append(cell)
+            if numbers:
+                if not _is_number(cell) or not math.isfinite(float(cell)):
+                    raise DataError(
+                        f"{name}, row {r}, column {target!r}: {cell!r} is not a number, but the "
+                        "task is regression; set the task to classification for text labels"
+                    )
+                value_block[filled] = float(cell)
+            else:
+                labels.append(seen.setdefault(cell, cell))
+        filled += 1
+        if filled == block_rows:
+            blocks.append(block)
+            values.append(value_block)
+            check_array_bytes(name, len(blocks) * block_rows, [len(features)], 4, max_arrays)
+            block, value_block, filled = np.empty_like(block), np.empty_like(value_block), 0
+        row, r = next(rows, None), r + 1
+    check_array_bytes(name, r - 2, [len(features)], 4, max_arrays)
+    x = np.concatenate(blocks + [block[:filled]])
+    del blocks, block
     names = [header[i] for i in features]
     if target_col is None:
         return x, None, None, names
-    if task in ("regression", "forecasting"):
-        y = np.empty((len(labels), 1), dtype=np.float32)
-        for r, cell in enumerate(labels, start=2):
-            if not _is_number(cell) or not math.isfinite(float(cell)):
-                raise DataError(
-                    f"{name}, row {r}, column {target!r}: {cell!r} is not a number, but the task "
-                    "is regression; set the task to classification for text labels"
-                )
-            y[r - 2, 0] = float(cell)
-        return x, y, None, names
+    if numbers:
+        return x, np.concatenate(values + [value_block[:filled]])[:, None], None, names
     y, class_names = _classes(labels, name, target)
     return x, y, class_names, names
 
