@@ -39,9 +39,10 @@ class ArraysTooLarge(DataError):
     """The arrays a data set would become take more bytes than allowed: raised from the sample
     count and the sample shape, before any of them is allocated."""
 
-    def __init__(self, name, samples, shape, itemsize, limit, shaped_by=None, copies=1):
+    def __init__(self, name, samples, shape, itemsize, limit, shaped_by=None, copies=1,
+                 at_least=False):  # fmt: skip
         self.fields = (name, samples, tuple(int(s) for s in shape), itemsize, limit)
-        self.shaped_by, self.copies = shaped_by, copies
+        self.shaped_by, self.copies, self.at_least = shaped_by, copies, at_least
         need = samples * itemsize * copies
         for size in self.fields[2]:
             need *= size
@@ -55,25 +56,30 @@ class ArraysTooLarge(DataError):
             else "use fewer samples or smaller ones"
         )
         super().__init__(
-            f"{name}: {samples:,} samples {what} make {byte_size(need)} of {arrays} arrays, more "
+            f"{name}: {'at least ' if at_least else ''}{samples:,} samples {what} make "
+            f"{'more than ' if at_least else ''}{byte_size(need)} of {arrays} arrays, more "
             f"than the limit of {byte_size(limit)} for this file; {hint}"
         )
 
     def naming(self, shaped_by):
         """The same refusal, naming the node whose shape the samples take."""
-        return ArraysTooLarge(*self.fields, shaped_by=shaped_by, copies=self.copies)
+        return ArraysTooLarge(*self.fields, shaped_by, self.copies, self.at_least)
 
 
-def check_array_bytes(name, samples, shape, itemsize, limit, shaped_by=None, copies=1):
+def check_array_bytes(name, samples, shape, itemsize, limit, shaped_by=None, copies=1,
+                      at_least=False):  # fmt: skip
     """Refuse, before allocating, `copies` arrays of `samples` x `shape` over `limit` bytes
-    (None: no limit).  `shaped_by` names what the shape comes from (the Input) when not the data."""
+    (None: no limit).  `shaped_by` names what the shape comes from (the Input) when not the data;
+    `at_least`: the samples counted so far, of a file still being read."""
     if limit is None:
         return
     need = int(samples) * int(itemsize) * int(copies)
     for size in shape:
         need *= int(size)
     if need > limit:
-        raise ArraysTooLarge(name, int(samples), shape, itemsize, limit, shaped_by, copies)
+        raise ArraysTooLarge(
+            name, int(samples), shape, itemsize, limit, shaped_by, copies, at_least
+        )
 
 
 def _classes(values, name, column):
@@ -227,7 +233,8 @@ def read_csv_table(data, name, target=None, task="classification", max_arrays=No
         if filled == block_rows:
             blocks.append(block)
             values.append(value_block)
-            check_array_bytes(name, len(blocks) * block_rows, [len(features)], 4, max_arrays)
+            read = len(blocks) * block_rows
+            check_array_bytes(name, read, [len(features)], 4, max_arrays, at_least=True)
             block, value_block, filled = np.empty_like(block), np.empty_like(value_block), 0
         row, r = next(rows, None), r + 1
     check_array_bytes(name, r - 2, [len(features)], 4, max_arrays)
