@@ -41,9 +41,7 @@ UPLOAD = "__upload__"
 UPLOAD_ERROR = "nb_data_upload_error"
 UPLOAD_MODE = "nb_data_upload_mode"
 PREVIEW = 16
-PREVIEW_WIDTH = (
-    240  # pixels of the image preview: samples are shrunk to fit it, never enlarged past
-)
+PREVIEW_WIDTH = 240  # pixels of the image preview: larger samples are shrunk to fit it
 PREVIEW_STEPS = 2000  # of a sequence sample drawn in the preview
 PREVIEW_COLUMNS = 20  # of a table of numbers shown in the preview
 

@@ -426,7 +426,7 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
                 if wide * high > MAX_IMAGE_PIXELS:
                     raise DataError(
                         f"{name}: image {info.filename!r} is {wide}x{high} pixels, larger than "
-                        f"the {MAX_IMAGE_PIXELS:,} allowed; scale it down"
+                        f"the {MAX_IMAGE_PIXELS:,} pixels allowed; scale it down"
                     )
                 if total_pixels > MAX_TOTAL_PIXELS:
                     raise DataError(
