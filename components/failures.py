@@ -27,7 +27,7 @@ log = logging.getLogger("netbuilder.page")
 # written for the person: shown as they are.  Anything else is a fault, named by its type.
 EXPECTED = (DataError, DesignError)
 # An absolute path: a slash that starts a word (not one inside a URL or a fraction), and on.
-ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~)?/[^\s'\"()<>,;:*?|]*")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])~?/[^\s'\"()<>,;:*?|]+")
 MAX_MESSAGE = 600
 
 

@@ -14,6 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from components.data_cache import BytesCache, value_bytes
+from components.failures import failure_message, scrubbed
 from components.images import preview_mosaic
 from tests.builder.helpers import chain_design
 from tests.components.people import KEY, as_person, folder
@@ -174,3 +175,12 @@ def test_the_data_cache_counts_bytes_and_keeps_the_most_recent():
     huge = cache.get_or_make("huge", lambda: arrays(11))
     assert len(huge[0]) == 11 * 2**20 and cache.held <= 10 * 2**20  # used, never kept
     assert value_bytes((None, "a message")) < 2048
+
+
+def test_messages_keep_file_names_and_drop_server_paths_and_the_key():
+    text = f"cannot open '/srv/ws/people/{KEY}/data/x-1a2b.csv' (see people/{KEY}/runs)"
+    assert scrubbed(text, KEY) == "cannot open 'x-1a2b.csv' (see people/…/runs)"
+    kept = "rows x columns, 1/2 of https://example.com/a / b"
+    assert scrubbed(kept, KEY) == kept
+    fault = failure_message(KeyError("/home/app/secrets.toml"), "m.onnx", "import")
+    assert fault == "m.onnx: could not import it (KeyError: 'secrets.toml')"
