@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.data.budget import ArraysTooLarge
 from builder.data.catalog import FILE_TYPES
 from builder.data.loading import file_arrays, load_arrays
-from builder.data.readers import ArraysTooLarge
 from builder.data.sources import DataError
 
 DEFAULT_MAX_MB = 200.0

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from builder.data.readers import read_csv_table, read_image_zip, read_npz
+from builder.data.csv_table import read_csv_table
+from builder.data.readers import read_image_zip, read_npz
 from builder.data.sources import (
     DataError,
     circles_data,

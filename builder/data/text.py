@@ -13,7 +13,9 @@ from collections import Counter
 
 import numpy as np
 
-from builder.data.readers import MAX_CSV_CELLS, _classes, check_array_bytes, csv_rows
+from builder.data.budget import check_array_bytes
+from builder.data.csv_table import MAX_CSV_CELLS, csv_rows
+from builder.data.readers import _classes
 from builder.data.sources import DataError, stratified_split
 
 MAX_TEXT_CHARS = 50_000_000  # characters of one text file, after decoding

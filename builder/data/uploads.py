@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from builder.data import DataError, Dataset, dataset_from_bytes
-from builder.data.readers import csv_rows, sniff_dialect
+from builder.data.csv_table import csv_rows, sniff_dialect
 from builder.runs.workspace import workspace_dir
 
 KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images", ".txt": "text"}

@@ -17,7 +17,9 @@ import pytest
 from PIL import Image
 
 from builder.data import DataError, load_dataset
-from builder.data.readers import ArraysTooLarge, read_csv_table, read_image_zip
+from builder.data.budget import ArraysTooLarge
+from builder.data.csv_table import read_csv_table
+from builder.data.readers import read_image_zip
 from builder.data.uploads import read_upload
 from tests.hostile import shape_bombs
 from tests.hostile.corpus import design, zip_of
