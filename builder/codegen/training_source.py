@@ -13,7 +13,7 @@ import inspect
 from importlib import resources
 
 from builder.codegen.names import literal
-from builder.data import loading, readers, sources, text
+from builder.data import budget, csv_table, loading, readers, sources, text
 from builder.data.text import DEFAULT_MAX_VOCAB
 from builder.design.shapes import infer_shapes
 from builder.design.spec import load_design
@@ -25,7 +25,7 @@ from builder.runs.protocol import EventKind
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
-DATA_MODULES = (sources, readers, text, loading)
+DATA_MODULES = (sources, budget, readers, csv_table, text, loading)
 IMPORTS = """\
 import argparse
 import csv
