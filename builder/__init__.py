@@ -4,6 +4,7 @@ from builder.codegen.model_source import build_model, generate_code
 from builder.design.shapes import Analysis, analyze, count_params, infer_shapes
 from builder.design.spec import CURRENT_VERSION, Design, Graph, Node, load_design, upgrade
 from builder.errors import DesignError, GraphError, Problem
+from builder.introspect.explain import Explanation, explain
 from builder.layers.registry import layer_kinds, validate_param
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Analysis",
     "Design",
     "DesignError",
+    "Explanation",
     "Graph",
     "GraphError",
     "Node",
@@ -18,6 +20,7 @@ __all__ = [
     "analyze",
     "build_model",
     "count_params",
+    "explain",
     "generate_code",
     "infer_shapes",
     "layer_kinds",
