@@ -4,7 +4,6 @@ from builder.codegen.model_source import build_model, generate_code
 from builder.design.shapes import Analysis, analyze, count_params, infer_shapes
 from builder.design.spec import CURRENT_VERSION, Design, Graph, Node, load_design, upgrade
 from builder.errors import DesignError, GraphError, Problem
-from builder.introspect.explain import Explanation, explain
 from builder.layers.registry import layer_kinds, validate_param
 
 __all__ = [
@@ -28,3 +27,12 @@ __all__ = [
     "upgrade",
     "validate_param",
 ]
+
+
+def __getattr__(name):
+    # captum takes seconds to import: only a program that explains pays for it
+    if name in ("explain", "Explanation"):
+        from builder.introspect import explain as module  # deferred on purpose: captum is slow
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'builder' has no attribute {name!r}")
