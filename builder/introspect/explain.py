@@ -25,11 +25,10 @@ from builder.design.spec import load_design
 from builder.errors import DesignError
 from builder.introspect.attention import attention_maps, attention_nodes
 from builder.introspect.baselines import BASELINES, baseline_for
+from builder.introspect.methods import DEFAULT_STEPS, METHODS
 from builder.introspect.samples import design_data
 from builder.introspect.trained import trained_models
 
-METHODS = ("saliency", "integrated_gradients", "grad_cam")
-DEFAULT_STEPS = 128  # Integrated Gradients' steps: completeness within 1% on the presets
 CLASS_TASKS = ("classification", "language_model")
 
 
