@@ -44,7 +44,7 @@ class Explanation:
     probabilities: np.ndarray | None
     node: str | None = None
     delta: float | None = None
-    difference: float | None = None  # f(x) - f(baseline), which the attributions should sum to
+    difference: float | None = None  # f(x) - f(baseline); delta = sum(attribution) - difference
     attention: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
