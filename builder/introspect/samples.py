@@ -43,12 +43,13 @@ def design_data(design, data=None, model_name: str = "model") -> Dataset:
         raise DesignError(str(exc)) from None
 
 
-def misclassified_first(dataset: Dataset, predictions: np.ndarray) -> np.ndarray:
-    """Validation indices, those the model got wrong first (each group in data order)."""
-    if dataset.y_val is None or dataset.y_val.ndim != 1:
-        return np.arange(len(dataset.x_val))
-    wrong = predictions != dataset.y_val
-    return np.concatenate([np.flatnonzero(wrong), np.flatnonzero(~wrong)])
+def misclassified_first(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """Indices of `labels`, those the model got wrong first (each group in data order); samples
+    without a prediction (past the end of `predictions`) keep their place at the end."""
+    labels = np.asarray(labels)
+    wrong = np.asarray(predictions) != labels[: len(predictions)]
+    rest = np.arange(len(predictions), len(labels))
+    return np.concatenate([np.flatnonzero(wrong), np.flatnonzero(~wrong), rest])
 
 
 def encode_text(text: str, dataset: Dataset, tokenizer: str, steps: int, task: str):
