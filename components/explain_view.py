@@ -15,11 +15,13 @@ from builder.data.check import data_model
 from builder.data.loading import text_options
 from builder.introspect.attention import attention_nodes
 from builder.introspect.baselines import BASELINES
+from builder.introspect.pad import pad_to_input
 from builder.introspect.samples import encode_text, input_shape, misclassified_first, token_pieces
 from builder.introspect.trained import trained_models
 from components import charts
 from components import run_session as rs
 from components.data_picker import load_for
+from components.draw_pad import draw_pad
 from components.feature_maps import CHART_CONFIG, source_for
 from components.heat import heat_over_image, tokens_html
 from components.ui_text import md_escape
@@ -101,6 +103,14 @@ def _pick_sample(design, dataset, weights, stamp):
                 st.warning(md_escape(str(exc)))
                 return None, None, ""
             return ids, pieces, "typed text"
+    if (
+        _pad_applies(design)
+        and st.radio(
+            "Input", ["A validation sample", "Draw one"], horizontal=True, key="nb_ex_source"
+        )
+        == "Draw one"
+    ):
+        return _drawn_sample(design)
     order = np.arange(len(dataset.x_val))
     predicted = None
     if design.task == "classification" and dataset.y_val is not None:
@@ -123,6 +133,24 @@ def _pick_sample(design, dataset, weights, stamp):
         truth = f"label {_name(names, int(dataset.y_val[index]))}"
     pieces = token_pieces(sample, dataset) if tokens else None
     return sample, pieces, truth
+
+
+def _pad_applies(design) -> bool:
+    dataset = (design.training or {}).get("dataset")
+    image_zip = isinstance(dataset, dict) and dataset.get("type") == "images"
+    return (dataset == "digits" or image_zip) and len(input_shape(design) or []) == 3
+
+
+def _drawn_sample(design):
+    ink = draw_pad(key="nb_ex_pad")
+    if ink is None:
+        st.caption("Draw on the pad; the model answers after each stroke.")
+        return None, None, ""
+    try:
+        return pad_to_input(ink, design), None, "drawn"
+    except DesignError as exc:
+        st.warning(md_escape(str(exc)))
+        return None, None, ""
 
 
 def _name(names, i: int) -> str:
