@@ -65,7 +65,7 @@ def _body(run_id: int | None, current) -> None:
     if dataset is None:
         st.caption(md_escape(f"No samples to explain: {error}"))
         return
-    st.caption(md_escape(f"Explaining the {label}."))
+    st.caption(md_escape(f"Explaining with: {label}."))
     stamp = Path(weights).stat().st_mtime if weights else 0.0
     left, right = st.columns([1, 2])
     with left:
