@@ -11,7 +11,9 @@ import torch
 import builder
 import builder.design.presets as presets
 from builder.cli.main import main
+from builder.data.datasets import Dataset
 from builder.errors import DesignError
+from builder.introspect.samples import encode_text, misclassified_first
 from tests.builder.helpers import chain_design
 
 
@@ -27,7 +29,6 @@ def _random_sample(design_path: str, seed: int = 0) -> np.ndarray:
     return rng.normal(size=model.INPUT_SHAPE).astype(np.float32)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
@@ -197,3 +198,15 @@ def test_cli_explain_writes_the_npz(tmp_path, capsys):
     code = main(["explain", preset("lenet_digits"), "--weights", str(weights), "--index",
                  "99999", "--out", str(tmp_path / "x.npz")])  # fmt: skip
     assert code == 2 and "index 99999 is outside" in capsys.readouterr().err
+
+
+def test_misclassified_samples_come_first_and_typed_text_is_read_like_the_data():
+    labels = np.array([0, 1, 2, 1, 0, 2])
+    order = misclassified_first(labels, np.array([0, 2, 2, 0]))
+    assert order.tolist() == [1, 3, 0, 2, 4, 5]
+    data = Dataset("t", "classification", np.zeros((1, 5)), None, np.zeros((1, 5)), None,
+                   vocab=["<pad>", "a", "b", "\ufffd"])  # fmt: skip
+    ids, pieces = encode_text("abz", data, "chars", 5, "classification")
+    assert ids.tolist() == [1, 2, 3, 0, 0] and pieces[:3] == ["a", "b", "z"]
+    ids, pieces = encode_text("abbab", data, "chars", 3, "language_model")
+    assert ids.tolist() == [2, 1, 2] and pieces == ["b", "a", "b"]
