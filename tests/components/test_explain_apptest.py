@@ -72,7 +72,6 @@ def test_a_language_model_shows_the_next_token_distribution_and_attention(worksp
     assert at.get("html")  # the typed tokens, coloured by attribution
 
 
-@pytest.mark.slow
 def test_a_gan_says_why_nothing_is_explained(workspace):
     at = _app(preset="gan_moons")
     assert not at.exception
