@@ -1,10 +1,11 @@
-"""Command line: `python -m builder check | export | train | import | serve`. Never a traceback for a user's mistake."""
+"""Command line: `python -m builder check | export | train | import | serve | explain`. Never a traceback for a user's mistake."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from builder.cli.explain import add_explain_command
 from builder.cli.import_model import add_import_command
 from builder.cli.serve import add_serve_command
 from builder.cli.train import add_train_command
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(subparsers)
     add_import_command(subparsers)
     add_serve_command(subparsers)
+    add_explain_command(subparsers)
     return parser
 
 

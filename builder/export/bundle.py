@@ -18,6 +18,7 @@ from builder.data.datasets import confined
 from builder.data.sources import DataError
 from builder.data.text import VOCAB_FILE
 from builder.design.spec import load_design
+from builder.export.explain_readme import explain_section
 from builder.export.files import export_files
 
 MAX_BUNDLED_DATA = 20 * 2**20  # a user's data file travels in the ZIP up to this size
@@ -116,6 +117,7 @@ def readme_text(
             "model.eval()",
             "```",
         ]
+    lines += explain_section(design, "weights.pt" in files)
     return "\n".join(lines) + "\n"
 
 
