@@ -9,8 +9,7 @@ import torch
 
 import builder
 from builder.layers.registry import get_kind, kind_names
-from tests.builder.helpers import graph_design
-from tests.builder.test_registry import CANDIDATE_INPUTS, random_params, single_layer_design
+from tests.builder.helpers import CANDIDATE_INPUTS, graph_design, random_params, single_layer_design
 
 
 def _twice(type_name: str, params: dict, input_shape: list[int]) -> dict:
