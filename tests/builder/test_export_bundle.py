@@ -11,8 +11,8 @@ import torch
 
 from builder import DesignError
 from builder.design.presets import load_preset
-from builder.export.bundle import bundle_files, bundle_zip, slug
-from builder.export.files import export_files
+from builder.export.bundle import bundle_files, bundle_zip
+from builder.export.files import export_files, slug
 from builder.export.onnx import export_onnx
 from builder.introspect.trained import trained_models
 from builder.runs.thread import ThreadRun

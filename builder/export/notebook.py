@@ -1,0 +1,336 @@
+"""The exported notebook: the design explained layer by layer, then its model, data, training, a
+plot of the metrics and (for GANs and language models) the samples.
+
+It teaches from the same declarations the canvas is drawn from (each layer's help text, each
+param's), and it trains by importing train.py beside it and calling train.py's own functions in
+the notebook's process, so with the same seed it gives the same metrics as `python train.py`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+from nbformat import v4
+
+from builder.codegen.model_source import CLASS_NAMES, generate_code
+from builder.data.catalog import BUILTIN
+from builder.design.settings import resolved_training
+from builder.design.shapes import analyze
+from builder.design.spec import load_design
+from builder.errors import GraphError
+from builder.introspect.flops import FLOP_MEANING, design_flops, fmt_flops
+from builder.layers.registry import fmt_shape, get_kind
+from builder.recipes.losses import LOSS_HELP
+from builder.recipes.tasks import TASK_RECIPES
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:])")
+
+OUT = "notebook_out"  # where the notebook's training writes, apart from train.py's own --out
+MODEL_TITLES = {
+    "model": "The model",
+    "generator": "The generator",
+    "discriminator": "The discriminator",
+}
+
+
+def notebook_json(design) -> str:
+    """The notebook of the design, as the text of an .ipynb file (nbformat 4, validated)."""
+    design = load_design(design)
+    analysis = analyze(design)
+    if analysis.problems:
+        raise GraphError(analysis.problems)
+    settings = resolved_training(dict(design.training or {}))
+    loop = TASK_RECIPES[settings["task"]].loop
+    flops = design_flops(design, analysis)
+    cells = [v4.new_markdown_cell(_introduction(design, settings))]
+    for model in design.models:
+        cells.append(v4.new_markdown_cell(_layers_text(design, model, analysis, flops)))
+    cells += [
+        v4.new_markdown_cell(_model_code_text(design)),
+        v4.new_code_cell(_build_cell(design)),
+        v4.new_markdown_cell(_data_text(settings)),
+        v4.new_code_cell(DATA_CELL),
+        v4.new_markdown_cell(_training_text(settings, flops)),
+        v4.new_code_cell(TRAIN_CELL.format(out=OUT)),
+        v4.new_markdown_cell(METRICS_TEXT),
+        v4.new_code_cell(PLOT_CELL[loop].format(out=OUT)),
+    ]
+    if loop in SAMPLES_CELL:
+        cells += [v4.new_markdown_cell(SAMPLES_TEXT[loop]), v4.new_code_cell(SAMPLES_CELL[loop])]
+    for number, cell in enumerate(cells, start=1):
+        cell.id = f"cell-{number:02d}"  # the same design, the same file: no random ids
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
+
+
+def md_escape(text: object) -> str:
+    """User text (a design's name, a file's path) shown exactly as written in markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def md_code(text: object) -> str:
+    """User text (a node id) as inline code, which markdown shows literally."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
+
+
+def _introduction(design, s: dict) -> str:
+    task = TASK_RECIPES[s["task"]]
+    return "\n".join(
+        [
+            f"# {md_escape(design.name)}",
+            "",
+            f"A {s['task'].replace('_', ' ')} design made with netbuilder: it learns to "
+            f"{task.help}.",
+            "",
+            "This notebook walks through the design layer by layer, builds its model from "
+            "`model.py`, loads its data and trains it with the very functions of `train.py` "
+            "(both files sit beside this notebook). With the same seed it gives the same "
+            "metrics as running `python train.py`.",
+        ]
+    )
+
+
+def _layers_text(design, model: str, analysis, flops) -> str:
+    graph = design.models[model]
+    nodes = {node.id: node for node in graph.nodes}
+    inbound = {node.id: [] for node in graph.nodes}
+    for source, target in graph.edges:
+        inbound[target].append(source)
+    lines = [f"## {MODEL_TITLES[model]}, layer by layer", ""]
+    if design.is_gan:
+        lines += [_gan_role(model), ""]
+    for node_id in analysis.order[model]:
+        node = nodes[node_id]
+        kind = get_kind(node.type)
+        params = kind.resolve(node.params)
+        lines.append(f"### {md_code(node_id)}: {node.type}")
+        lines.append("")
+        lines.append(kind.help + ".")
+        if inbound[node_id]:
+            sources = ", ".join(md_code(s) for s in inbound[node_id])
+            lines.append(f"It reads {sources}.")
+        lines.append("")
+        for param in kind.params:
+            if param.name in node.params:
+                value = md_code(repr(params[param.name]))
+                lines.append(f"- `{param.name}` = {value}: {param.help}")
+        activation = params.get("activation") if kind.activation else None
+        if activation and activation != "none":
+            lines.append(f"- then the activation {md_code(activation)}")
+        count = analysis.params[model].get(node_id, 0)
+        cost = fmt_flops(flops.nodes[model].get(node_id, 0))
+        lines.append(
+            f"- output {fmt_shape(analysis.shapes[model][node_id])}, {count:,} parameters, "
+            f"{cost} per sample"
+        )
+        lines.append("")
+    total = sum(analysis.params[model].values())
+    lines.append(
+        f"In all: {total:,} parameters and {fmt_flops(flops.model_total(model))} per sample "
+        f"forward. {FLOP_MEANING}"
+    )
+    return "\n".join(lines)
+
+
+def _gan_role(model: str) -> str:
+    if model == "generator":
+        return "The generator turns random noise into samples that should pass for real data."
+    return (
+        "The discriminator reads a sample, real or generated, and outputs one logit: "
+        "above 0 it calls the sample real."
+    )
+
+
+def _model_code_text(design) -> str:
+    code = generate_code(design)
+    classes = code.split('\nif __name__ == "__main__":')[0].rstrip()
+    return "\n".join(
+        [
+            "## The model in PyTorch",
+            "",
+            "`model.py` beside this notebook, generated from the design: one `nn.Module` whose "
+            "`__init__` creates each layer and whose `forward` wires them as the canvas does. "
+            "Edit `model.py` to change the model.",
+            "",
+            "```python",
+            classes,
+            "```",
+        ]
+    )
+
+
+def _build_cell(design) -> str:
+    lines = ["import torch", ""]
+    names = [CLASS_NAMES[model] for model in design.models]
+    lines.append(f"from model import {', '.join(sorted(names))}")
+    lines.append("")
+    for name in names:
+        var = name.lower()
+        lines += [
+            f"{var} = {name}()",
+            f"print({var})",
+            f'print(f"{name}: {{sum(p.numel() for p in {var}.parameters()):,}} parameters, '
+            f'input {{list({name}.INPUT_SHAPE)}}, output {{list({name}.OUTPUT_SHAPE)}}")',
+        ]
+    return "\n".join(lines)
+
+
+def _data_text(s: dict) -> str:
+    dataset = s["dataset"]
+    if isinstance(dataset, dict):
+        where = f"the file {md_code(dataset.get('path'))} ({md_escape(dataset.get('type'))})"
+        note = " Put that file where the path says (or change `DATA` in `train.py`) before running."
+    else:
+        where = f"the built-in data set `{dataset}`: {BUILTIN.get(dataset, '')}"
+        note = ""
+    return "\n".join(
+        [
+            "## The data",
+            "",
+            f"The design trains on {where}.{note} `load_data` is `train.py`'s own: it reads the "
+            "data, splits off a validation set with the seed, and scales it as the app did.",
+        ]
+    )
+
+
+DATA_CELL = """\
+import train as script  # train.py beside this notebook: the functions `python train.py` runs
+
+data = script.load_data(script.DATA, script.SEED)
+for name in ("x_train", "y_train", "x_val", "y_val"):
+    print(f"{name}: {data[name].shape} {data[name].dtype}")"""
+
+
+def _training_text(s: dict, flops) -> str:
+    optimizer = s["optimizer"]
+    batch = int(s["batch_size"])
+    lines = [
+        "## Training",
+        "",
+        f"- loss: `{s['loss']}`: {LOSS_HELP.get(s['loss'], '')}"
+        if s["task"] != "gan"
+        else "- loss: binary cross-entropy on the discriminator's logits (real vs generated)",
+        f"- optimizer: `{optimizer['type']}`, learning rate {optimizer['lr']:g}",
+        f"- {int(s['epochs'])} epochs of batches of {batch}, seed {int(s['seed'])}",
+        f"- one training step costs about {fmt_flops(flops.training_step(batch))} "
+        "(forward and backward)",
+        "",
+        "The next cell calls `train()` from `train.py`: the loop the app ran. It prints one line "
+        "per epoch and writes the same `metrics.jsonl` and `weights.pt` as `python train.py "
+        f"--out {OUT}` would. Change `epochs=` or `seed=` in the cell to experiment.",
+    ]
+    return "\n".join(lines)
+
+
+TRAIN_CELL = """\
+OUT = "{out}"
+hooks = script.ScriptHooks(OUT)  # prints each epoch and writes OUT/metrics.jsonl
+try:
+    result = script.train(
+        hooks,
+        data,
+        source=script.DATA,
+        epochs=script.EPOCHS,
+        seed=script.SEED,
+        batch_size=script.BATCH_SIZE,
+    )
+finally:
+    hooks.close()
+script.save_results(result, hooks, OUT)
+print(result["final"])"""
+
+METRICS_TEXT = """\
+## How training went
+
+The metrics of every epoch, read back from `metrics.jsonl`."""
+
+_READ_METRICS = """\
+import json
+
+import matplotlib.pyplot as plt
+
+with open("{out}/metrics.jsonl") as handle:
+    rows = [json.loads(line) for line in handle]
+epochs = [row["epoch"] for row in rows]
+"""
+
+PLOT_CELL = {
+    "supervised": _READ_METRICS
+    + """\
+accuracy = "val_accuracy" in rows[0]
+fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=(10 if accuracy else 5, 3.5), squeeze=False)
+axes[0][0].plot(epochs, [r["train_loss"] for r in rows], label="train loss")
+axes[0][0].plot(epochs, [r["val_loss"] for r in rows], label="validation loss")
+axes[0][0].set_xlabel("epoch")
+axes[0][0].legend()
+if accuracy:
+    axes[0][1].plot(epochs, [r["val_accuracy"] for r in rows], label="validation accuracy")
+    axes[0][1].set_xlabel("epoch")
+    axes[0][1].legend()
+plt.show()""",
+    "language_model": _READ_METRICS
+    + """\
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+axes[0].plot(epochs, [r["train_loss"] for r in rows], label="train loss (nats per token)")
+axes[0].plot(epochs, [r["val_loss"] for r in rows], label="validation loss")
+axes[0].set_xlabel("epoch")
+axes[0].legend()
+axes[1].plot(epochs, [r["val_perplexity"] for r in rows], label="validation perplexity")
+axes[1].set_xlabel("epoch")
+axes[1].legend()
+plt.show()""",
+    "gan": _READ_METRICS
+    + """\
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+axes[0].plot(epochs, [r["d_loss"] for r in rows], label="discriminator loss")
+axes[0].plot(epochs, [r["g_loss"] for r in rows], label="generator loss")
+axes[0].set_xlabel("epoch")
+axes[0].legend()
+axes[1].plot(epochs, [r["d_real"] for r in rows], label="D(real)")
+axes[1].plot(epochs, [r["d_fake"] for r in rows], label="D(generated)")
+axes[1].set_xlabel("epoch")
+axes[1].legend()
+plt.show()""",
+}
+
+SAMPLES_TEXT = {
+    "gan": "## What the generator makes\n\nThe generator's outputs for the fixed noise batch "
+    "after the last epoch, beside real samples.",
+    "language_model": "## What the model writes\n\nLines the model wrote after the last epoch, "
+    f"continuing the prompt (sampled as `train.py` samples them, also saved in `{OUT}`).",
+}
+
+SAMPLES_CELL = {
+    "gan": """\
+import numpy as np
+
+samples = np.asarray(hooks.samples)
+kind = script.sample_kind(samples.shape[1:])
+real = np.concatenate([data["x_train"], data["x_val"]])
+if kind == "points":
+    plt.scatter(real[:1000, 0], real[:1000, 1], s=4, alpha=0.4, label="real")
+    plt.scatter(samples[:, 0], samples[:, 1], s=6, label="generated")
+    plt.legend()
+elif kind == "images":
+    count = min(len(samples), 32)
+    fig, axes = plt.subplots(4, 8, figsize=(8, 4))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            image = samples[i].transpose(1, 2, 0)
+            ax.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image.clip(0, 1), cmap="gray")
+else:
+    print(samples[:8])
+plt.show()""",
+    "language_model": """\
+for line in hooks.samples:
+    print(repr(str(line)))""",
+}
