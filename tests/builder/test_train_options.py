@@ -10,10 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from builder.codegen.program import training_program
 from builder.design.presets import load_preset
 from builder.export.files import export_design
+from builder.export.tensorboard import tensorboard_command, write_run_tensorboard
 
 EPOCHS = 3
 
@@ -141,3 +144,46 @@ def test_without_tensorboard_installed_the_flag_is_a_clear_message(moons):
         text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+class EpochRows:
+    """The hooks a caller of train() passes; it keeps each epoch's row, as the run store does."""
+
+    step_every = 10**9
+    stopped = False
+
+    def __init__(self):
+        self.rows = []
+
+    def checkpoint(self):
+        return True
+
+    def epoch_weights(self, get):
+        pass
+
+    def emit(self, event, /, **fields):
+        if event == "epoch":
+            self.rows.append(fields)
+
+
+def test_a_kept_run_is_written_with_the_scalars_train_py_writes(tmp_path):
+    design = load_preset("mlp_moons")
+    program = training_program(design)
+    hooks = EpochRows()
+    data = program.load_data(program.DATA, program.SEED)
+    result = program.train(hooks, data, epochs=2, tensorboard=str(tmp_path / "live"))
+    torch.save(result["weights"], tmp_path / "weights.pt")
+    kept = write_run_tensorboard(hooks.rows, tmp_path / "weights.pt", tmp_path / "kept")
+    live, written = read_events(tmp_path / "live"), read_events(kept)
+    epoch_tags = sorted(t for t in live.Tags()["scalars"] if t.startswith("epoch/"))
+    assert sorted(written.Tags()["scalars"]) == epoch_tags
+    for tag in epoch_tags:
+        assert [(s.step, s.value) for s in written.Scalars(tag)] == [
+            (s.step, s.value) for s in live.Scalars(tag)
+        ]
+    weights = sorted(t for t in live.Tags()["histograms"] if t.startswith("weights/"))
+    assert sorted(written.Tags()["histograms"]) == weights
+    assert tensorboard_command(kept) == f"tensorboard --logdir {kept}"
+    # Written again, it replaces its events instead of doubling them.
+    write_run_tensorboard(hooks.rows, tmp_path / "weights.pt", kept)
+    assert len(list(kept.glob("events.out.tfevents.*"))) == 1
