@@ -86,6 +86,7 @@ def readme_text(
         lines += [
             f"python train.py --epochs 10{data_flag}",
             "python train.py --help          # --epochs --lr --batch-size --data --seed --out",
+            "python train.py --amp --compile --tensorboard tb   # mixed precision, torch.compile, logs",
             "```",
             "",
             "## Several processes or machines (torchrun)",

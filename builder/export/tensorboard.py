@@ -21,7 +21,7 @@ FOLDER = "tensorboard"  # inside the run's own folder
 def tensorboard_missing() -> str | None:
     """Why TensorBoard logs cannot be written here, or None."""
     try:
-        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+        import tensorboard  # noqa: F401  deferred on purpose: an optional package
     except ImportError:
         return "TensorBoard logs need the tensorboard package: pip install tensorboard"
     return None
@@ -36,7 +36,7 @@ def write_run_tensorboard(rows: list[dict], weights_path, folder: str | Path) ->
     missing = tensorboard_missing()
     if missing:
         raise DesignError(missing)
-    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard import SummaryWriter  # deferred on purpose: optional package
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
