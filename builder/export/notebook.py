@@ -195,7 +195,10 @@ def _data_text(s: dict) -> str:
     dataset = s["dataset"]
     if isinstance(dataset, dict):
         where = f"the file {md_code(dataset.get('path'))} ({md_escape(dataset.get('type'))})"
-        note = " Put that file where the path says (or change `DATA` in `train.py`) before running."
+        note = (
+            " The notebook reads it where the path says, or from `data/` beside it (where the "
+            "export's ZIP puts it)."
+        )
     else:
         where = f"the built-in data set `{dataset}`: {BUILTIN.get(dataset, '')}"
         note = ""

@@ -6,9 +6,15 @@ from __future__ import annotations
 OUT = "notebook_out"  # where the notebook's training writes, apart from train.py's own --out
 
 DATA_CELL = """\
+from pathlib import Path
+
 import train as script  # train.py beside this notebook: the functions `python train.py` runs
 
-data = script.load_data(script.DATA, script.SEED)
+source = script.DATA
+bundled = Path("data") / Path(str(source)).name  # where the export's ZIP puts a data file
+if script.DATA_KIND and not Path(source).exists() and bundled.is_file():
+    source = str(bundled)  # as `python train.py --data data/FILE` reads it
+data = script.load_data(source, script.SEED)
 for name in ("x_train", "y_train", "x_val", "y_val"):
     print(f"{name}: {data[name].shape} {data[name].dtype}")"""
 
@@ -19,7 +25,7 @@ try:
     result = script.train(
         hooks,
         data,
-        source=script.DATA,
+        source=source,
         epochs=script.EPOCHS,
         seed=script.SEED,
         batch_size=script.BATCH_SIZE,

@@ -208,3 +208,33 @@ def test_language_model_notebook_gives_train_pys_metrics_and_its_lines(tmp_path,
     )
     lines = json.loads((tmp_path / "script_out" / "samples.json").read_text())["lines"]
     assert [repr(line) for line in lines] == printed.strip().splitlines()
+
+
+def test_the_data_cell_reads_a_data_file_from_the_zips_data_folder(tmp_path):
+    # A design trained on an uploaded file: its path is the uploader's; the ZIP carries data/FILE.
+    story = "The cat sat on the mat. The dog ran under the tree. " * 40
+    design = load_design(
+        chain_design(
+            ("tokens", "Input", {"shape": [8]}),
+            ("embed", "Embedding", {"num_embeddings": len(set(story)), "embedding_dim": 4}),
+            ("next", "Dense", {"out_features": len(set(story))}),
+            training={
+                "task": "language_model",
+                "dataset": {"type": "text", "path": "/elsewhere/uploads/story.txt"},
+            },
+        )
+    )
+    export_design(design, tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "story.txt").write_text(story)
+    data_cell = next(c.source for c in cells(design) if "script.load_data" in c.source)
+    proc = subprocess.run(
+        [sys.executable, "-c", data_cell + "\nprint('read', source)"],
+        cwd=tmp_path,
+        env=plain_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "read data/story.txt" in proc.stdout and "x_train: (" in proc.stdout
