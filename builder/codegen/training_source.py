@@ -28,6 +28,7 @@ MARKER = "# ---- train.py ----\n"
 DATA_MODULES = (sources, budget, readers, csv_table, text, loading)
 IMPORTS = """\
 import argparse
+import contextlib
 import csv
 import gc
 import io
@@ -57,6 +58,7 @@ One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
+                 --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR
 Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra}.
 """
 '''
@@ -103,6 +105,9 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
         f"TEXT = {_text_setting(s)}",
         "# The kinds of event the training emits (the app's run protocol).",
         f"EVENT_KINDS = {tuple(str(kind) for kind in EventKind)!r}",
+        "# Mixed precision and torch.compile (--amp, --compile): the design's advanced options.",
+        f"AMP = {bool(s.get('amp'))}",
+        f"COMPILE = {bool(s.get('compile'))}",
     ]
 
 
@@ -194,6 +199,7 @@ def generate_train_script(design) -> str:
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
+        template("options"),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',
     ]
