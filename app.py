@@ -9,6 +9,7 @@ from components.design_area import render_design_area
 from components.export_panel import render_export_area
 from components.navigation import AREA_KEY
 from components.person import require_person
+from components.run_session import ready_at_start
 from components.runs_panel import render_runs_area
 from components.train_area import render_train_area
 
@@ -23,6 +24,7 @@ st.html(
 
 if not require_person():  # the browser's key, or signing in, reruns the page
     st.stop()
+ready_at_start()  # the server's first page has a training process started for the first run
 
 # The page's areas, one shown at a time: (label, function that renders the area).
 # A new area is one import and one line here.

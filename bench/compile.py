@@ -4,10 +4,13 @@
    100 nodes under 100 ms).
 2. Train-step time of the compiled LeNet preset against the same network written by hand, in one
    process, interleaved so machine noise hits both alike (target ratio <= 1.03).
+
+    python bench/compile.py [--tiny]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import time
@@ -74,11 +77,11 @@ def step_time(model: nn.Module, x, y, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def time_train_step(rounds: int = 15, steps: int = 40) -> dict:
+def time_train_step(rounds: int = 15, steps: int = 40, warmup: int = 20) -> dict:
     torch.manual_seed(0)
     x, y = torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
     compiled, hand = builder.build_model(load_preset("lenet_digits")), hand_lenet()
-    step_time(compiled, x, y, 20), step_time(hand, x, y, 20)  # warm up
+    step_time(compiled, x, y, warmup), step_time(hand, x, y, warmup)
     ours, theirs = [], []
     for _ in range(rounds):
         ours.append(step_time(compiled, x, y, steps))
@@ -94,12 +97,23 @@ def time_train_step(rounds: int = 15, steps: int = 40) -> dict:
 
 
 def main() -> None:
-    rows = [time_pipeline(n, repeats) for n, repeats in ((10, 30), (100, 15), (1000, 5))]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
+    args = parser.parse_args()
+    sizes = ((10, 2), (20, 1), (40, 1)) if args.tiny else ((10, 30), (100, 15), (1000, 5))
+    rows = [time_pipeline(n, repeats) for n, repeats in sizes]
     for row in rows:
         print(json.dumps(row), flush=True)
     growth = rows[2]["total_ms"] / rows[1]["total_ms"]
-    print(json.dumps({"bench": "scaling_100_to_1000", "ratio": round(growth, 2), "linear_is": 10}))
-    print(json.dumps(time_train_step()), flush=True)
+    smaller, larger = rows[1]["nodes"], rows[2]["nodes"]
+    print(json.dumps({"bench": f"scaling_{smaller}_to_{larger}", "ratio": round(growth, 2),
+                      "linear_is": larger // smaller}))  # fmt: skip
+    step = time_train_step(rounds=1, steps=1, warmup=1) if args.tiny else time_train_step()
+    print(json.dumps(step), flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
 3. Stop: seconds from the click on Stop until the run has ended (weights saved, recorded in the
    store), and until the page shows it stopped (target <= 2 s).
 
-    python bench/dashboard.py [--epochs 60] [--rounds 4] [--settle 2]
+    python bench/dashboard.py [--epochs 60] [--rounds 4] [--settle 2] [--tiny]
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from builder.design.presets import load_preset  # noqa: E402
+from builder.people.keys import person_dir  # noqa: E402
 from builder.runs.store import RunStore  # noqa: E402
+from components.person import KEY_COOKIE  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -88,6 +90,11 @@ class App:
         self.page.wait_for_selector("[data-palette-item=Input]", timeout=60_000)
         self.idle()
 
+    def store(self) -> RunStore:
+        """The run store of the person this browser is (its key cookie names them)."""
+        key = next(c["value"] for c in self.page.context.cookies() if c["name"] == KEY_COOKIE)
+        return RunStore(person_dir(self.workspace, key))
+
     def idle(self) -> None:
         wait_idle(self.page, 60_000)
 
@@ -115,7 +122,7 @@ class App:
         """Train from the page; seconds to the first loss point and the trainer's samples/s."""
         self.prepare(epochs)
         time.sleep(settle_s)  # a person looks at the settings before pressing Train
-        before = {r["id"] for r in RunStore(self.workspace).list_runs()}
+        before = {r["id"] for r in self.store().list_runs()}
         new = max(before, default=0) + 1  # the new run, not the one shown before
         self.page.locator(".st-key-nb_train button").first.click()
         clicked = time.perf_counter()
@@ -125,7 +132,7 @@ class App:
         while "Finished" not in self.status():
             time.sleep(0.25)
         wall = time.perf_counter() - clicked
-        store = RunStore(self.workspace)
+        store = self.store()
         run_id = next(r["id"] for r in store.list_runs() if r["id"] not in before)
         rows = store.metrics(run_id)
         return {"samples_per_sec": median_rate(rows), "first_point_s": first, "wall_s": wall}
@@ -133,7 +140,7 @@ class App:
     def stop_latency(self) -> tuple[float, float]:
         """(seconds until the run had ended and saved its weights, until the page said so)."""
         self.prepare(500)
-        before = {r["id"] for r in RunStore(self.workspace).list_runs()}
+        before = {r["id"] for r in self.store().list_runs()}
         new = max(before, default=0) + 1
         self.page.locator(".st-key-nb_train button").first.click()
         while f"Run #{new} · Training" not in self.status() or self.points(new) < 3:
@@ -143,7 +150,7 @@ class App:
         while "Stopped" not in self.status():
             time.sleep(0.02)
         shown = time.perf_counter() - pressed
-        run = RunStore(self.workspace).list_runs(limit=1)[0]
+        run = self.store().list_runs(limit=1)[0]
         return run["ended_at"] - wall, shown
 
     def close(self) -> None:
@@ -160,7 +167,15 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=2.0, help="seconds on the Train area before pressing Train"
     )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    stops = 2
+    if args.tiny:
+        args.epochs, args.rounds, args.settle, stops = 2, 1, 0.0, 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "ws-app").mkdir()
@@ -194,7 +209,7 @@ def main() -> None:
                 )
             firsts = [p["first_point_s"] for p in pages]
             emit(bench="first_loss_point", seconds=[round(s, 2) for s in firsts], target="<= 3")
-            stops = [app.stop_latency() for _ in range(2)]
+            stops = [app.stop_latency() for _ in range(stops)]
             emit(
                 bench="stop",
                 run_ended_s=[round(a, 2) for a, _ in stops],

@@ -8,7 +8,7 @@ Prints JSON lines:
 - `step_time`: the GAN loop's time per step against a hand-written loop (the PyTorch DCGAN
   tutorial's loop) on the same generated models, epochs interleaved, in this process.
 
-    python bench/gan.py [--preset mlp_gan_digits] [--epochs 60] [--rounds 6] [--threads 1]
+    python bench/gan.py [--preset mlp_gan_digits] [--epochs 60] [--rounds 6] [--threads 1] [--tiny]
 """
 
 from __future__ import annotations
@@ -287,16 +287,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.epochs, args.rounds = 1, 1
     torch.set_num_threads(args.threads)
     design = load_preset(args.preset)
     if args.skip_quality:
         pass
     elif design.training.get("dataset") == "digits":
-        quality(design, train_judge(), args.epochs)
+        quality(design, train_judge(epochs=1 if args.tiny else 40), args.epochs)
     else:
         points_quality(design, args.epochs)
-    step_time(design, args.rounds)
+    step_time(design, args.rounds, epochs_per_round=1 if args.tiny else 3)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Health benchmarks: what recording costs, and whether the finder's rate trains.
 
-    python bench/health.py [--reps 5] [--epochs N] [--only overhead|finder] [--presets ...]
+    python bench/health.py [--reps 5] [--epochs N] [--only overhead|finder] [--presets ...] [--tiny]
 
 Prints one JSON object per line. Targets:
 - health_overhead (lenet_digits, mlp_moons, transformer_text): training steps per second with
@@ -92,13 +92,13 @@ def overhead(name: str, reps: int, epochs: int | None) -> dict:
             "ratio": ratio, "target": ">= 0.97", "ok": ratio >= 0.97}  # fmt: skip
 
 
-def finder() -> dict:
+def finder(epochs: int = 10) -> dict:
     design = load_preset("lenet_digits")
     found = find_learning_rate(design)
     lr = found["suggested_lr"]
     tuned = design.to_dict()
     tuned["training"]["optimizer"]["lr"] = lr
-    tuned["training"]["epochs"] = 10
+    tuned["training"]["epochs"] = epochs
     settings, dataset = checked_inputs(tuned, epochs=None, seed=None, dataset=None, data_root=None)
     program = training_program(tuned)
 
@@ -106,12 +106,12 @@ def finder() -> dict:
         def checkpoint(self):
             return True
 
-    out = program.train(Quiet(), program_data(dataset), epochs=10, seed=settings["seed"],
+    out = program.train(Quiet(), program_data(dataset), epochs=epochs, seed=settings["seed"],
                         batch_size=settings["batch_size"])  # fmt: skip
     accuracy = out["final"]["val_accuracy"]
     return {"bench": "lr_finder_lenet", "optimizer": tuned["training"]["optimizer"]["type"],
             "suggested_lr": lr, "steps": len(found["lrs"]), "val_accuracy": accuracy,
-            "target": ">= 0.95 in 10 epochs", "ok": accuracy >= 0.95}  # fmt: skip
+            "epochs": epochs, "target": ">= 0.95 in 10 epochs", "ok": accuracy >= 0.95}  # fmt: skip
 
 
 def main() -> None:
@@ -120,13 +120,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's own")
     parser.add_argument("--only", choices=("overhead", "finder"), default=None)
     parser.add_argument("--presets", nargs="*", default=list(PRESETS))
+    parser.add_argument("--tiny", action="store_true",
+                        help="one rep of one epoch of mlp_moons, a one-epoch finder check")  # fmt: skip
     args = parser.parse_args()
+    if args.tiny:  # every part at its smallest: the figures mean nothing
+        args.reps, args.epochs, args.presets = 1, 1, ["mlp_moons"]
     torch.set_num_threads(1)  # the step timer reads this thread's CPU time
     if args.only in (None, "overhead"):
         for name in args.presets:
             print(json.dumps(overhead(name, args.reps, args.epochs)), flush=True)
     if args.only in (None, "finder"):
-        print(json.dumps(finder()), flush=True)
+        print(json.dumps(finder(1 if args.tiny else 10)), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Import time: a 100-layer PyTorch model through torch.fx, and the same model through ONNX.
 
-    python bench/import_model.py
+    python bench/import_model.py [--tiny]
 
 Prints one JSON object per line.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -23,8 +24,15 @@ from builder.importers.from_torch import import_module  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
+    args = parser.parse_args()
     layers = []
-    for _ in range(50):
+    for _ in range(2 if args.tiny else 50):
         layers += [torch.nn.Linear(64, 64), torch.nn.ReLU()]
     module = torch.nn.Sequential(*layers).eval()
     start = time.perf_counter()
@@ -38,7 +46,7 @@ def main() -> None:
     again, _, onnx_diff = import_onnx(buffer.getvalue())
     onnx_s = time.perf_counter() - start
     print(json.dumps({
-        "bench": "import_100_layers",
+        "bench": f"import_{len(layers)}_layers",
         "layers": len(layers),
         "design_nodes": len(design.models["model"].nodes),
         "torch_fx_s": round(fx_s, 3),

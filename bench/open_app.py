@@ -7,7 +7,7 @@ script run, to its end.  My designs lists them all, so this is what a hundred co
 
 Prints JSON lines: {"bench": "open_app", "designs": N, "median_s", "max_s", "ratio_to_one"}.
 
-    python bench/open_app.py [--designs 100] [--rounds 7]
+    python bench/open_app.py [--designs 100] [--rounds 7] [--tiny]
 """
 
 from __future__ import annotations
@@ -62,7 +62,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--designs", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.designs, args.rounds = 2, 1
     runs = {count: measure(count, args.rounds) for count in (1, args.designs)}
     one = statistics.median(runs[1])
     for count, times in runs.items():

@@ -1,10 +1,10 @@
 """Ray against local workers: time from Train to the first loss point, and training throughput.
 
-    python bench/ray_executor.py [--design lenet_digits] [--epochs 4] [--reps 2] [--address A]
+    python bench/ray_executor.py [--design lenet_digits] [--epochs 4] [--reps 2] [--address A] [--tiny]
 
 Without --address it starts a local Ray head (127.0.0.1, 2 CPUs) in processes of its own, and
 stops it at the end. Each run trains the same design with one torch thread, from this process,
-through `start_run(..., executor=...)`, as the page does. Prints one JSON object:
+through `start_run(design, workspace, RunOptions(executor=...))`, as the page does. Prints one JSON object:
 - first_loss_s: start_run() to the first `step` event on this side (a cold worker each time)
 - steps_per_s: training steps per second as the trainer measures them (its epochs' samples
   per second over the batch size, median over the epochs), on the worker's own CPU
@@ -27,16 +27,19 @@ sys.path.insert(0, str(ROOT))
 import ray  # noqa: E402
 
 from builder.design.presets import load_preset  # noqa: E402
+from builder.runs.job import RunOptions  # noqa: E402
+from builder.runs.launch import start_run  # noqa: E402
 from builder.runs.ray_connect import connect  # noqa: E402
 from builder.runs.ray_executor import RayExecutor  # noqa: E402
-from builder.runs.worker import start_run  # noqa: E402
 from tests.builder.ray_head import local_head  # noqa: E402
 
 
 def one_run(design, executor, epochs: int) -> dict:
     with tempfile.TemporaryDirectory() as workspace:
         started = time.perf_counter()
-        handle = start_run(design, workspace, epochs=epochs, step_every=1, threads=1, **executor)
+        handle = start_run(
+            design, workspace, RunOptions(epochs=epochs, step_every=1, threads=1, executor=executor)
+        )
         first_loss, rates, done = None, [], None
         while done is None:
             for event in handle.poll():
@@ -68,8 +71,8 @@ def bench(address: str, design_name: str, epochs: int, reps: int) -> dict:
     design = load_preset(design_name)
     local, remote = [], []
     for _ in range(reps):  # alternate, so a busy moment of the machine hits both alike
-        local.append(one_run(design, {}, epochs))
-        remote.append(one_run(design, {"executor": RayExecutor(address)}, epochs))
+        local.append(one_run(design, "local", epochs))
+        remote.append(one_run(design, RayExecutor(address), epochs))
     result = {
         "bench": "ray_executor",
         "design": design_name,
@@ -93,7 +96,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--address", default=None, help="a running cluster (default: start one)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.design, args.epochs, args.reps = "mlp_moons", 1, 1
     try:
         if args.address:
             result = bench(args.address, args.design, args.epochs, args.reps)

@@ -1,6 +1,6 @@
 """Training benchmarks: accuracy targets, CLI vs a hand-written script, event-stream overhead.
 
-    python bench/train.py [--reps 3] [--device cpu|cuda] [--only NAME ...]
+    python bench/train.py [--reps 3] [--device cpu|cuda] [--only NAME ...] [--tiny]
 
 Prints one JSON object per line. Targets (from the training engine's issue):
 - lenet_digits: best val accuracy >= 0.97 within 30 epochs and >= 0.95 at the end
@@ -99,15 +99,15 @@ def train_preset(name, epochs, device=None, seed=None, sinks=(), step_every=10):
     return [e for e in events if e["type"] == "epoch"], events[-1]
 
 
-def bench_lenet(device, seeds=(0, 1, 2)):
+def bench_lenet(device, seeds=(0, 1, 2), epochs_run=30):
     for seed in seeds:
-        epochs, done = train_preset("lenet_digits", 30, device, seed)
+        epochs, done = train_preset("lenet_digits", epochs_run, device, seed)
         accs = [e["val_accuracy"] for e in epochs]
         best, final = max(accs), accs[-1]
         emit(
             bench="lenet_digits",
             seed=seed,
-            epochs=30,
+            epochs=epochs_run,
             best_val_accuracy=round(best, 4),
             best_epoch=accs.index(best) + 1,
             final_val_accuracy=round(final, 4),
@@ -117,14 +117,14 @@ def bench_lenet(device, seeds=(0, 1, 2)):
         )
 
 
-def bench_lstm(device, seeds=(0, 1)):
+def bench_lstm(device, seeds=(0, 1), epochs_run=20):
     for seed in seeds:
-        epochs, done = train_preset("lstm_sine", 20, device, seed)
+        epochs, done = train_preset("lstm_sine", epochs_run, device, seed)
         mse = [e["val_loss"] for e in epochs]
         emit(
             bench="lstm_sine",
             seed=seed,
-            epochs=20,
+            epochs=epochs_run,
             final_val_mse=round(mse[-1], 5),
             best_val_mse=round(min(mse), 5),
             seconds=round(done["seconds"], 2),
@@ -132,14 +132,14 @@ def bench_lstm(device, seeds=(0, 1)):
         )
 
 
-def bench_gru(device, seeds=(0, 1)):
+def bench_gru(device, seeds=(0, 1), epochs_run=8):
     for seed in seeds:
-        epochs, done = train_preset("gru_waves", 8, device, seed)
+        epochs, done = train_preset("gru_waves", epochs_run, device, seed)
         accs = [e["val_accuracy"] for e in epochs]
         emit(
             bench="gru_waves",
             seed=seed,
-            epochs=8,
+            epochs=epochs_run,
             best_val_accuracy=round(max(accs), 4),
             final_val_accuracy=round(accs[-1], 4),
             seconds=round(done["seconds"], 2),
@@ -300,12 +300,13 @@ def bench_events(device, reps, epochs=10):
 
 
 def bench_stop(reps):
-    from builder.runs.worker import start_run
+    from builder.runs.job import RunOptions
+    from builder.runs.launch import start_run
 
     tmp = Path(tempfile.mkdtemp())
     stops, pauses = [], []
     for _ in range(reps):
-        handle = start_run(load_preset("lenet_digits"), tmp, epochs=1000, threads=1)
+        handle = start_run(load_preset("lenet_digits"), tmp, RunOptions(epochs=1000, threads=1))
         while not any(e["type"] == "epoch" for e in handle.poll()):
             time.sleep(0.01)
         t0 = time.perf_counter()
@@ -332,7 +333,18 @@ def main() -> None:
     parser.add_argument("--device", default=None)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.reps, args.seeds = 1, [0]
+
+    def epochs(full: int) -> int:
+        return 1 if args.tiny else full
+
     emit(
         bench="environment",
         torch=torch.__version__,
@@ -341,12 +353,14 @@ def main() -> None:
         cpus=os.cpu_count(),
     )
     benches = {
-        "lenet": lambda: bench_lenet(args.device, args.seeds),
-        "lstm": lambda: bench_lstm(args.device, args.seeds[:2]),
-        "gru": lambda: bench_gru(args.device, args.seeds[:2]),
-        "events": lambda: bench_events(args.device, max(args.reps, 3)),
-        "loop": lambda: bench_loop(args.reps),
-        "cli": lambda: bench_cli(args.reps),
+        "lenet": lambda: bench_lenet(args.device, args.seeds, epochs(30)),
+        "lstm": lambda: bench_lstm(args.device, args.seeds[:2], epochs(20)),
+        "gru": lambda: bench_gru(args.device, args.seeds[:2], epochs(8)),
+        "events": lambda: bench_events(
+            args.device, 1 if args.tiny else max(args.reps, 3), epochs(10)
+        ),
+        "loop": lambda: bench_loop(args.reps, epochs(5)),
+        "cli": lambda: bench_cli(args.reps, epochs(30)),
         "stop": lambda: bench_stop(args.reps),
     }
     for name, run in benches.items():

@@ -13,7 +13,7 @@ measured to see how it grows).
 
 Prints JSON lines: {"bench": "ui_latency", "kind": ..., "median_ms", "p90_ms", "max_ms", ...}.
 
-    python bench/ui_latency.py [--rounds 10] [--nodes 50 200]
+    python bench/ui_latency.py [--rounds 10] [--nodes 50 200] [--tiny]
 """
 
 from __future__ import annotations
@@ -175,7 +175,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--nodes", type=int, nargs="+", default=[50, 200])
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="every part at its smallest: the script runs, its figures mean nothing",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.rounds, args.nodes = 1, [6]
     for count in args.nodes:
         design = chain_design(count)
         bench_python(design, args.rounds)

@@ -23,6 +23,16 @@ class Param:
     nullable: bool = False
     min_exclusive: bool = False
     max_exclusive: bool = False
+    # When it applies: (another param's name, the values of it that make this one count);
+    # None: always. A form shows the field only while it applies.
+    applies_when: tuple[str, tuple] | None = None
+
+    def applies(self, values: dict) -> bool:
+        """Whether this param counts, given the node's params (defaults filled in)."""
+        if self.applies_when is None:
+            return True
+        other, wanted = self.applies_when
+        return values.get(other) in wanted
 
     def schema(self) -> dict:
         return {
@@ -36,6 +46,11 @@ class Param:
             "choices": list(self.choices),
             "nullable": self.nullable,
             "help": self.help,
+            "applies_when": (
+                None
+                if self.applies_when is None
+                else {"param": self.applies_when[0], "values": list(self.applies_when[1])}
+            ),
         }
 
     def check(self, value: Any) -> str | None:

@@ -8,6 +8,8 @@ Every curve is downsampled before it is drawn, so a redraw stays cheap however l
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from builder.runs.live import curve, downsample
@@ -35,6 +37,13 @@ BLUES = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]]  # light to dark, spe
 FONT = {"family": '"Source Sans", "Source Sans Pro", sans-serif', "color": "#31333F"}
 
 
+def plotly_text(text: object) -> str:
+    """Text as Plotly shows it literally: Plotly reads `<b>`, `<a href>`, `<br>` in titles,
+    names and category labels as markup, so a class name or node id is escaped (its
+    entities, `&lt;` and the like, show as the characters they stand for)."""
+    return html.escape(str(text), quote=False)
+
+
 def _figure(
     traces: list[dict],
     title: str,
@@ -48,7 +57,12 @@ def _figure(
     fig = {
         "data": traces,
         "layout": {
-            "title": {"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left"},
+            "title": {
+                "text": plotly_text(title),
+                "font": {"size": 14},
+                "x": 0.01,
+                "xanchor": "left",
+            },
             "height": HEIGHT,
             "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
             "legend": {
@@ -58,10 +72,10 @@ def _figure(
                 "x": 1,
                 "xanchor": "right",
             },
-            "xaxis": {**AXIS, "title": {"text": x_title}, **(xaxis or {})},
+            "xaxis": {**AXIS, "title": {"text": plotly_text(x_title)}, **(xaxis or {})},
             "yaxis": {
                 **AXIS,
-                "title": {"text": y_title or ""},
+                "title": {"text": plotly_text(y_title or "")},
                 "automargin": bool(y_title),  # room for a title beside the tick labels
                 **(yaxis or {}),
             },
@@ -93,7 +107,7 @@ def _line(xs, ys, name, color, *, dash=None, width=2, markers=False, group=None,
         "type": "scatter",
         "x": xs,
         "y": ys,
-        "name": name,
+        "name": plotly_text(name),
         # One point: a dot. Markers only while they are few: each is an SVG element that the
         # browser redraws on every update of a long run's curve.
         "mode": "lines+markers"
@@ -157,7 +171,7 @@ def gan_scores_figure(epochs: list[dict]) -> dict:
 
 def confusion_figure(matrix, class_names: list[str] | None, epoch: int | None) -> dict:
     z = np.asarray(matrix, dtype=float)
-    names = [str(n) for n in (class_names or range(len(z)))]
+    names = [plotly_text(n) for n in (class_names or range(len(z)))]
     heatmap = {
         "type": "heatmap",
         "z": z.tolist(),
@@ -195,7 +209,8 @@ def prediction_figure(predictions: dict, epoch: int | None) -> dict:
 def _points(values, name: str, marker: dict) -> dict:
     xy = np.asarray(values, dtype=float)
     return {
-        "type": "scatter", "mode": "markers", "name": name, "marker": marker,
+        "type": "scatter", "mode": "markers", "name": plotly_text(name),
+        "marker": marker,
         "x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(),
     }  # fmt: skip
 
@@ -246,7 +261,7 @@ def heatmap_figure(values, title: str, x_title: str = "unit", y_title: str | Non
 
 def probability_figure(probabilities, class_names: list[str] | None) -> dict:
     p = _plain(probabilities).ravel().tolist()
-    names = [str(n) for n in (class_names or range(len(p)))]
+    names = [plotly_text(n) for n in (class_names or range(len(p)))]
     best = int(np.argmax(p)) if p else -1
     bars = {
         "type": "bar",

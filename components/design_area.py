@@ -26,6 +26,7 @@ from components.presets_gallery import PRESETS_POPOVER, render_presets
 from components.problems_panel import POPOVER as PROBLEMS_POPOVER
 from components.problems_panel import Checked, checked, fill_from_the_data, render_problems
 from components.problems_panel import apply as apply_fix
+from components.stale_design import render_stale_design
 from components.ui_text import md_escape
 
 MODEL_TABS = {"generator": "Generator", "discriminator": "Discriminator"}
@@ -53,7 +54,11 @@ def canvas_key(model: str) -> str:
 
 
 def apply_canvas_state(model: str) -> None:
-    """Take the graph the canvas reported for `model` into the design (once per report)."""
+    """Take the graph the canvas reported for `model` into the design (once per report).
+
+    Called once per render, at the top of the editor's (so every report is taken before
+    anything is drawn from it), and by the canvas's callback, before the rerun a report starts;
+    a report already taken is not taken again."""
     key = canvas_key(model)
     state = st.session_state.get(key)
     payload = state.get("graph") if isinstance(state, dict) else None
@@ -164,13 +169,9 @@ def render_toolbar(design: Design, state: Checked) -> None:
 
 
 def _sink_and_input(design: Design, analysis: Analysis):
-    gen, disc = design.models["generator"], design.models["discriminator"]
-    gen_shapes = analysis.shapes.get("generator", {})
-    sources = {s for s, _ in gen.edges}
-    sinks = [n.id for n in gen.nodes if n.id not in sources and n.type != "Input"]
-    out = gen_shapes.get(sinks[-1]) if sinks else None
-    disc_input = next((n for n in disc.nodes if n.type == "Input"), None)
-    inp = analysis.shapes.get("discriminator", {}).get(disc_input.id) if disc_input else None
+    """The generator's output shape and the discriminator's Input shape (None: not known)."""
+    out = analysis.shapes.get("generator", {}).get(design.models["generator"].output_node)
+    inp = analysis.shapes.get("discriminator", {}).get(design.models["discriminator"].input_node)
     return out, inp
 
 
@@ -195,7 +196,6 @@ def _health_marks() -> dict | None:
 
 
 def render_model(model: str, state: Checked) -> None:
-    apply_canvas_state(model)
     design = ds.current_design()
     left, right = st.columns([4, 1])
     with left:
@@ -221,8 +221,6 @@ def render_model(model: str, state: Checked) -> None:
 
 
 def render_design_area() -> None:
-    for model in ds.current_design().models:
-        apply_canvas_state(model)
     render_editor()
 
 
@@ -243,8 +241,9 @@ def render_editor() -> None:
         apply_canvas_state(model)
     fill_from_the_data()
     render_notices()
+    render_stale_design()
     design = ds.current_design()
-    state = checked(design, ds.current_analysis())
+    state = checked(design)
     render_toolbar(design, state)
     if design.is_gan:
         render_gan_contract(design, state.analysis)

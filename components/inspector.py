@@ -83,6 +83,13 @@ def delete_node(model: str, node_id: str) -> None:
     ds.select(model, None)
 
 
+def applies(param: dict, values: dict) -> bool:
+    """Whether a param counts for a node with these values (its declaration says when it
+    does: an Activation's negative_slope only for leaky_relu)."""
+    when = param.get("applies_when")
+    return when is None or values.get(when["param"]) in when["values"]
+
+
 def _help(param: dict) -> str:
     bits = [param["help"], f"Default: {param['default']}"]
     if param["min"] is not None or param["max"] is not None:
@@ -157,9 +164,10 @@ def render_inspector(model: str) -> None:
     if not kind["params"]:
         st.caption("This layer has no parameters.")
     prefix = ds.widget_key("inspector", model, node.id, "")
+    values = {p["name"]: node.params.get(p["name"], p["default"]) for p in kind["params"]}
     for param in kind["params"]:
-        value = node.params.get(param["name"], param["default"])
-        _field(model, node.id, param, value, prefix + param["name"])
+        if applies(param, values):
+            _field(model, node.id, param, values[param["name"]], prefix + param["name"])
     st.button(
         "Delete layer",
         key=prefix + "delete",

@@ -16,6 +16,7 @@ import time
 import streamlit as st
 
 from builder.runs.live import Progress, Snapshot
+from builder.runs.protocol import RunStatus
 from builder.runs.queue import ordinal
 from components import charts
 from components import run_session as rs
@@ -29,15 +30,16 @@ PAUSED_REFRESH_S = 2.0  # a paused run changes only on a click, which reruns the
 PAUSE_SETTLE_S = 3.0  # steps taken before the pause arrived are still drawn at REFRESH_S
 EPOCH_REDRAW_S = 1.0
 STATUS_TEXT = {
-    "queued": "Waiting for a free place to train",
-    "starting": "Starting the training process…",
-    "running": "Training",
-    "paused": "Paused",
-    "finished": "Finished",
-    "stopped": "Stopped",
-    "cancelled": "Cancelled before it started",
-    "error": "Failed",
-    "interrupted": "Interrupted (the training process ended without finishing)",
+    RunStatus.IDLE: "No run yet",
+    RunStatus.QUEUED: "Waiting for a free place to train",
+    RunStatus.STARTING: "Starting the training process…",
+    RunStatus.RUNNING: "Training",
+    RunStatus.PAUSED: "Paused",
+    RunStatus.FINISHED: "Finished",
+    RunStatus.STOPPED: "Stopped",
+    RunStatus.CANCELLED: "Cancelled before it started",
+    RunStatus.ERROR: "Failed",
+    RunStatus.INTERRUPTED: "Interrupted (the training process ended without finishing)",
 }
 
 
@@ -76,7 +78,7 @@ def _live(problems: dict[str, list[str]], task: str, every: float | None) -> Non
 
 
 def empty_snapshot(task: str) -> Snapshot:
-    return Snapshot(None, "idle", None, task, {}, [], [], Progress())
+    return Snapshot(None, RunStatus.IDLE, None, task, {}, [], [], Progress())
 
 
 def _draw(run_id: int | None, task: str) -> None:
@@ -97,10 +99,10 @@ def progress_text(snap: Snapshot) -> str:
     if snap.run_id is None:
         return "No run yet: check the settings and press Train"
     p = snap.progress
-    status = STATUS_TEXT.get(snap.status, snap.status)
-    if snap.status == "queued":
+    status = STATUS_TEXT[snap.status]
+    if snap.status == RunStatus.QUEUED:
         spot = rs.place(snap.run_id)
-        status = f"Waiting: {ordinal(spot)} in line" if spot else STATUS_TEXT["starting"]
+        status = f"Waiting: {ordinal(spot)} in line" if spot else STATUS_TEXT[RunStatus.STARTING]
     bits = [f"Run #{snap.run_id} · {status}"]
     if p.epochs:
         bits.append(f"epoch {p.epoch}/{p.epochs}")

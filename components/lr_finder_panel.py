@@ -74,7 +74,7 @@ def _use(lr: float) -> None:
 
 def render_lr_finder() -> None:
     design = ds.current_design()
-    if (design.training or {}).get("task") == "gan":
+    if design.task == "gan":
         st.caption("The learning-rate finder trains one model; a GAN has two.")
         return
     st.caption(

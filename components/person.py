@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from builder.people.keys import is_key, person_dir, user_key
+from builder.people.keys import is_browser_key, is_key_for, person_dir, user_key
 from builder.people.legacy import adopt_legacy
 from builder.runs.workspace import workspace_dir
 
@@ -27,10 +27,11 @@ BROWSER_KEY = "nb_browser_key"
 _KEY_JS = """
 export default function ({ setStateValue }) {
   const name = "netbuilder.key";
-  const ok = (k) => typeof k === "string" && /^[A-Za-z0-9_-]{32,64}$/.test(k);
+  const ok = (k) =>
+    typeof k === "string" && /^[A-Za-z0-9_-]{32,64}$/.test(k) && !k.startsWith("user-");
   let key = null;
   try { key = window.localStorage.getItem(name); } catch (e) { key = null; }
-  if (!ok(key)) {
+  while (!ok(key)) {
     const bytes = new Uint8Array(24);
     window.crypto.getRandomValues(bytes);
     key = btoa(String.fromCharCode(...bytes))
@@ -63,7 +64,7 @@ def _signed_in_key() -> str | None:
 
 def _browser_key() -> str | None:
     cookie = st.context.cookies.get(KEY_COOKIE)
-    if is_key(cookie):
+    if is_browser_key(cookie):
         return cookie
     global _mount
     if _mount is None:
@@ -71,15 +72,16 @@ def _browser_key() -> str | None:
     _mount(key=BROWSER_KEY, on_key_change=lambda: None)
     state = st.session_state.get(BROWSER_KEY)
     key = state.get("key") if isinstance(state, dict) else None
-    return key if is_key(key) else None
+    return key if is_browser_key(key) else None
 
 
 def person_key() -> str | None:
     """This page's person, or None while the browser has not said (or nobody signed in)."""
+    signed_in = auth_configured()
     key = st.session_state.get(PERSON)
-    if is_key(key):
+    if is_key_for(key, signed_in):
         return key
-    key = _signed_in_key() if auth_configured() else _browser_key()
+    key = _signed_in_key() if signed_in else _browser_key()
     if key is not None:
         st.session_state[PERSON] = key
     return key
@@ -90,7 +92,7 @@ def folder() -> Path:
     found = st.session_state.get(FOLDER)
     key = st.session_state.get(PERSON)
     if found is None or found[0] != key:
-        if not is_key(key):
+        if not is_key_for(key, auth_configured()):
             raise RuntimeError("the page has no person yet: call person_key() first")
         root = workspace_dir()
         path = person_dir(root, key)

@@ -13,14 +13,17 @@ import streamlit as st
 
 from builder import Analysis, Design, Problem
 from builder.data import check_dataset
+from builder.data.uploads import uploads_dir
 from builder.design.data_fixes import fill_from_data
 from builder.design.fixes import Fix, apply_fix, find_fixes
 from components import design_state as ds
+from components import person
 from components.data_picker import load_for
 from components.ui_text import md_escape
 
 POPOVER = "nb_problems_popover"
 SHOWN = 12
+CHECKED = 64  # designs whose problems and fixes the server keeps
 
 
 @dataclass
@@ -75,22 +78,24 @@ def fill_from_the_data() -> None:
         ds.notify("info", f"{names}: num_embeddings set to the data's vocabulary ({vocab} tokens)")
 
 
-def checked(design: Design, analysis: Analysis) -> Checked:
-    key = "nb_checked"
-    cached = st.session_state.get(key)
-    if cached is not None and cached[0] is design and cached[1] is analysis:
-        return cached[2]
+@st.cache_resource(max_entries=CHECKED, show_spinner=False, hash_funcs={Design: ds.design_key})
+def _checked(uploads: str, design: Design) -> Checked:
+    # `uploads` (the person's) keys the data set the design names; the design keys the rest.
+    analysis = ds.analysis_of(design)
     context, data_problems = _data_context(design, analysis)
     shown = replace(analysis, problems=[*analysis.problems, *data_problems])
-    result = Checked(shown, find_fixes(design, shown, **context), context)
-    st.session_state[key] = (design, analysis, result)
-    return result
+    return Checked(shown, find_fixes(design, shown, **context), context)
+
+
+def checked(design: Design) -> Checked:
+    """The design's problems (its own and its data set's) and their fixes."""
+    return _checked(str(uploads_dir(person.folder())), design)
 
 
 def apply(fix_id: str) -> None:
     """Apply a fix to the current design (found anew: a stale button changes nothing)."""
     design = ds.current_design()
-    context = checked(design, ds.current_analysis()).context
+    context = checked(design).context
     fixed = apply_fix(design, fix_id, **context)
     if fixed is None:
         ds.notify("warning", "That fix no longer applies to the design; nothing was changed.")

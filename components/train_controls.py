@@ -23,8 +23,9 @@ from builder.design.settings import (
 )
 from builder.params import Param
 from builder.recipes.losses import LOSS_HELP, LOSSES, check_loss
-from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_LR, DEFAULT_OPTIMIZER
-from builder.recipes.tasks import DEFAULT_LOSS, TASK_RECIPES
+from builder.recipes.optimizers import DEFAULT_BETAS, DEFAULT_OPTIMIZER, OPTIMIZER_RECIPES, takes
+from builder.recipes.schedules import DEFAULT_SCHEDULE, SCHEDULE_RECIPES
+from builder.recipes.tasks import DEFAULT_LOSS, TASK_RECIPES, task_of
 from builder.training.preflight import training_problems
 from components import design_state as ds
 from components.data_picker import load_for, render_data_picker
@@ -36,6 +37,8 @@ TRAINING = {p.name: p for p in TRAINING_PARAMS}
 OPTIMIZER = {p.name: p for p in OPTIMIZER_PARAMS}
 SCHEDULE = {p.name: p for p in SCHEDULE_PARAMS}
 TASK_HELP = {task.name: task.help for task in TASK_RECIPES.values()}
+# What the form calls the settings an optimizer or schedule declares it takes.
+LABELS = {"momentum": "Momentum", "step_size": "Every (epochs)", "gamma": "Gamma"}
 
 
 REFUSED = "nb_train_refused"  # bumped on a refusal, so the fields show the design's values again
@@ -63,7 +66,7 @@ def set_training(changes: dict, field: str) -> str | None:
 def _on_task(key: str) -> None:
     task = st.session_state[key]
     training = ds.current_design().training or {}
-    if task == training.get("task", "classification"):
+    if task == task_of(training):
         return  # a callback without a change (Streamlit calls back when a field leaves the page)
     changes = {"task": task}
     loss = training.get("loss")
@@ -79,9 +82,9 @@ def _on_value(key: str, field: str) -> None:
 def _on_optimizer(key: str, field: str) -> None:
     training = ds.current_design().training or {}
     value = st.session_state[key]
-    opt = dict(training.get("optimizer") or {"type": "adam"})
+    opt = dict(training.get("optimizer") or {"type": DEFAULT_OPTIMIZER})
     if field == "type":
-        opt = {"type": value, "lr": DEFAULT_LR.get(value, DEFAULT_LR[DEFAULT_OPTIMIZER])}
+        opt = {"type": value, "lr": _recipe(value).lr}
         for keep in ("weight_decay",):
             if keep in (training.get("optimizer") or {}):
                 opt[keep] = training["optimizer"][keep]
@@ -96,7 +99,7 @@ def _on_optimizer(key: str, field: str) -> None:
 
 def _on_schedule(key: str, field: str) -> None:
     training = ds.current_design().training or {}
-    sched = dict(training.get("schedule") or {"type": "none"})
+    sched = dict(training.get("schedule") or {"type": DEFAULT_SCHEDULE})
     sched[field] = st.session_state[key]
     set_training({"schedule": sched}, field)
 
@@ -149,7 +152,7 @@ def _number(label, field, value, *, param=None, lo=None, hi=None, step, fmt=None
 def render_training_controls(design) -> dict[str, list[str]]:
     """The settings form; returns preflight problems per section (empty: ready to train)."""
     training = design.training or {}
-    task = training.get("task", "classification")
+    task = task_of(training)
     dataset, data_error = load_for(design)
     problems = training_problems(design, dataset, data_error)
 
@@ -185,7 +188,7 @@ def render_training_controls(design) -> dict[str, list[str]]:
 
     render_optimizer(training.get("optimizer") or training_defaults()["optimizer"])
     _explain(problems.get("optimizer"))
-    render_schedule(training.get("schedule") or {"type": "none"})
+    render_schedule(training.get("schedule") or {"type": DEFAULT_SCHEDULE})
     _explain(problems.get("schedule"))
 
     cols = st.columns(3)
@@ -222,26 +225,66 @@ def render_training_controls(design) -> dict[str, list[str]]:
                 "Fixed noise samples", "noise_samples", int(training.get("noise_samples", 64)),
                 param=TRAINING["noise_samples"], step=1,
             )  # fmt: skip
+    render_advanced_options(training)
     _explain(problems.get("settings"))
     return problems
 
 
+def _recipe(kind: str | None):
+    """The optimizer declaration of `kind` (the default one for a kind the design lacks)."""
+    return OPTIMIZER_RECIPES.get(kind or "") or OPTIMIZER_RECIPES[DEFAULT_OPTIMIZER]
+
+
+def _taken_field(param: Param, value, callback) -> None:
+    """A field for a setting an optimizer or schedule declares it takes: its limits, default
+    and help come from that declaration."""
+    value = param.default if value is None else value
+    is_int = param.type == "int"
+    _number(
+        LABELS.get(param.name, param.name), param.name, int(value) if is_int else float(value),
+        param=param, step=1 if is_int else 0.05, fmt=None if is_int else "%g", callback=callback,
+        args=(_key(param.name), param.name),
+    )  # fmt: skip
+
+
+def render_advanced_options(training: dict) -> None:
+    """Mixed precision and torch.compile: kept in the design's training settings, so train.py
+    and the notebook of an export use them too. Both off: the run is exactly the plain one."""
+    with st.expander("Advanced: mixed precision and compilation", expanded=False):
+        cols = st.columns(2)
+        for col, field, label in (
+            (cols[0], "amp", "Mixed precision (--amp)"),
+            (cols[1], "compile", "Compile the model (--compile)"),
+        ):
+            with col:
+                key = _key(field)
+                st.checkbox(
+                    label,
+                    value=bool(training.get(field, False)),
+                    key=key,
+                    on_change=_on_value,
+                    args=(key, field),
+                    help=TRAINING[field].help,
+                )
+                _field_error(field)
+
+
 def render_optimizer(opt: dict) -> None:
-    kind = opt.get("type", "adam")
+    kind = opt.get("type", DEFAULT_OPTIMIZER)
     cols = st.columns(2)
     with cols[0]:
         key = _key("opt.type")
         st.selectbox(
             "Optimizer",
             OPTIMIZERS,
-            index=OPTIMIZERS.index(kind) if kind in OPTIMIZERS else 1,
+            index=OPTIMIZERS.index(kind if kind in OPTIMIZERS else DEFAULT_OPTIMIZER),
             key=key,
             on_change=_on_optimizer,
             args=(key, "type"),
         )
         _field_error("type")
     with cols[1]:
-        lr = float(opt.get("lr") or DEFAULT_LR.get(kind, DEFAULT_LR[DEFAULT_OPTIMIZER]))
+        lr = float(opt.get("lr") or _recipe(kind).lr)
         _number(
             "Learning rate", "lr", lr, param=OPTIMIZER["lr"], step=1e-4, fmt="%g",
             callback=_on_optimizer, args=(_key("lr"), "lr"),
@@ -254,13 +297,9 @@ def render_optimizer(opt: dict) -> None:
             fmt="%g", callback=_on_optimizer, args=(_key("weight_decay"), "weight_decay"),
         )  # fmt: skip
     with cols[1]:
-        if kind in ("sgd", "rmsprop"):
-            _number(
-                "Momentum", "momentum", float(opt.get("momentum") or 0.0),
-                param=OPTIMIZER["momentum"], step=0.05, fmt="%g", callback=_on_optimizer,
-                args=(_key("momentum"), "momentum"),
-            )  # fmt: skip
-    if kind == "sgd":
+        if takes(kind, "momentum"):
+            _taken_field(OPTIMIZER["momentum"], opt.get("momentum") or None, _on_optimizer)
+    if takes(kind, "nesterov"):
         key = _key("nesterov")
         st.checkbox(
             "Nesterov momentum",
@@ -270,7 +309,7 @@ def render_optimizer(opt: dict) -> None:
             args=(key, "nesterov"),
         )
         _field_error("nesterov")
-    if kind in ("adam", "adamw"):
+    if takes(kind, "betas"):
         betas = list(opt.get("betas") or DEFAULT_BETAS)
         cols = st.columns(2)
         for i, (col, name) in enumerate(zip(cols, ("beta1", "beta2"), strict=True)):
@@ -282,8 +321,10 @@ def render_optimizer(opt: dict) -> None:
 
 
 def render_schedule(sched: dict) -> None:
-    kind = sched.get("type", "none")
-    cols = st.columns([2, 1, 1])
+    kind = sched.get("type", DEFAULT_SCHEDULE)
+    recipe = SCHEDULE_RECIPES.get(kind)
+    settings = recipe.takes if recipe else ()
+    cols = st.columns([2] + [1] * max(2, len(settings)))
     with cols[0]:
         key = _key("sched.type")
         st.selectbox(
@@ -294,15 +335,6 @@ def render_schedule(sched: dict) -> None:
             on_change=_on_schedule,
             args=(key, "type"),
         )
-    if kind == "step":
-        with cols[1]:
-            _number(
-                "Every (epochs)", "step_size", int(sched.get("step_size") or 10),
-                param=SCHEDULE["step_size"], step=1, callback=_on_schedule,
-                args=(_key("step_size"), "step_size"),
-            )  # fmt: skip
-        with cols[2]:
-            _number(
-                "Gamma", "gamma", float(sched.get("gamma") or 0.1), param=SCHEDULE["gamma"],
-                step=0.05, fmt="%g", callback=_on_schedule, args=(_key("gamma"), "gamma"),
-            )  # fmt: skip
+    for col, param in zip(cols[1:], settings, strict=False):
+        with col:
+            _taken_field(param, sched.get(param.name) or None, _on_schedule)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from builder.design.spec import load_design
 from builder.introspect.health_alerts import Alert, classes_of, find_alerts
+from builder.runs.protocol import EventKind, dispatch
 from builder.runs.store import standard_json
 from builder.training.control import error_message
 from builder.training.lr_find import find_learning_rate
@@ -23,11 +24,15 @@ class HealthFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = path.open("w", encoding="utf-8")
 
+        self.handlers = {EventKind.HEALTH: self.write}
+
     def __call__(self, event: dict) -> None:
-        if event["type"] == "health":
-            self.handle.write(standard_json({k: v for k, v in event.items() if k != "type"}))
-            self.handle.write("\n")
-            self.handle.flush()
+        dispatch(self.handlers, event)
+
+    def write(self, event: dict) -> None:
+        self.handle.write(standard_json({k: v for k, v in event.items() if k != "type"}))
+        self.handle.write("\n")
+        self.handle.flush()
 
     def close(self) -> None:
         self.handle.close()
@@ -44,18 +49,23 @@ class AlertWatch:
         self.records: list[dict] = []
         self.epochs: list[dict] = []
         self.alerts: list[Alert] = []
+        self.handlers = {
+            EventKind.START: self._started,
+            EventKind.HEALTH: self.records.append,
+            EventKind.EPOCH: self._epoch,
+            EventKind.ERROR: lambda event: self._check(),
+            EventKind.DONE: lambda event: self._check(),
+        }
 
     def __call__(self, event: dict) -> None:
-        kind = event["type"]
-        if kind == "start":
-            self.start = event
-        elif kind == "health":
-            self.records.append(event)
-        elif kind == "epoch":
-            self.epochs.append(event)
-            self._check()
-        elif kind in ("error", "done"):
-            self._check()
+        dispatch(self.handlers, event)
+
+    def _started(self, event: dict) -> None:
+        self.start = event
+
+    def _epoch(self, event: dict) -> None:
+        self.epochs.append(event)
+        self._check()
 
     def _check(self) -> None:
         classes = classes_of(self.start, self.epochs)

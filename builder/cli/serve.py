@@ -1,7 +1,10 @@
 """`python -m builder serve`: the app, with the run queue's limits given on the command line.
 
     python -m builder serve --max-runs 3 --runs-per-person 1 --port 8501
-    python -m builder serve --executor ray --ray-address HEAD_HOST:6379 --max-runs 30
+    python -m builder serve --host 0.0.0.0 --executor ray --ray-address HEAD_HOST:6379
+
+It listens on this machine only (127.0.0.1) unless `--host` opens it to others: a page that
+anyone on the network can open is a decision, not a default.
 
 The limits reach the app through its environment (NETBUILDER_MAX_RUNS,
 NETBUILDER_RUNS_PER_PERSON), which is also how a service manager would set them.
@@ -18,6 +21,7 @@ from builder.runs.executor_env import EXECUTOR_ENV, RAY_ADDRESS_ENV
 from builder.runs.queue import MAX_RUNS_VAR, PER_PERSON_VAR
 from builder.runs.workspace import ENV_VAR as WORKSPACE_VAR
 
+LOCAL_HOST = "127.0.0.1"
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
@@ -48,9 +52,10 @@ def serve_command(args) -> int:
         env[RAY_ADDRESS_ENV] = args.ray_address
     if args.workspace:
         env[WORKSPACE_VAR] = str(Path(args.workspace).expanduser().resolve())
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port)]
-    if args.address:
-        command += ["--server.address", args.address]
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(args.port), "--server.address", args.host,
+    ]  # fmt: skip
     # Become the server (no parent left behind): a service manager's stop reaches it directly.
     os.execve(sys.executable, command, env)
     return 0  # not reached
@@ -85,5 +90,12 @@ def add_serve_command(subparsers) -> None:
         "--ray-address", default=None, help="the Ray cluster: auto, HOST:PORT or ray://HOST:10001"
     )
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default=None, help="the address to listen on (default all)")
+    p.add_argument(
+        "--host",
+        "--address",
+        dest="host",
+        default=LOCAL_HOST,
+        help=f"the address to listen on (default {LOCAL_HOST}: this machine only; "
+        "0.0.0.0 opens the app to every network the machine is on)",
+    )
     p.set_defaults(func=serve_command)

@@ -23,9 +23,11 @@ import torch
 from builder.cli.health import AlertWatch, HealthFile
 from builder.design.spec import load_design
 from builder.errors import DesignError
+from builder.runs.job import RunOptions
+from builder.runs.launch import ray_executor
+from builder.runs.protocol import EventKind, RunStatus, dispatch
 from builder.runs.samples_file import SAMPLES_FILE, SamplesFile
 from builder.runs.store import RunStore, StoreError, standard_json
-from builder.runs.worker import ray_executor
 from builder.training.control import RunControl
 from builder.training.runner import run_loop
 
@@ -33,6 +35,7 @@ EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 EXIT_INTERRUPTED = 130
 BAR_WIDTH = 24
+STEP_EVERY = 5
 
 
 def _scalar_fields(event: dict) -> dict:
@@ -51,35 +54,44 @@ class Progress:
         self.quiet = quiet
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.epochs = 0
+        self._handlers = {
+            EventKind.START: self._start,
+            EventKind.STEP: self._step,
+            EventKind.EPOCH: lambda e: self._line(self._epoch_text(e)),
+            EventKind.SAMPLES: self._samples,
+            EventKind.STATUS: lambda e: self._line(f"run {e['status']}"),
+        }
 
     def __call__(self, event: dict) -> None:
-        if self.quiet:
+        if not self.quiet:
+            dispatch(self._handlers, event)
+
+    def _start(self, event: dict) -> None:
+        self.epochs = event.get("epochs", 0)
+        self._line(
+            f"training {event.get('params', 0):,} parameters on {event.get('dataset')} "
+            f"({event.get('n_train')} train / {event.get('n_val')} validation) "
+            f"on {event.get('device')}"
+        )
+
+    def _step(self, event: dict) -> None:
+        if not self.tty:
             return
-        kind = event["type"]
-        if kind == "start":
-            self.epochs = event.get("epochs", 0)
-            self._line(
-                f"training {event.get('params', 0):,} parameters on {event.get('dataset')} "
-                f"({event.get('n_train')} train / {event.get('n_val')} validation) "
-                f"on {event.get('device')}"
-            )
-        elif kind == "step" and self.tty:
-            done = event["batch"] / max(event["batches"], 1)
-            fill = int(done * BAR_WIDTH)
-            bar = "#" * fill + "." * (BAR_WIDTH - fill)
-            losses = "  ".join(
-                f"{k} {event[k]:.4f}" for k in ("loss", "d_loss", "g_loss") if k in event
-            )
-            self.stream.write(f"\repoch {event['epoch']}/{self.epochs} [{bar}] {losses}")
-            self.stream.flush()
-        elif kind == "epoch":
-            self._line(self._epoch_text(event))
-        elif kind == "samples" and event.get("kind") == "text":  # a language model's lines
-            self._line(f"samples after epoch {event['epoch']}:")
-            for line in event["samples"]:
-                self._line("  " + repr(str(line)))
-        elif kind == "status":
-            self._line(f"run {event.get('status')}")
+        done = event["batch"] / max(event["batches"], 1)
+        fill = int(done * BAR_WIDTH)
+        bar = "#" * fill + "." * (BAR_WIDTH - fill)
+        losses = "  ".join(
+            f"{k} {event[k]:.4f}" for k in ("loss", "d_loss", "g_loss") if k in event
+        )
+        self.stream.write(f"\repoch {event['epoch']}/{self.epochs} [{bar}] {losses}")
+        self.stream.flush()
+
+    def _samples(self, event: dict) -> None:
+        if event.get("kind") != "text":
+            return  # a generator's samples are kept in the samples file, not printed
+        self._line(f"samples after epoch {event['epoch']}:")  # a language model's lines
+        for line in event["samples"]:
+            self._line("  " + repr(str(line)))
 
     def _epoch_text(self, e: dict) -> str:
         parts = [f"epoch {e['epoch']}/{e.get('epochs', self.epochs)}"]
@@ -108,9 +120,11 @@ class MetricsFile:
         self.handle = path.open("w", encoding="utf-8")
 
     def __call__(self, event: dict) -> None:
-        if event["type"] == "epoch":
-            self.handle.write(standard_json(_scalar_fields(event)) + "\n")
-            self.handle.flush()
+        dispatch({EventKind.EPOCH: self._write}, event)
+
+    def _write(self, event: dict) -> None:
+        self.handle.write(standard_json(_scalar_fields(event)) + "\n")
+        self.handle.flush()
 
     def close(self) -> None:
         self.handle.close()
@@ -147,8 +161,8 @@ def train_command(args) -> int:
         return EXIT_FAILED
     ended: dict = {}
     alerts = AlertWatch(quiet=args.quiet)
-    sinks = [store.sink(run_id), metrics, Progress(quiet=args.quiet), alerts, ended.update]
-    control = RunControl([*sinks, *([health] if health else [])], step_every=5)
+    sinks = [store.sink(run_id), metrics, Progress(quiet=args.quiet), alerts, _last_word(ended)]
+    control = RunControl([*sinks, *([health] if health else [])], step_every=STEP_EVERY)
     control.add_sink(SamplesFile(out / SAMPLES_FILE))  # a GAN's, at its end
     interrupted = []
 
@@ -184,17 +198,16 @@ def _train_on_ray(args, design, started: float) -> int:
     """The same training as an actor on the Ray cluster at $NETBUILDER_RAY_ADDRESS; the store,
     metrics file and weights stay on this machine."""
     try:
-        handle = ray_executor().start(
-            design,
-            args.workspace,
+        options = RunOptions(
             epochs=args.epochs,
             seed=args.seed,
-            step_every=5,
+            step_every=STEP_EVERY,
             threads=args.threads,
             initial_weights=args.weights,
             out_dir=args.out,
             device=args.device,
         )
+        handle = ray_executor().start(design, args.workspace, options)
         metrics = MetricsFile(handle.out_dir / "metrics.jsonl")
     except (ImportError, ConnectionError, ValueError, OSError) as exc:  # no Ray, unreachable...
         message = str(exc)
@@ -205,7 +218,7 @@ def _train_on_ray(args, design, started: float) -> int:
         return EXIT_FAILED
     ended: dict = {}
     alerts = AlertWatch(quiet=args.quiet)
-    sinks = (metrics, Progress(quiet=args.quiet), alerts, ended.update)
+    sinks = (metrics, Progress(quiet=args.quiet), alerts, _last_word(ended))
     interrupted = []
 
     def on_sigint(signum, frame):
@@ -236,13 +249,19 @@ def _train_on_ray(args, design, started: float) -> int:
     )
 
 
+def _last_word(into: dict):
+    """A sink that keeps the run's last event (done or error) in `into`."""
+    handlers = {EventKind.DONE: into.update, EventKind.ERROR: into.update}
+    return lambda event: dispatch(handlers, event)
+
+
 def _summary(
     ended: dict, run_id: int, out: Path, started: float, interrupted: bool, alerts: list[dict]
 ) -> int:
     """Print the run's summary as the last line of stdout; returns the exit code."""
-    summary = {"status": ended.get("status", "error"), "run_id": run_id, "out": str(out)}
+    summary = {"status": ended.get("status", RunStatus.ERROR), "run_id": run_id, "out": str(out)}
     summary["alerts"] = alerts
-    if ended.get("type") == "error" or ended.get("status") == "interrupted":
+    if ended.get("type") == EventKind.ERROR or ended.get("status") == RunStatus.INTERRUPTED:
         message = ended.get("message") or ended.get("note")
         print(f"error: {message}", file=sys.stderr)
         summary["error"] = message

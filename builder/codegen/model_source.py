@@ -90,20 +90,19 @@ def generate_code(design) -> str:
 
 def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
     shapes, order = analysis.shapes[model], analysis.order[model]
-    nodes = {n.id: n for n in graph.nodes}
-    inbound: dict[str, list[str]] = {n: [] for n in nodes}
-    for source, target in graph.edges:
-        inbound[target].append(source)
     names = IdentifierTable()
     init, forward, taps, layers, helpers = [], [], {}, {}, set()
-    input_id = order[0]
+    # A model that is only its Input returns its input.
+    input_id, output_id = graph.input_node, graph.output_node or graph.input_node
     arg = names[input_id]
     tokens = input_tokens(graph, input_id)
-    for node_id in order[1:]:
-        node = nodes[node_id]
+    for node_id in order:
+        if node_id == input_id:
+            continue
+        node = graph.node(node_id)
         kind = get_kind(node.type)
         params = kind.resolve(node.params)
-        in_shapes = [tuple(shapes[s]) for s in inbound[node_id]]
+        in_shapes = [tuple(shapes[s]) for s in graph.inputs_of(node_id)]
         sources = kind.build(in_shapes, params)
         if kind.activation and params["activation"] != "none":
             sources.append(activation_source(params["activation"], tuple(shapes[node_id])))
@@ -113,20 +112,20 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
         count = analysis.params[model][node_id]
         init.append(f"        # {literal(node_id)}: {node.type}, {count:,} params")
         init += [f"        self.{attr} = {src}" for attr, src in zip(attrs, sources, strict=True)]
-        call = ", ".join(names[s] for s in inbound[node_id])
+        call = ", ".join(names[s] for s in graph.inputs_of(node_id))
         for attr in attrs:
             call = f"self.{attr}({call})"
         forward.append(f"        {base} = {call}  # {fmt_shape(shapes[node_id])}")
         taps[node_id] = attrs[-1]
         layers[node_id] = attrs[0]
-    output = names[order[-1]]
+    output = names[output_id]
     class_name = CLASS_NAMES[model]
     tap_lines = [f"        {literal(k)}: {literal(v)}," for k, v in taps.items()]
     layer_lines = [f"        {literal(k)}: {literal(v)}," for k, v in layers.items()]
     lines = [
         f"class {class_name}(nn.Module):",
         f"    INPUT_SHAPE = {tuple(shapes[input_id])}",
-        f"    OUTPUT_SHAPE = {tuple(shapes[order[-1]])}",
+        f"    OUTPUT_SHAPE = {tuple(shapes[output_id])}",
         "    # Inputs are integer tokens below this number (None: inputs are numbers).",
         f"    INPUT_TOKENS = {tokens}",
         "    # Node id -> the submodule whose output is that node's output (for forward hooks).",
@@ -151,10 +150,10 @@ def _emit_class(model: str, graph, analysis) -> tuple[str, set[str]]:
 
 def input_tokens(graph, input_id: str) -> int | None:
     """The vocabulary size when the Input feeds a token layer (an Embedding), else None."""
-    fed = {target for source, target in graph.edges if source == input_id}
-    for node in graph.nodes:
+    for node_id in graph.users_of(input_id):
+        node = graph.node(node_id)
         kind = get_kind(node.type)
-        if node.id in fed and kind is not None and kind.tokens:
+        if kind is not None and kind.tokens:
             return int(kind.resolve(node.params)["num_embeddings"])
     return None
 

@@ -9,7 +9,8 @@ import torch.nn as nn
 
 from builder.codegen.sequence_helpers import SEQUENCE_HELPERS
 
-# Names the generated module itself uses, or that nn.Module instances already have.
+# Names the generated module itself uses, or that nn.Module instances already have: an
+# instance's, not only the class's (`training`, `_modules`, ... live in the instance).
 RESERVED = {
     "self",
     "torch",
@@ -27,7 +28,7 @@ RESERVED = {
     "OUTPUT_SHAPE",
     "INPUT_TOKENS",
     *SEQUENCE_HELPERS,
-} | set(dir(nn.Module))
+} | set(dir(nn.Module()))
 
 
 def literal(text: str) -> str:

@@ -13,21 +13,22 @@ import inspect
 from importlib import resources
 
 from builder.codegen.names import literal
-from builder.data import loading, readers, sources, text
+from builder.data import budget, csv_table, loading, readers, sources, text
 from builder.data.text import DEFAULT_MAX_VOCAB
-from builder.design.settings import resolved_training
 from builder.design.shapes import infer_shapes
 from builder.design.spec import load_design
 from builder.recipes.losses import LOSS_RECIPES
 from builder.recipes.optimizers import model_optimizer, optimizer_recipe
 from builder.recipes.schedules import schedule_source
 from builder.recipes.tasks import TASK_RECIPES
+from builder.runs.protocol import EventKind
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
-DATA_MODULES = (sources, readers, text, loading)
+DATA_MODULES = (sources, budget, readers, csv_table, text, loading)
 IMPORTS = """\
 import argparse
+import contextlib
 import csv
 import gc
 import io
@@ -57,7 +58,8 @@ it gives the same metrics and weights.
 One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
-                 --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from){options}
+                 --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
+                 --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR{options}
 Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra}.
 """
 '''
@@ -97,7 +99,7 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
     dataset = s["dataset"]
     is_file = isinstance(dataset, dict)
     graph = design.models[input_model]
-    input_node = next(n for n in graph.nodes if n.type == "Input")
+    input_node = graph.node(graph.input_node)
     return [
         "# Settings of the design.",
         f"DESIGN_NAME = {literal(design.name)}",
@@ -110,6 +112,11 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
         f"EPOCHS = {int(s['epochs'])}",
         f"SEED = {int(s['seed'])}",
         f"TEXT = {_text_setting(s)}",
+        "# The kinds of event the training emits (the app's run protocol).",
+        f"EVENT_KINDS = {tuple(str(kind) for kind in EventKind)!r}",
+        "# Mixed precision and torch.compile (--amp, --compile): the design's advanced options.",
+        f"AMP = {bool(s.get('amp'))}",
+        f"COMPILE = {bool(s.get('compile'))}",
     ]
 
 
@@ -190,7 +197,7 @@ def _output_shape(design) -> list[int]:
 def generate_train_script(design) -> str:
     """The text of train.py for this design (it imports model.py, written next to it)."""
     design = load_design(design)
-    s = resolved_training(dict(design.training or {}))
+    s = design.settings
     task = TASK_RECIPES[s["task"]]
     if task.loop == "gan":
         if not design.is_gan:
@@ -209,6 +216,7 @@ def generate_train_script(design) -> str:
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
+        template("options"),
         *([] if task.loop == "gan" else [template(t) for t in ONE_MODEL_TEMPLATES]),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',

@@ -19,12 +19,12 @@ def _fmt(shape) -> str:
 
 def data_model(design) -> str:
     """The model that reads the data: `discriminator` for a GAN, else `model`."""
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     return "discriminator" if task == "gan" else "model"
 
 
 def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
-    """The Input node and the output node (the one no edge leaves) of a model, with shapes.
+    """The Input node and the output node of a model (as its graph answers), with shapes.
 
     `shapes` is `infer_shapes(design)` when the caller already has it; without it only the
     Input's declared shape is filled in (output_shape None).
@@ -32,17 +32,15 @@ def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
     graph = design.models.get(model)
     if graph is None:
         raise DataError(f"the design has no model named {model!r}")
-    inputs = [n for n in graph.nodes if n.type == "Input"]
-    if not inputs:
+    input_id = graph.input_node
+    if input_id is None:
         raise DataError(f"model {model!r} has no Input node")
-    sources = {a for a, _ in graph.edges}
-    outputs = [n for n in graph.nodes if n.id not in sources and n.type != "Input"]
-    out_id = outputs[-1].id if outputs else None
+    out_id = graph.output_node
     model_shapes = (shapes or {}).get(model, {})
     return {
-        "input_id": inputs[0].id,
+        "input_id": input_id,
         # resolved: an Input left at its default shape stores no "shape" param
-        "input_shape": list(get_kind("Input").resolve(inputs[0].params)["shape"]),
+        "input_shape": list(get_kind("Input").resolve(graph.node(input_id).params)["shape"]),
         "output_id": out_id,
         "output_shape": model_shapes.get(out_id) if out_id else None,
     }
@@ -51,14 +49,16 @@ def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
 def load_for_design(design, *, max_bytes: int | None = None) -> Dataset:
     """The design's data set, with image files resized to its Input."""
     io = model_io(design, data_model(design))
-    return load_dataset(design.training or {}, io["input_shape"], max_bytes=max_bytes)
+    return load_dataset(
+        design.training or {}, io["input_shape"], max_bytes=max_bytes, input_id=io["input_id"]
+    )
 
 
 def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:
     """Every way the data set and the design disagree, each naming both shapes.
 
     `shapes` is `infer_shapes(design)`."""
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     model = data_model(design)
     io = model_io(design, model, shapes)
     label = dataset_label((design.training or {}).get("dataset"))
@@ -87,7 +87,7 @@ def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:
                 f"{message} (data set {label!r}, loss {loss!r})",
                 node_id=io["output_id"],
                 model=model,
-                node_type=_node_type(design, model, io["output_id"]),
+                node_type=design.models[model].node(io["output_id"]).type,
             )
         )
     return problems
@@ -125,8 +125,8 @@ def vocabulary_problems(dataset: Dataset, design, model: str) -> list[Problem]:
             )
     if dataset.vocab is not None and not found:
         io = model_io(design, model)
-        fed = {t for s, t in graph.edges if s == io["input_id"]}
-        if not any(get_kind(n.type).tokens for n in graph.nodes if n.id in fed):
+        fed = graph.users_of(io["input_id"])
+        if not any(get_kind(graph.node(n).type).tokens for n in fed):
             found.append(
                 Problem(
                     "the data set is text: its samples are token ids, which need an Embedding",
@@ -137,13 +137,6 @@ def vocabulary_problems(dataset: Dataset, design, model: str) -> list[Problem]:
                 )
             )
     return found
-
-
-def _node_type(design, model, node_id):
-    for node in design.models[model].nodes:
-        if node.id == node_id:
-            return node.type
-    return None
 
 
 def describe_dataset(training: dict, input_shape=None, preview: int = 16) -> dict:

@@ -4,21 +4,15 @@
 from __future__ import annotations
 
 from builder.design.edits import set_param
-from builder.design.spec import Design, Graph, Node
+from builder.design.spec import Design
 from builder.layers.registry import fmt_shape, get_kind
-
-
-def output_node(graph: Graph) -> Node | None:
-    sources = {s for s, _ in graph.edges}
-    outs = [n for n in graph.nodes if n.id not in sources and n.type != "Input"]
-    return outs[-1] if outs else None
 
 
 def classes_fix(design, model, shapes, num_classes, per_position=False):
     """A classifier whose last Dense does not output one logit per class (a language model:
     one per token of the vocabulary, at every position)."""
     graph = design.models[model]
-    out = output_node(graph)
+    out = graph.node(graph.output_node) if graph.output_node else None
     if out is None or out.type != "Dense" or out.id not in shapes:
         return []
     shape = list(shapes[out.id])
@@ -30,7 +24,8 @@ def classes_fix(design, model, shapes, num_classes, per_position=False):
 
 def input_shape_fix(design, model, data_shape):
     """An Input whose shape is not the data's sample shape."""
-    node = next((n for n in design.models[model].nodes if n.type == "Input"), None)
+    graph = design.models[model]
+    node = graph.node(graph.input_node) if graph.input_node else None
     if node is None or list(get_kind("Input").resolve(node.params)["shape"]) == list(data_shape):
         return []
     fixed = set_param(design, model, node.id, shape=list(data_shape))

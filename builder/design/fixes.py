@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import networkx as nx
-
 from builder.design.data_fixes import classes_fix, input_shape_fix, vocab_fixes
 from builder.design.edits import fresh_id, insert_between, position_of, set_param
 from builder.design.health_fixes import alert_fix_items, apply_health_fix
@@ -43,10 +41,6 @@ class Fix:
     on_node: str | None = None
 
 
-def _inbound(graph: Graph, node_id: str) -> list[str]:
-    return [s for s, t in graph.edges if t == node_id]
-
-
 def _accepts(kind, shape, params) -> bool:
     """Whether the kind's own shape rule takes an input of `shape` (nothing is built)."""
     try:
@@ -67,7 +61,7 @@ def _rank_fixes(design, model, node, shapes):
     a square-sized vector to one channel for a layer that takes images. Offered only when the
     layer's own shape rule refuses what it gets and takes what the fix gives it."""
     kind = get_kind(node.type)
-    sources = _inbound(design.models[model], node.id)
+    sources = design.models[model].inputs_of(node.id)
     if kind is None or kind.inputs != "one" or len(sources) != 1:
         return []
     shape = shapes.get(sources[0])
@@ -96,17 +90,6 @@ def _stride_to(size: int, target: int) -> int | None:
     return None
 
 
-def _depths(graph: Graph) -> dict[str, int]:
-    g = nx.DiGraph(list(graph.edges))
-    g.add_nodes_from(n.id for n in graph.nodes)
-    if not nx.is_directed_acyclic_graph(g):
-        return {}
-    depth: dict[str, int] = {}
-    for n in nx.topological_sort(g):
-        depth[n] = max((depth[p] + 1 for p in g.predecessors(n)), default=0)
-    return depth
-
-
 def _projection(design, shape, goal) -> Node | None:
     if len(shape) == IMAGE_RANK and len(goal) == IMAGE_RANK:
         strides = [_stride_to(s, g) for s, g in zip(shape[1:], goal[1:], strict=True)]
@@ -122,13 +105,13 @@ def _projection(design, shape, goal) -> Node | None:
 def _add_fixes(design, model, node, shapes):
     """An Add whose inputs differ: project every branch onto the deepest branch's shape."""
     graph = design.models[model]
-    sources = _inbound(graph, node.id)
+    sources = graph.inputs_of(node.id)
     if node.type != "Add" or len(sources) < 2 or any(s not in shapes for s in sources):
         return []
     if len({tuple(shapes[s]) for s in sources}) < 2:
         return []
-    depth = _depths(graph)
-    main = max(sources, key=lambda s: (depth.get(s, 0), -sources.index(s)))
+    depth = graph.depths
+    main = max(sources, key=lambda s: (depth[s], -sources.index(s)))
     goal = shapes[main]
     fixed = design
     for source in sources:
@@ -152,7 +135,7 @@ def _window(params: dict, kind) -> tuple[int, int, int, int]:
 def _kernel_fixes(design, model, node, shapes):
     """A window larger than its (padded) input: add padding (Conv2d), or lower the kernel."""
     kind = get_kind(node.type)
-    sources = _inbound(design.models[model], node.id)
+    sources = design.models[model].inputs_of(node.id)
     if node.type not in ("Conv2d", "MaxPool2d", "AvgPool2d") or len(sources) != 1:
         return []
     shape = shapes.get(sources[0])
@@ -197,16 +180,10 @@ def _connect_fixes(design, model, node, shapes):
     """A layer that takes one input and has none: feed it the model's current output."""
     kind = get_kind(node.type)
     graph = design.models[model]
-    if kind is None or kind.inputs == "none" or _inbound(graph, node.id):
+    if kind is None or kind.inputs == "none" or graph.inputs_of(node.id):
         return []
-    g = nx.DiGraph(list(graph.edges))
-    g.add_nodes_from(n.id for n in graph.nodes)
-    below = nx.descendants(g, node.id) | {node.id}
-    outs = [
-        n.id
-        for n in graph.nodes
-        if n.id not in below and n.id in shapes and g.out_degree(n.id) == 0
-    ]
+    below = graph.descendants(node.id) | {node.id}
+    outs = [n for n in graph.ids if n not in below and n in shapes and not graph.users_of(n)]
     if not outs:
         return []
     x, y = position_of(design, node.id)
@@ -221,10 +198,9 @@ def _input_fix(design, model, input_shape):
 
     Returns the fix (or none) and the layer the new Input feeds."""
     graph = design.models[model]
-    if any(n.type == "Input" for n in graph.nodes):
+    if graph.input_nodes:
         return [], None
-    fed = {t for _, t in graph.edges}
-    roots = [n for n in graph.nodes if n.id not in fed and get_kind(n.type) is not None]
+    roots = [n for n in graph.nodes if not graph.inputs_of(n.id) and get_kind(n.type) is not None]
     node = Node(fresh_id(design, "input"), "Input", {"shape": list(input_shape)})
     edges = list(graph.edges)
     layout = dict(design.layout)
@@ -284,7 +260,7 @@ def find_fixes(
             continue
         for finder in NODE_FIXES:
             keep(model, node.id, finder(design, model, node, shapes))
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     if "model" in design.models and task != "gan":
         if input_shape:
             fixes = input_shape_fix(design, "model", input_shape)

@@ -75,7 +75,7 @@ def _norm_after(design: Design, node_id: str):
     graph = design.models.get(MODEL)
     if graph is None or graph.node(node_id) is None:
         return None
-    users = [t for s, t in graph.edges if s == node_id]
+    users = graph.users_of(node_id)
     try:
         shape = infer_shapes(design)[MODEL].get(node_id)
     except DesignError:
@@ -96,7 +96,7 @@ def _norm_after(design: Design, node_id: str):
 
 def _source_of(design: Design, node_id: str) -> str | None:
     graph = design.models.get(MODEL)
-    sources = [s for s, t in graph.edges if t == node_id] if graph else []
+    sources = graph.inputs_of(node_id) if graph else []
     return sources[0] if len(sources) == 1 else None
 
 

@@ -9,14 +9,20 @@ from builder.data.text import DEFAULT_MAX_VOCAB, TOKENIZERS
 from builder.errors import Problem
 from builder.params import Param
 from builder.recipes.losses import LOSSES, losses_for
-from builder.recipes.optimizers import DEFAULT_LR, DEFAULT_OPTIMIZER, OPTIMIZERS
-from builder.recipes.schedules import SCHEDULES
-from builder.recipes.tasks import DEFAULT_LOSS, TASKS
+from builder.recipes.optimizers import (
+    DEFAULT_LR,
+    DEFAULT_OPTIMIZER,
+    OPTIMIZERS,
+    optimizers_taking,
+    takes,
+)
+from builder.recipes.schedules import DEFAULT_SCHEDULE, SCHEDULES, schedule_settings
+from builder.recipes.tasks import DEFAULT_LOSS, DEFAULT_TASK, TASKS, task_of
 
 BUILTIN_DATASETS = tuple(BUILTIN)
 
 TRAINING_PARAMS = (
-    Param("task", "choice", "classification", "What the model learns", choices=TASKS),
+    Param("task", "choice", DEFAULT_TASK, "What the model learns", choices=TASKS),
     Param("loss", "choice", "cross_entropy", "What training minimizes", choices=LOSSES),
     Param("batch_size", "int", 64, "Samples per step", min=1, max=65536),
     Param("epochs", "int", 10, "Passes over the training data", min=1, max=100000),
@@ -40,7 +46,21 @@ TRAINING_PARAMS = (
         min=1,
         max=1024,
     ),
+    Param(
+        "amp",
+        "bool",
+        False,
+        "Mixed precision: bfloat16 on the CPU, float16 with a gradient scaler on a GPU",
+    ),
+    Param("compile", "bool", False, "torch.compile the model: a slower start, often faster steps"),
 )
+
+
+def _takers(setting: str) -> str:
+    """'SGD/RMSprop': the optimizers that take `setting`, by their torch names."""
+    return "/".join(opt.cls.__name__ for opt in optimizers_taking(setting))
+
+
 OPTIMIZER_PARAMS = (
     Param("type", "choice", DEFAULT_OPTIMIZER, "Optimizer", choices=OPTIMIZERS),
     Param(
@@ -53,15 +73,16 @@ OPTIMIZER_PARAMS = (
         min_exclusive=True,
         nullable=True,
     ),
-    Param("momentum", "float", 0.0, "SGD/RMSprop momentum", min=0, max=1, max_exclusive=True),
-    Param("nesterov", "bool", False, "SGD: Nesterov momentum"),
+    Param("momentum", "float", 0.0, _takers("momentum") + " momentum", min=0, max=1,
+          max_exclusive=True),
+    Param("nesterov", "bool", False, _takers("nesterov") + ": Nesterov momentum"),
     Param("weight_decay", "float", 0.0, "L2 penalty", min=0, max=1),
-    Param("betas", "shape", None, "Adam/AdamW betas [b1, b2]", nullable=True),
-)
+    Param("betas", "shape", None, _takers("betas") + " betas [b1, b2]", nullable=True),
+)  # fmt: skip
+# The schedule's type, and every setting some schedule declares it takes.
 SCHEDULE_PARAMS = (
-    Param("type", "choice", "none", "Learning-rate schedule", choices=SCHEDULES),
-    Param("step_size", "int", 10, "Step: epochs between decays", min=1, max=100000),
-    Param("gamma", "float", 0.1, "Step: decay factor", min=0, max=1, min_exclusive=True),
+    Param("type", "choice", DEFAULT_SCHEDULE, "Learning-rate schedule", choices=SCHEDULES),
+    *schedule_settings(),
 )
 TEXT_PARAMS = (
     Param("tokens", "choice", "chars", "Text: tokens are characters or words", choices=TOKENIZERS),
@@ -83,14 +104,14 @@ def training_defaults() -> dict[str, Any]:
     values = {p.name: p.default for p in TRAINING_PARAMS}
     values["dataset"] = "digits"
     values["optimizer"] = {"type": DEFAULT_OPTIMIZER, "lr": DEFAULT_LR[DEFAULT_OPTIMIZER]}
-    values["schedule"] = {"type": "none"}
+    values["schedule"] = {"type": DEFAULT_SCHEDULE}
     return values
 
 
 def resolved_training(training: dict) -> dict[str, Any]:
     """The training section with defaults filled in (for the trainer, never written back)."""
     values = training_defaults()
-    values["loss"] = DEFAULT_LOSS.get(training.get("task", "classification"), "cross_entropy")
+    values["loss"] = DEFAULT_LOSS.get(task_of(training), "cross_entropy")
     values.update(training)
     optimizer = {p.name: p.default for p in OPTIMIZER_PARAMS} | training.get("optimizer", {})
     if optimizer.get("lr") is None:
@@ -140,7 +161,7 @@ def optimizer_problems(value: Any, where: str = "training.optimizer") -> list[Pr
         and all(0 <= b < 1 for b in betas)
     ):
         found.append(Problem(f"{where}.betas must be two numbers in [0, 1), got {betas!r}"))
-    if value.get("type", "adam") == "sgd" and value.get("nesterov") is True:
+    if takes(value.get("type"), "nesterov") and value.get("nesterov") is True:
         if not value.get("momentum"):
             found.append(
                 Problem(f"{where}.nesterov needs momentum", fix="set momentum above 0, e.g. 0.9")
@@ -206,7 +227,7 @@ def _check_dataset(value: Any, found: list[Problem]) -> None:
 
 def _check_combinations(training: dict, found: list[Problem]) -> None:
     """Settings that are each fine but do not go together: a loss for another task."""
-    task, loss = training.get("task", "classification"), training.get("loss")
+    task, loss = task_of(training), training.get("loss")
     if task in TASKS and loss in LOSSES:
         fits = losses_for(task)
         if loss not in fits:

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 from builder.design.lint import lint_graph
 from builder.design.spec import declaration_problems, load_design
 from builder.errors import GraphError, Problem, ShapeError
 from builder.layers.registry import fmt_shape, get_kind
+from builder.limits import MB, EnvLimit
 
 DEFAULT_PARAM_LIMIT = 100_000_000
 # Activations of one sample (float32, every node's output): what a forward pass of the page and
-# each sample of a training batch cost. NETBUILDER_MAX_SAMPLE_MB moves it.
-DEFAULT_SAMPLE_MB = 256.0
+# each sample of a training batch cost.
+SAMPLE_MEMORY = EnvLimit("NETBUILDER_MAX_SAMPLE_MB", 256.0, "megabytes", scale=MB)
 BYTES_PER_VALUE = 4
 
-
-DEFAULT_BATCH_MB = 4096.0  # a training batch's activations and their gradients
+# A training batch's activations and their gradients.
+BATCH_MEMORY = EnvLimit("NETBUILDER_MAX_BATCH_MB", 4096.0, "megabytes", scale=MB)
 TRAINING_FACTOR = 3  # forward activations, their gradients, and the framework's working copies
 
 
 def batch_memory_limit() -> int:
-    try:
-        mb = float(os.environ.get("NETBUILDER_MAX_BATCH_MB") or DEFAULT_BATCH_MB)
-    except ValueError:
-        mb = DEFAULT_BATCH_MB
-    return int(mb * 2**20)
+    return BATCH_MEMORY.read()
 
 
 def batch_memory_problem(result: Analysis, batch_size: int, limit: int | None = None):
@@ -45,11 +41,7 @@ def batch_memory_problem(result: Analysis, batch_size: int, limit: int | None = 
 
 
 def sample_memory_limit() -> int:
-    try:
-        mb = float(os.environ.get("NETBUILDER_MAX_SAMPLE_MB") or DEFAULT_SAMPLE_MB)
-    except ValueError:
-        mb = DEFAULT_SAMPLE_MB
-    return int(mb * 2**20)
+    return SAMPLE_MEMORY.read()
 
 
 @dataclass
@@ -97,7 +89,7 @@ def analyze(design, param_limit: int | None = None, memory_limit: int | None = N
         result.order[model] = order
         result.problems.extend(problems)
     if design.is_gan and not result.problems:
-        result.problems.extend(gan_contract_problems(result.shapes))
+        result.problems.extend(gan_contract_problems(design, result.shapes))
     limit = DEFAULT_PARAM_LIMIT if param_limit is None else param_limit
     if result.total_params > limit:
         model, node_id = max(
@@ -159,17 +151,12 @@ def count_params(design, param_limit: int | None = None) -> dict[str, dict[str, 
 
 def _infer(model, graph, order, problems):
     bad = {p.node_id for p in problems if p.node_id is not None}
-    inbound: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    for source, target in graph.edges:
-        if target in inbound and source in inbound:
-            inbound[target].append(source)
-    nodes = {n.id: n for n in graph.nodes}
     shapes: dict[str, tuple[int, ...]] = {}
     counts: dict[str, int] = {}
     for node_id in order:
-        node = nodes[node_id]
+        node = graph.node(node_id)
         kind = get_kind(node.type)
-        sources = inbound[node_id]
+        sources = graph.inputs_of(node_id)
         if kind is None or node_id in bad or any(s not in shapes for s in sources):
             continue  # its own problem is already reported, or an upstream one is
         params = kind.resolve(node.params)
@@ -197,12 +184,11 @@ def _infer(model, graph, order, problems):
     return shapes, counts
 
 
-def gan_contract_problems(shapes: dict[str, dict[str, list[int]]]) -> list[Problem]:
+def gan_contract_problems(design, shapes: dict[str, dict[str, list[int]]]) -> list[Problem]:
     """Generator output == discriminator input; discriminator outputs one logit."""
     found = []
-    gen, disc = shapes.get("generator", {}), shapes.get("discriminator", {})
-    gen_out = _sink_shape(gen)
-    disc_in = _input_shape(disc)
+    gen_out = _end_shape(design, shapes, "generator", "output_node")
+    disc_in = _end_shape(design, shapes, "discriminator", "input_node")
     if gen_out and disc_in and gen_out[1] != disc_in[1]:
         found.append(
             Problem(
@@ -213,7 +199,7 @@ def gan_contract_problems(shapes: dict[str, dict[str, list[int]]]) -> list[Probl
                 fix=f"make the generator end in {fmt_shape(disc_in[1])}",
             )
         )
-    disc_out = _sink_shape(disc)
+    disc_out = _end_shape(design, shapes, "discriminator", "output_node")
     if disc_out and disc_out[1] != [1]:
         found.append(
             Problem(
@@ -226,10 +212,8 @@ def gan_contract_problems(shapes: dict[str, dict[str, list[int]]]) -> list[Probl
     return found
 
 
-def _sink_shape(shapes: dict) -> tuple[str, list[int]] | None:
-    # Shapes are inserted in evaluation order, so the last one is the output.
-    return list(shapes.items())[-1] if shapes else None
-
-
-def _input_shape(shapes: dict) -> tuple[str, list[int]] | None:
-    return next(iter(shapes.items()), None)
+def _end_shape(design, shapes, model: str, end: str) -> tuple[str, list[int]] | None:
+    """(id, shape) of a model's Input (`end` "input_node") or output ("output_node")."""
+    node_id = getattr(design.models[model], end)
+    shape = shapes.get(model, {}).get(node_id)
+    return (node_id, shape) if shape is not None else None

@@ -7,41 +7,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from builder.design.settings import validate_training
+from builder.design.graph import Graph, Node
+from builder.design.settings import resolved_training, validate_training
 from builder.design.values import MAX_NAME, MAX_NODES, check_text, check_values
 from builder.errors import DesignError, GraphError, Problem
 from builder.layers.registry import get_kind, kind_names
+from builder.recipes.tasks import task_of
 
 CURRENT_VERSION = 1
 MODEL_SETS = ({"model"}, {"generator", "discriminator"})
 TOP_FIELDS = {"version", "name", "models", "training", "layout"}
 NODE_FIELDS = {"id", "type", "params"}
 MAX_FILE_BYTES = 5_000_000
-
-
-@dataclass(frozen=True)
-class Node:
-    id: str
-    type: str
-    params: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "type": self.type, "params": dict(self.params)}
-
-
-@dataclass(frozen=True)
-class Graph:
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[tuple[str, str]] = field(default_factory=list)
-
-    def node(self, node_id: str) -> Node | None:
-        return next((n for n in self.nodes if n.id == node_id), None)
-
-    def to_dict(self) -> dict:
-        return {
-            "nodes": [n.to_dict() for n in self.nodes],
-            "edges": [[a, b] for a, b in self.edges],
-        }
 
 
 @dataclass(frozen=True)
@@ -55,6 +32,16 @@ class Design:
     @property
     def is_gan(self) -> bool:
         return set(self.models) == {"generator", "discriminator"}
+
+    @property
+    def task(self) -> str:
+        """What the design learns (its training section's task, or the default one)."""
+        return task_of(self.training)
+
+    @property
+    def settings(self) -> dict:
+        """The training section with every default filled in (what the trainer runs with)."""
+        return resolved_training(dict(self.training or {}))
 
     def with_model(self, name: str, graph: Graph) -> Design:
         return replace(self, models={**self.models, name: graph})
@@ -108,23 +95,52 @@ def load_design(source: str | Path | dict | Design) -> Design:
         source = _read_file(Path(source))
     if isinstance(source, str):
         source = parse_json(source)
-    if not isinstance(source, dict):
-        raise DesignError(f"a design must be a JSON object, got {type(source).__name__}")
-    check_values(source)
-    return _from_dict(upgrade(source))
+    return design_from_data(source)
+
+
+def design_from_data(data: Any) -> Design:
+    """The one check every design passes, read from a file or made on the page: its values
+    (text, numbers, sizes), then its structure (limits, ids, params, training).  Loading and
+    saving both call it, so whatever is saved can be opened again."""
+    if not isinstance(data, dict):
+        raise DesignError(f"a design must be a JSON object, got {type(data).__name__}")
+    check_values(data)
+    return _from_dict(upgrade(data))
+
+
+def saved_text(design: Design) -> str:
+    """The text `design` is saved as, once loading would accept exactly that text; otherwise
+    DesignError naming the field (the design is never written in a form that cannot be read)."""
+    try:
+        text = design.to_json()
+    except (TypeError, ValueError) as exc:  # a value JSON cannot hold
+        raise DesignError(f"the design cannot be written as JSON: {exc}") from None
+    check_size(len(text.encode("utf-8", "surrogatepass")), "the design")
+    design_from_data(parse_json(text))
+    return text
+
+
+def check_size(size: int, where: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise DesignError(f"{where} is larger than {MAX_FILE_BYTES:,} bytes")
+
+
+def read_design_text(path: Path, shown: str) -> str:
+    """A design file's text; errors name it as `shown` (a person's path is theirs to see, a
+    document's place in the workspace is not)."""
+    try:
+        check_size(path.stat().st_size, shown)
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DesignError(f"{shown}: no such file") from None
+    except UnicodeDecodeError:
+        raise DesignError(f"{shown}: not a text file (expected design JSON)") from None
+    except OSError as exc:
+        raise DesignError(f"{shown}: cannot read: {exc.strerror or exc}") from None
 
 
 def _read_file(path: Path) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DesignError(f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DesignError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise DesignError(f"{path}: not a text file (expected design JSON)") from None
-    except OSError as exc:
-        raise DesignError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_design_text(path, str(path))
 
 
 def parse_json(text: str) -> Any:

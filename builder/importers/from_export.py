@@ -11,6 +11,7 @@ import torch
 
 from builder.importers.graph import ImportRefused, NodeMaker, PendingRecurrent
 from builder.importers.params import activation_params, pool_params
+from builder.layers.norm import NORM_EPS, NORM_EPS_TEXT
 
 aten = torch.ops.aten
 ACTIVATIONS = {
@@ -111,8 +112,8 @@ class _Mapper(NodeMaker):
             self.conv(node)
         elif t is aten.batch_norm.default:
             prefix = self.name_from(a[1])
-            if float(a[7]) != 1e-5:
-                raise ValueError("eps must be 1e-5")
+            if float(a[7]) != NORM_EPS:
+                raise ValueError(f"eps must be {NORM_EPS_TEXT}")
             weights = {
                 k: self.state[f"{prefix}.{k}"].detach().clone()
                 for k in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
@@ -125,13 +126,13 @@ class _Mapper(NodeMaker):
             expected = shape if len(shape) == 3 else [shape[-1]]
             if (
                 list(a[1]) != expected
-                or (len(a) > 4 and float(a[4]) != 1e-5)
+                or (len(a) > 4 and float(a[4]) != NORM_EPS)
                 or len(a) < 4
                 or a[2] is None
                 or a[3] is None
             ):
                 raise ValueError(
-                    f"normalizes over {list(a[1])}; the design's LayerNorm over {expected}, eps 1e-5, with scale and shift"
+                    f"normalizes over {list(a[1])}; the design's LayerNorm over {expected}, eps {NORM_EPS_TEXT}, with scale and shift"
                 )
             weights = {"weight": self.tensor_of(a[2]), "bias": self.tensor_of(a[3])}
             self.add(node, "LayerNorm", {}, [self.source(a[0])], weights, self.name_from(a[2]))

@@ -6,24 +6,27 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
 
-from builder.importers.graph import (
-    ImportedNode,
-    ImportRefused,
-    NodeMaker,
-    build_design,
-    output_difference,
+from builder.importers.graph import ImportedNode, ImportRefused, NodeMaker, build_design
+from builder.importers.onnx_check import checked_difference
+from builder.importers.onnx_file import (
+    check_batch,
+    graph_input,
+    node_name,
+    read_model,
+    tensor_array,
 )
-from builder.importers.onnx_file import graph_input, node_name, read_model
+from builder.importers.onnx_folding import SizeArithmetic, inferred_shapes
 from builder.importers.onnx_sequences import SequenceMoves, Value
 from builder.importers.params import activation_params, pool_params, square
+from builder.layers.norm import NORM_EPS, NORM_EPS_TEXT
 
 SUPPORTED = (
     "Conv, ConvTranspose, Gemm, MatMul (+ Add), Relu, Sigmoid, Tanh, LeakyRelu, Elu, Softmax, "
     "LogSoftmax, Gelu, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, "
     "LayerNormalization, Flatten, Reshape, Concat, Add, LSTM, GRU, RNN, Dropout, Identity, "
-    "Resize, Upsample (and the Shape, Gather, Transpose, Squeeze arithmetic around them)"
+    "Resize, Upsample (and the size arithmetic around them: Constant, Shape, Gather, Unsqueeze, "
+    "Concat, Cast, Slice, ConstantOfShape, Expand, Range and the like, bounded)"
 )
 ACTIVATIONS = {
     "Relu": "relu",
@@ -41,30 +44,16 @@ def _attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-class _Mapper(SequenceMoves, NodeMaker):
-    def __init__(self, model: onnx.ModelProto):
+class _Mapper(SizeArithmetic, SequenceMoves, NodeMaker):
+    def __init__(self, model: onnx.ModelProto, batch: int):
         super().__init__()
         self.graph = model.graph
         self.values: dict[str, Value] = {}
         self.folded: set[int] = set()  # Adds already part of the Dense before them
         for tensor in self.graph.initializer:
-            self.values[tensor.name] = Value("const", array=numpy_helper.to_array(tensor))
-        self.shapes = {}
-        try:  # with the batch fixed, shape inference works out reshape targets made of sizes
-            fixed = onnx.ModelProto()
-            fixed.CopyFrom(model)
-            names = {t.name for t in fixed.graph.initializer}
-            for graph_input in fixed.graph.input:
-                if graph_input.name not in names and graph_input.type.tensor_type.shape.dim:
-                    graph_input.type.tensor_type.shape.dim[0].dim_value = 2
-            inferred = onnx.shape_inference.infer_shapes(fixed, strict_mode=False, data_prop=True)
-            for info in list(inferred.graph.value_info) + list(inferred.graph.output):
-                dims = info.type.tensor_type.shape.dim
-                self.shapes[info.name] = [
-                    d.dim_value if d.HasField("dim_value") else None for d in dims
-                ]
-        except Exception:  # shapes are then only what the mapping itself knows
-            pass
+            array = tensor_array(tensor, f"initializer {tensor.name!r}")
+            self.values[tensor.name] = Value("const", array=array)
+        self.shapes = inferred_shapes(model, batch)
         self.consumers: dict[str, list] = {}
         for node in self.graph.node:
             for name in node.input:
@@ -103,6 +92,8 @@ class _Mapper(SequenceMoves, NodeMaker):
         for node in self.graph.node:
             try:
                 self.map(node)
+            except ImportRefused as exc:  # a tensor in the file that cannot be read
+                self.refused.extend(exc.reasons)
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 self.refuse(node, str(exc))
         if len(self.graph.output) != 1:
@@ -199,19 +190,6 @@ class _Mapper(SequenceMoves, NodeMaker):
         else:
             raise ValueError(f"{op} has no layer kind")
 
-    def size_arithmetic(self, node, a) -> None:
-        """Operations on constants and sizes only (initial states, reshape targets)."""
-        if node.op_type == "Constant":
-            self.out(
-                node,
-                Value("const", array=numpy_helper.to_array(a["value"]))
-                if "value" in a
-                else Value("shape"),
-            )
-        else:
-            for name in node.output:
-                self.values[name] = Value("shape")
-
     def conv(self, node, a) -> None:
         weight = self.const(node.input[1])
         bias = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
@@ -303,8 +281,8 @@ class _Mapper(SequenceMoves, NodeMaker):
         self.out(node, Value("tensor", self.add(node, kind, params, [self.tensor(node.input[0])])))
 
     def batchnorm(self, node, a) -> None:
-        if abs(a.get("epsilon", 1e-5) - 1e-5) > 1e-9:
-            raise ValueError(f"epsilon {a.get('epsilon')} (the design's is 1e-5)")
+        if abs(a.get("epsilon", NORM_EPS) - NORM_EPS) > 1e-9:
+            raise ValueError(f"epsilon {a.get('epsilon')} (the design's is {NORM_EPS_TEXT})")
         scale, shift, mean, var = (self.const(i) for i in node.input[1:5])
         weights = {
             "weight": torch.from_numpy(scale.copy()),
@@ -326,9 +304,9 @@ class _Mapper(SequenceMoves, NodeMaker):
         axis = a.get("axis", -1)
         axis = axis + len(shape) if shape and axis < 0 else axis
         expected = 1 if len(shape) == 4 else len(shape) - 1
-        if axis != expected or abs(a.get("epsilon", 1e-5) - 1e-5) > 1e-9:
+        if axis != expected or abs(a.get("epsilon", NORM_EPS) - NORM_EPS) > 1e-9:
             raise ValueError(
-                f"normalizes from axis {a.get('axis', -1)} with epsilon {a.get('epsilon')}; the design's LayerNorm normalizes each sample's features (eps 1e-5)"
+                f"normalizes from axis {a.get('axis', -1)} with epsilon {a.get('epsilon')}; the design's LayerNorm normalizes each sample's features (eps {NORM_EPS_TEXT})"
             )
         weights = {"weight": torch.from_numpy(self.const(node.input[1]).copy())}
         weights["bias"] = (
@@ -378,21 +356,16 @@ class _Mapper(SequenceMoves, NodeMaker):
 
 
 def import_onnx(data: bytes, name: str = "imported"):
-    """(design, state_dict, max output difference against onnxruntime on a random batch)."""
+    """(design, state_dict, max output difference against the file run in onnxruntime, in a
+    limited process of its own, on a random batch); a refusal when they differ."""
     model = read_model(data)
     input_name, input_shape = graph_input(model.graph)
-    mapper = _Mapper(model)
+    batch = check_batch(model.graph, input_name)
+    mapper = _Mapper(model, batch)
     nodes, output = mapper.run(input_name, input_shape)
     if mapper.refused:
         raise ImportRefused(mapper.refused, SUPPORTED)
     design, weights = build_design(name, nodes, output)
-    return design, weights, _difference(design, weights, data, input_name, input_shape)
-
-
-def _difference(design, weights, data: bytes, input_name: str, input_shape) -> float:
-    import onnxruntime  # deferred on purpose: slow to import, and only this check needs it
-
-    example = np.random.default_rng(0).standard_normal((2, *input_shape)).astype(np.float32)
-    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-    expected = session.run(None, {input_name: example})[0]
-    return output_difference(design, weights, example, expected)
+    output_name = model.graph.output[0].name
+    diff = checked_difference(design, weights, data, input_name, [batch, *input_shape], output_name)
+    return design, weights, diff

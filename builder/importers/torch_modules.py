@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from builder.importers.params import pool_params, square
+from builder.layers.norm import NORM_EPS, NORM_EPS_TEXT
 
 SUPPORTED = (
     "nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm1d/2d, "
@@ -89,15 +90,22 @@ def map_module(m: nn.Module, shape_in):
             kind = "MaxPool2d" if isinstance(m, nn.MaxPool2d) else "AvgPool2d"
             return kind, pool_params(m.kernel_size, m.stride, m.padding)
         if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
-            if not m.affine or not m.track_running_stats or m.eps != 1e-5 or m.momentum is None:
-                return "needs affine=True, track_running_stats=True, eps=1e-5 and a momentum"
+            if not m.affine or not m.track_running_stats or m.eps != NORM_EPS or m.momentum is None:
+                return (
+                    "needs affine=True, track_running_stats=True, "
+                    f"eps={NORM_EPS_TEXT} and a momentum"
+                )
             return "BatchNorm", {"momentum": float(m.momentum)}
         if isinstance(m, nn.LayerNorm):
             expected = list(shape_in) if len(shape_in) == 3 else [shape_in[-1]]
-            if list(m.normalized_shape) != expected or not m.elementwise_affine or m.eps != 1e-5:
+            if (
+                list(m.normalized_shape) != expected
+                or not m.elementwise_affine
+                or m.eps != NORM_EPS
+            ):
                 return (
                     f"normalizes over {list(m.normalized_shape)}; the design's LayerNorm normalizes "
-                    f"over {expected} with eps 1e-5 and learned scale and shift"
+                    f"over {expected} with eps {NORM_EPS_TEXT} and learned scale and shift"
                 )
             if getattr(m, "bias", True) is None:
                 return "needs a bias"

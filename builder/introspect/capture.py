@@ -75,14 +75,14 @@ def capture(
     if model not in design.models:
         raise DesignError(f"the design has no model {model!r} (it has {', '.join(design.models)})")
     analysis = analyze(design)
-    order = analysis.order[model]
     graph = design.models[model]
     types = {node.id: node.type for node in graph.nodes}
-    input_id, output_id = order[0], order[-1]
+    input_id, output_id = graph.input_node, graph.output_node or graph.input_node
+    layers = [n for n in analysis.order[model] if n != input_id]
     input_shape = list(analysis.shapes[model][input_id])
 
     taps = getattr(type(module), "NODE_MODULES", None)
-    if taps is None or set(taps) != set(order[1:]):
+    if taps is None or set(taps) != set(layers):
         raise DesignError(
             f"this module was not built from the {model!r} model of this design "
             "(its NODE_MODULES do not match the design's nodes)"
@@ -104,11 +104,11 @@ def capture(
             handle.remove()
         for sub, was_training in modes.items():
             sub.training = was_training
-    for node_id in order[1:]:
+    for node_id in layers:
         outputs[node_id] = seen[node_id][0].detach().float().cpu().numpy()
 
     probabilities = None
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     if task == "classification" and model == "model":
         last = getattr(module, taps[output_id])
         probabilities = class_probabilities(seen[output_id][0], already=_probability_module(last))

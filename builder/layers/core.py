@@ -118,6 +118,7 @@ register(
                 "leaky_relu: the slope for inputs below zero",
                 min=0,
                 max=1,
+                applies_when=("activation", ("leaky_relu",)),
             ),
         ),
         shape=lambda inputs, p: inputs[0],

@@ -8,6 +8,11 @@ from builder.errors import ShapeError
 from builder.layers.registry import LayerKind, fmt_shape, register
 from builder.params import Param
 
+# The emitted BatchNorm and LayerNorm keep PyTorch's default eps; a model brought in must
+# normalize with this one to be drawn as these kinds (the importers check it).
+NORM_EPS = 1e-5
+NORM_EPS_TEXT = "1e-5"  # how messages write it
+
 
 def _batchnorm_shape(inputs, p):
     shape = inputs[0]

@@ -11,10 +11,31 @@ from builder.params import Param, activation_param
 
 Shape = tuple[int, ...]
 
-GROUPS = (
-    "Input/Output", "Core", "Convolution", "Pooling", "Recurrent", "Attention", "Merge",
-    "Regularization",
-)  # fmt: skip
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """A palette group: its name, and how its kinds look on the canvas (a colour and a
+    one-character icon, drawn as plain text)."""
+
+    name: str
+    color: str
+    icon: str
+
+    def schema(self) -> dict:
+        return {"name": self.name, "color": self.color, "icon": self.icon}
+
+
+LAYER_GROUPS = (
+    LayerGroup("Input/Output", "#2e8540", "⇥"),
+    LayerGroup("Core", "#1f6fd1", "▦"),
+    LayerGroup("Convolution", "#7b3fbf", "⊞"),
+    LayerGroup("Pooling", "#0a8a96", "▼"),
+    LayerGroup("Recurrent", "#d9730d", "↻"),
+    LayerGroup("Attention", "#4338ca", "◎"),
+    LayerGroup("Merge", "#c2327a", "⊕"),
+    LayerGroup("Regularization", "#8a6d3b", "≈"),
+)
+GROUPS = tuple(group.name for group in LAYER_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,9 @@ class LayerKind:
     build:  (input shapes, full params) -> constructor sources of the node's modules, applied in order;
             the last one's output is the node's output. Empty for Input.
     count:  (input shapes, full params) -> number of trainable parameters, computed without tensors.
+    flops:  (input shapes, full params) -> forward FLOPs of one sample, for kinds whose work
+            torch's FlopCounterMode is not asked to count (recurrent layers, attention); None:
+            builder.introspect.flops counts the emitted modules on meta tensors.
     """
 
     type: str
@@ -38,6 +62,7 @@ class LayerKind:
     activation: bool = False  # carries the shared `activation` param
     helpers: tuple[str, ...] = field(default=())  # helper classes its modules need in emitted code
     tokens: bool = False  # its input is integer tokens [T], not numbers
+    flops: Callable[[list[Shape], dict], int] | None = None
 
     @cached_property
     def all_params(self) -> tuple[Param, ...]:
@@ -86,6 +111,11 @@ def layer_kinds() -> list[dict]:
     return [kind.schema() for kind in ordered]
 
 
+def layer_groups() -> list[dict]:
+    """Every palette group with its look, in palette order: the canvas draws kinds from this."""
+    return [group.schema() for group in LAYER_GROUPS]
+
+
 def validate_param(type_name: str, name: str, value) -> str | None:
     """Why `value` is not acceptable for param `name` of kind `type_name`, or None."""
     kind = get_kind(type_name)
@@ -112,12 +142,15 @@ def fmt_shape(shape) -> str:
 
 __all__ = [
     "GROUPS",
+    "LAYER_GROUPS",
+    "LayerGroup",
     "LayerKind",
     "Shape",
     "expect_rank",
     "fmt_shape",
     "get_kind",
     "kind_names",
+    "layer_groups",
     "layer_kinds",
     "register",
     "validate_param",

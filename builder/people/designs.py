@@ -1,48 +1,66 @@
 """A person's designs as documents: each one a file with its own id, saved atomically on its own.
 
     designs/<id>.json        the design, exactly as a design file
-    designs/<id>.meta.json   its name and times, so listing a hundred designs reads little
+    designs/<id>.meta.json   its name, times and revision, so listing a hundred designs reads little
     trash/<id>.json (+meta)  a deleted design, until it is restored
 
 Ids are 16 random hex digits.  An id arrives from the page's address, so it is hostile text: only
 ids of that form name a file, and a design file is read like any uploaded file (checked, and set
-aside when it cannot be used, never trusted).
+aside when it cannot be used, never trusted).  Nothing is saved that loading would refuse.
+
+Each save raises the document's revision by one.  A page that edits a design says which revision
+its edit was based on; when another tab or window saved in between, the write is refused
+(`StaleDesign`) instead of silently undoing the other one's work.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from builder.design.spec import Design, DesignError, load_design
+from builder.atomic import write_atomic
+from builder.design.spec import (
+    Design,
+    DesignError,
+    design_from_data,
+    parse_json,
+    read_design_text,
+    saved_text,
+)
 
 ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 DESIGNS_DIR = "designs"
 TRASH_DIR = "trash"
 MAX_NAME = 120
+LOCK_FILE = ".lock"
 
 
 class DocumentError(ValueError):
     """A design id that names no design of this person, or a file that cannot be used."""
 
 
+class StaleDesign(DocumentError):
+    """A save based on a revision that is no longer the document's: another tab or window
+    saved it since (`revision` is the newer one), or deleted it (`revision` is None)."""
+
+    def __init__(self, design_id: str, base: int, revision: int | None):
+        self.design_id, self.base, self.revision = design_id, base, revision
+        if revision is None:
+            said = "was deleted in another tab or window"
+        else:
+            said = f"was changed in another tab or window (revision {revision}; yours is {base})"
+        super().__init__(f"the design {design_id} {said}")
+
+
 def is_design_id(text: object) -> bool:
     return isinstance(text, str) and ID_PATTERN.fullmatch(text) is not None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a private temporary file and rename: a reader sees the old or the new."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class DesignLibrary:
@@ -72,25 +90,74 @@ class DesignLibrary:
         self.save(design_id, design, created=time.time())
         return design_id
 
-    def save(self, design_id: str, design: Design, *, created: float | None = None) -> None:
-        """Write the design and its card (OSError when the disk refuses)."""
+    @contextmanager
+    def _locked(self, kind: int = fcntl.LOCK_EX):
+        """One writer (or many readers) of this person's documents at a time, across the
+        server's threads and processes: a revision is read and raised in one step."""
+        fd = os.open(self.designs / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, kind)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def save(
+        self,
+        design_id: str,
+        design: Design,
+        *,
+        created: float | None = None,
+        base: int | None = None,
+    ) -> int:
+        """Write the design and its card; returns the document's new revision.
+
+        `base` is the revision the edit started from: when the document is no longer at it,
+        nothing is written and StaleDesign says so.  DesignError when the design is one that
+        loading would refuse (named field), OSError when the disk refuses."""
         path, meta_path = self._paths(design_id)
-        now = time.time()
-        if created is None:
-            created = self._meta(meta_path).get("created", now)
-        write_atomic(path, design.to_json())
-        card = {"name": design.name[:MAX_NAME], "created": created, "updated": now}
-        write_atomic(meta_path, json.dumps(card))
+        text = saved_text(design)
+        with self._locked():
+            card = self._meta(meta_path)
+            current = _revision(card) if path.is_file() else None
+            if base is not None and current != base:
+                raise StaleDesign(design_id, base, current)
+            now = time.time()
+            if created is None:
+                created = card.get("created", now)
+            revision = (current or 0) + 1
+            write_atomic(path, text)
+            card = {
+                "name": design.name[:MAX_NAME],
+                "created": created,
+                "updated": now,
+                "revision": revision,
+            }
+            write_atomic(meta_path, json.dumps(card))
+        return revision
 
     def load(self, design_id: str) -> Design:
         """The design; DocumentError (saying why) when there is none or it cannot be used."""
-        path, _ = self._paths(design_id)
-        if not path.is_file():
-            raise DocumentError(f"there is no design {design_id} in your designs")
-        try:
-            return load_design(path)
-        except (DesignError, RecursionError, OSError, ValueError) as exc:
-            raise DocumentError(f"the design {design_id} cannot be read: {exc}") from None
+        return self.open(design_id)[0]
+
+    def open(self, design_id: str) -> tuple[Design, int]:
+        """The design and its revision, read together; DocumentError (saying why, and naming
+        no place on the server) when there is none or it cannot be used."""
+        path, meta_path = self._paths(design_id)
+        with self._locked(fcntl.LOCK_SH):
+            if not path.is_file():
+                raise DocumentError(f"there is no design {design_id} in your designs")
+            revision = _revision(self._meta(meta_path))
+            try:
+                text = read_design_text(path, "its file")
+                return design_from_data(parse_json(text)), revision
+            except (DesignError, RecursionError, OSError, ValueError) as exc:
+                raise DocumentError(f"the design {design_id} cannot be read: {exc}") from None
+
+    def revision(self, design_id: str) -> int | None:
+        """The document's revision now; None when it is not (any more) among the designs."""
+        path, meta_path = self._paths(design_id)
+        with self._locked(fcntl.LOCK_SH):
+            return _revision(self._meta(meta_path)) if path.is_file() else None
 
     def set_aside(self, design_id: str) -> Path | None:
         """Move an unusable design file out of the list (kept, for the person to recover);
@@ -158,11 +225,12 @@ class DesignLibrary:
             raise DocumentError(f"there is no design {design_id} in your designs")
         self.trash.mkdir(exist_ok=True)
         to_path, to_meta = self._paths(design_id, self.trash)
-        card = self._meta(meta_path) or {"name": "untitled"}
-        card["deleted"] = time.time()
-        write_atomic(to_meta, json.dumps(card))
-        os.replace(path, to_path)
-        meta_path.unlink(missing_ok=True)
+        with self._locked():
+            card = self._meta(meta_path) or {"name": "untitled"}
+            card["deleted"] = time.time()
+            write_atomic(to_meta, json.dumps(card))
+            os.replace(path, to_path)
+            meta_path.unlink(missing_ok=True)
 
     def deleted(self) -> list[dict]:
         """Designs in the trash, most recently deleted first."""
@@ -174,12 +242,19 @@ class DesignLibrary:
         if not from_path.is_file():
             raise DocumentError(f"there is no design {design_id} in the trash")
         path, meta_path = self._paths(design_id)
-        card = self._meta(from_meta)
-        card.pop("deleted", None)
-        card["updated"] = time.time()
-        os.replace(from_path, path)
-        write_atomic(meta_path, json.dumps(card))
-        from_meta.unlink(missing_ok=True)
+        with self._locked():
+            card = self._meta(from_meta)
+            card.pop("deleted", None)
+            card["updated"] = time.time()
+            os.replace(from_path, path)
+            write_atomic(meta_path, json.dumps(card))
+            from_meta.unlink(missing_ok=True)
+
+
+def _revision(card: dict) -> int:
+    value = card.get("revision")
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok else 0  # a card from before revisions, or a damaged one
 
 
 def _number(value, default: float) -> float:

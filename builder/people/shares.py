@@ -12,8 +12,8 @@ import secrets
 from dataclasses import replace
 from pathlib import Path, PurePath
 
+from builder.atomic import write_atomic
 from builder.design.spec import Design, DesignError, load_design
-from builder.people.designs import write_atomic
 
 SHARED_DIR = "shared"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")

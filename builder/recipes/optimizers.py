@@ -61,6 +61,17 @@ DEFAULT_OPTIMIZER = "adam"
 DEFAULT_LR = {opt.name: opt.lr for opt in _OPTIMIZERS}
 
 
+def optimizers_taking(setting: str) -> tuple[Optimizer, ...]:
+    """The optimizers that take `setting` (momentum, nesterov or betas)."""
+    return tuple(opt for opt in _OPTIMIZERS if setting in opt.takes)
+
+
+def takes(kind: str | None, setting: str) -> bool:
+    """Whether optimizer `kind` takes `setting` (an unknown kind takes nothing)."""
+    recipe = OPTIMIZER_RECIPES.get(kind or DEFAULT_OPTIMIZER)
+    return recipe is not None and setting in recipe.takes
+
+
 def optimizer_recipe(cfg: dict | None) -> Optimizer:
     kind = (cfg or {}).get("type") or DEFAULT_OPTIMIZER
     if kind not in OPTIMIZER_RECIPES:

@@ -36,5 +36,12 @@ _TASKS = (
     ),
 )
 TASK_RECIPES = {task.name: task for task in _TASKS}
+DEFAULT_TASK = "classification"
 TASKS = tuple(TASK_RECIPES)
 DEFAULT_LOSS = {task.name: task.loss for task in _TASKS}
+
+
+def task_of(training: dict | None) -> str:
+    """The task a design's `training` section names (a section that names none: the default).
+    `Design.task` asks this; so does everything that holds only the training section."""
+    return (training or {}).get("task") or DEFAULT_TASK

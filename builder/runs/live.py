@@ -1,9 +1,9 @@
-"""What a page shows of a run, built from its events: curves, progress, last epoch, GAN samples.
+"""What a page shows of a run, built from its events: curves, progress, last epoch, samples.
 
-`RunView` takes the plain events a training loop emits (see builder/control.py) and keeps what
-a live dashboard draws: the step losses, one row per epoch, the latest confusion matrix or
-true-vs-predicted values, a GAN's samples per epoch, and the progress (epoch, step, samples
-per second, time left).  It is thread-safe: one page timer feeds it, any number of pages read
+`RunView` takes the events a training loop emits (builder.runs.protocol) and keeps what a live
+dashboard draws: the step losses, one row per epoch, the latest confusion matrix or
+true-vs-predicted values, a GAN's or a language model's samples per epoch, and the progress
+(epoch, step, samples per second, time left).  It is thread-safe: one page timer feeds it, any number of pages read
 `snapshot()`.  A run recorded in the store (e.g. after a restart) is rebuilt with `from_store`.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.runs.protocol import EventKind, RunStatus, dispatch, run_status
 from builder.runs.samples_file import SAMPLES_FILE, read_samples, thin_samples
 
-ENDED = ("finished", "stopped", "cancelled", "error", "interrupted")
 STEP_KEYS = ("loss", "d_loss", "g_loss")
 MAX_STEP_POINTS = 20_000  # older step points are thinned, never the newest ones
 MIN_RATE_SPAN_S = 1.0  # samples/s from step arrivals needs at least this much time between them
@@ -59,7 +59,7 @@ class Snapshot:
     """A consistent copy of a run's view, safe to draw while training goes on."""
 
     run_id: int | None
-    status: str
+    status: RunStatus
     error: str | None
     task: str | None
     start: dict
@@ -74,7 +74,7 @@ class Snapshot:
 
     @property
     def ended(self) -> bool:
-        return self.status in ENDED
+        return run_status(self.status).ended
 
     @property
     def last_epoch(self) -> dict | None:
@@ -88,7 +88,7 @@ class RunView:
         self.run_id = run_id
         self._clock = clock
         self._lock = threading.Lock()
-        self.status = "starting"
+        self.status = RunStatus.STARTING
         self.error: str | None = None
         self.start: dict = {}
         self.real: np.ndarray | None = None
@@ -99,6 +99,15 @@ class RunView:
         self.sample_kind: str | None = None
         self._rate: list[tuple[float, int]] = []  # (time, step) of recent step events
         self.version = 0
+        self._handlers = {
+            EventKind.START: self._on_start,
+            EventKind.STEP: self._on_step,
+            EventKind.EPOCH: self._on_epoch,
+            EventKind.SAMPLES: self._on_samples,
+            EventKind.STATUS: self._on_status,
+            EventKind.DONE: self._on_status,
+            EventKind.ERROR: self._on_error,
+        }
 
     # -- feeding -----------------------------------------------------------------------------
     def add(self, events) -> int:
@@ -112,37 +121,45 @@ class RunView:
         return changed
 
     def _add(self, event: dict) -> bool:
-        kind = event.get("type")
-        if kind == "start":
-            self.status = "running"
-            self.real = event.get("real")
-            self.start = {k: v for k, v in event.items() if k not in ("type", "real")}
-            self.sample_kind = event.get("sample_kind")
-        elif kind == "step":
-            per_epoch = max(1, int(self.start.get("steps_per_epoch") or event.get("batches") or 1))
-            point = {"step": event["step"], "x": event["step"] / per_epoch}
-            point.update({k: event[k] for k in STEP_KEYS if k in event})
-            self.steps.append(point)
-            if len(self.steps) > MAX_STEP_POINTS:
-                half = len(self.steps) // 2
-                self.steps = self.steps[:half:2] + self.steps[half:]
-            self._rate.append((self._clock(), int(event["step"])))
-            del self._rate[:-30]
-        elif kind == "epoch":
-            row = {k: v for k, v in event.items() if k != "type"}
-            self.epochs = [e for e in self.epochs if e["epoch"] != row["epoch"]] + [row]
-        elif kind == "samples":
-            self.samples[int(event["epoch"])] = np.asarray(event["samples"])
-            self._sample_stride = thin_samples(self.samples, self._sample_stride)
-            self.sample_kind = event.get("kind", self.sample_kind)
-        elif kind == "status":
-            self.status = event.get("status", self.status)
-        elif kind == "done":
-            self.status = event.get("status", "finished")
-        elif kind == "error":
-            self.status, self.error = "error", event.get("message") or "the run failed"
-        else:
-            return False
+        """Whether the event changed the view (a kind it does not draw changes nothing)."""
+        return dispatch(self._handlers, event) is not None
+
+    def _on_start(self, event: dict) -> bool:
+        self.status = RunStatus.RUNNING
+        self.real = event.get("real")
+        self.start = {k: v for k, v in event.items() if k not in ("type", "real")}
+        self.sample_kind = event.get("sample_kind")
+        return True
+
+    def _on_step(self, event: dict) -> bool:
+        per_epoch = max(1, int(self.start.get("steps_per_epoch") or event.get("batches") or 1))
+        point = {"step": event["step"], "x": event["step"] / per_epoch}
+        point.update({k: event[k] for k in STEP_KEYS if k in event})
+        self.steps.append(point)
+        if len(self.steps) > MAX_STEP_POINTS:
+            half = len(self.steps) // 2
+            self.steps = self.steps[:half:2] + self.steps[half:]
+        self._rate.append((self._clock(), int(event["step"])))
+        del self._rate[:-30]
+        return True
+
+    def _on_epoch(self, event: dict) -> bool:
+        row = {k: v for k, v in event.items() if k != "type"}
+        self.epochs = [e for e in self.epochs if e["epoch"] != row["epoch"]] + [row]
+        return True
+
+    def _on_samples(self, event: dict) -> bool:
+        self.samples[int(event["epoch"])] = np.asarray(event["samples"])
+        self._sample_stride = thin_samples(self.samples, self._sample_stride)
+        self.sample_kind = event.get("kind", self.sample_kind)
+        return True
+
+    def _on_status(self, event: dict) -> bool:  # paused, running again, or the run's end
+        self.status = run_status(event["status"])
+        return True
+
+    def _on_error(self, event: dict) -> bool:
+        self.status, self.error = RunStatus.ERROR, event.get("message") or "the run failed"
         return True
 
     # -- reading -----------------------------------------------------------------------------
@@ -155,14 +172,15 @@ class RunView:
         epoch_step = int(last_epoch.get("step") or 0) if last_epoch else 0
         step = max(last_step, epoch_step)
         total = epochs * per_epoch
-        if self.status == "finished" and total:
+        if self.status == RunStatus.FINISHED and total:
             step = total
         epoch = min(epochs, step // per_epoch + 1) if per_epoch else 0
         if last_epoch and step == epoch_step:
             epoch = int(last_epoch["epoch"])
         rate = self._samples_per_sec(last_epoch)
         left = None
-        if rate and total and self.status in ("running", "starting"):  # paused: no estimate
+        running = (RunStatus.RUNNING, RunStatus.STARTING)
+        if rate and total and self.status in running:  # paused: no estimate
             batch = int(start.get("batch_size") or 1)
             left = max(0.0, (total - step) * batch / rate)
         return Progress(
@@ -177,7 +195,7 @@ class RunView:
         )
 
     def _samples_per_sec(self, last_epoch) -> float | None:
-        if len(self._rate) >= 2 and self.status == "running":
+        if len(self._rate) >= 2 and self.status == RunStatus.RUNNING:
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
             if (
                 t1 - t0 >= MIN_RATE_SPAN_S and s1 > s0
@@ -208,7 +226,7 @@ class RunView:
     # -- from the run store ------------------------------------------------------------------
     @classmethod
     def from_store(cls, run: dict, metrics: list[dict]) -> RunView:
-        """A view of a recorded run: its epochs, status and (a GAN's) samples; no step points."""
+        """A view of a recorded run: its epochs, status and samples; no step points."""
         view = cls(run.get("id"))
         if run.get("out_dir"):
             view.samples, view.sample_kind = read_samples(Path(run["out_dir"]) / SAMPLES_FILE)
@@ -222,7 +240,7 @@ class RunView:
             "dataset": run.get("dataset"),
         }
         view.epochs = [dict(m) for m in metrics]
-        view.status = run.get("status", "finished")
+        view.status = run_status(run.get("status", RunStatus.FINISHED))
         view.error = run.get("error")
         view.version = 1
         return view

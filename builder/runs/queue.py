@@ -6,8 +6,10 @@ whose person is at their limit lets the next person's run go first.  A waiting r
 in the person's store as "queued" and owned by this process, so after a restart it reads back as
 interrupted, never lost.
 
-Whoever starts a run is the `starter`: local worker processes by default.  A person is their
-workspace folder; runs are known by (folder, run id), since each person's run ids count alone.
+Whoever starts a run is the `starter`: by default `warm_worker.start_run`, which trains where
+the run's options or $NETBUILDER_EXECUTOR say (a local worker process unless told otherwise).
+A person is their workspace folder; runs are known by (folder, run id), since each person's run
+ids count alone.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from builder.limits import EnvLimit
 from builder.runs import warm_worker
+from builder.runs.job import RunOptions
+from builder.runs.protocol import RunStatus
 from builder.runs.store import RunStore
 from builder.training.control import error_message
 
@@ -29,25 +34,19 @@ RunKey = tuple[str, int]
 KEEP_ENDED = 200  # handles of ended runs kept for pages still reading their last events
 
 
-def _positive(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of runs, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
+# How many runs train at once: all cores but one, by default.
+MAX_RUNS = EnvLimit(
+    MAX_RUNS_VAR, lambda: max(1, (os.cpu_count() or 2) - 1), "runs", whole=True, refuse_bad=True
+)
+PER_PERSON = EnvLimit(PER_PERSON_VAR, 1, "runs", whole=True, refuse_bad=True)
 
 
 def default_max_running() -> int:
-    return _positive(MAX_RUNS_VAR, max(1, (os.cpu_count() or 2) - 1))
+    return MAX_RUNS.read()
 
 
 def default_per_person() -> int:
-    return _positive(PER_PERSON_VAR, 1)
+    return PER_PERSON.read()
 
 
 def ordinal(n: int) -> str:
@@ -60,7 +59,7 @@ def ordinal(n: int) -> str:
 class Waiting:
     key: RunKey
     design: object
-    options: dict = field(default_factory=dict)
+    options: RunOptions = field(default_factory=RunOptions)
 
 
 class RunQueue:
@@ -81,12 +80,16 @@ class RunQueue:
         self._training: set[RunKey] = set()
 
     # -- asking ------------------------------------------------------------------------------
-    def submit(self, design, workspace, *, design_id: str | None = None, **options) -> int:
+    def submit(self, design, workspace, options: RunOptions | None = None) -> int:
         """Record a run of `design` as waiting and start it as soon as its turn comes;
-        returns its id in the person's store.  `options` go to the starter (epochs, seed …)."""
-        run_id = RunStore(workspace).create_run(design, status="queued", design_id=design_id)
+        returns its id in the person's store.  `options` go to the starter."""
+        options = options or RunOptions()
+        run_id = RunStore(workspace).create_run(
+            design, status=RunStatus.QUEUED, design_id=options.design_id
+        )
         with self._lock:
-            self._waiting.append(Waiting(self._key(workspace, run_id), design, options))
+            waiting = Waiting(self._key(workspace, run_id), design, replace(options, run_id=run_id))
+            self._waiting.append(waiting)
             self._dispatch()
         return run_id
 
@@ -98,7 +101,7 @@ class RunQueue:
             if found is None:
                 return False
             self._waiting.remove(found)
-        RunStore(key[0]).finish_run(run_id, "cancelled")
+        RunStore(key[0]).finish_run(run_id, RunStatus.CANCELLED)
         return True
 
     # -- looking -----------------------------------------------------------------------------
@@ -155,9 +158,9 @@ class RunQueue:
     def _launch(self, turn: Waiting) -> None:
         root, run_id = turn.key
         try:
-            handle = self._start(turn.design, root, run_id=run_id, **turn.options)
+            handle = self._start(turn.design, root, turn.options)
         except Exception as exc:  # e.g. no process could be started: the run says why
-            RunStore(root).finish_run(run_id, "error", error=error_message(exc))
+            RunStore(root).finish_run(run_id, RunStatus.ERROR, error=error_message(exc))
             return
         self._handles[turn.key] = handle
         self._training.add(turn.key)

@@ -1,7 +1,7 @@
 """One run on a Ray worker: the actor that `builder.runs.ray_executor` starts on the cluster.
 
-It writes the job's files into a folder of its own, trains with `builder.runs.worker.train_job`
-(the local worker's path) in a thread, and keeps the events for the page server, which takes
+It writes the job's files into a folder of its own, trains with `builder.runs.job.train_job`
+(every executor's path) in a thread, and keeps the events for the page server, which takes
 them with `take` (a long poll, so a loss point leaves within milliseconds). Saved weights go
 back inside their event as bytes, since the page server cannot read this machine's disk.
 Commands carry a number: Ray may run a threaded actor's calls out of order, so an older
@@ -16,26 +16,27 @@ import tempfile
 import threading
 from pathlib import Path
 
+from builder.runs.job import Job, train_job
+from builder.runs.protocol import Command, EventKind, command
 from builder.runs.ray_job import unpack_job
-from builder.runs.worker import train_job
 from builder.training.control import RunControl
 
-WEIGHT_EVENTS = ("checkpoint", "done")
+WEIGHT_EVENTS = (EventKind.CHECKPOINT, EventKind.DONE)
 
 
 class RunActor:
     def __init__(self, job: dict, files: dict):
         self._folder = Path(tempfile.mkdtemp(prefix="netbuilder-run-"))
-        job = unpack_job(job, files, self._folder)
+        job = unpack_job(Job.from_wire(job), files, self._folder)
         self._events: list[dict] = []
         self._ended = False
         self._changed = threading.Condition()
         self._last_command = 0
         self._commands = threading.Lock()
-        self._control = RunControl([self._keep], step_every=job.get("step_every") or 10)
+        self._control = RunControl([self._keep], step_every=job.step_every or 10)
         threading.Thread(target=self._train, args=(job,), name="training", daemon=True).start()
 
-    def _train(self, job: dict) -> None:
+    def _train(self, job: Job) -> None:
         try:
             train_job(job, self._control)
         finally:
@@ -45,7 +46,7 @@ class RunActor:
                 self._changed.notify_all()
 
     def _keep(self, event: dict) -> None:
-        if event.get("type") in WEIGHT_EVENTS and event.get("weights_path"):
+        if event["type"] in WEIGHT_EVENTS and event.get("weights_path"):
             event = {**event, "weights_bytes": Path(event["weights_path"]).read_bytes()}
         with self._changed:
             self._events.append(event)
@@ -60,16 +61,14 @@ class RunActor:
 
     def command(self, number: int, name: str) -> None:
         """pause, resume or stop; a command older than one already obeyed is ignored."""
-        if name == "stop":
+        said = command(name)
+        if said == Command.STOP:
             self._control.stop()  # whenever it arrives: stop is never undone
         with self._commands:
             if number <= self._last_command:
                 return
             self._last_command = number
-            if name == "pause":
-                self._control.pause()
-            elif name == "resume":
-                self._control.resume()
+            self._control.obey(said)
 
     def pid(self) -> int:
         return os.getpid()

@@ -1,5 +1,6 @@
-"""A GAN run's sample batches on disk (`samples.npz` in the run's folder), so the page shows
-them after the run, and after a restart, as it showed them live.
+"""A run's sample batches on disk (`samples.npz` in the run's folder: a GAN's generated images,
+points or arrays, a language model's lines), so the page shows them after the run, and after a
+restart, as it showed them live.
 
 The file is read as hostile: no pickles, and a broken or foreign file reads as no samples.
 """
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.atomic import atomic_writer
+from builder.runs.protocol import EventKind, dispatch
+
 SAMPLES_FILE = "samples.npz"
-# A GAN's sample batches kept per run: at most this many epochs and bytes. Beyond that only
+# Sample batches kept per run: at most this many epochs and bytes. Beyond that only
 # multiples of a doubling stride stay, so the kept epochs spread evenly over the whole run;
 # the untrained one (0) and the newest always stay.
 MAX_SAMPLE_EPOCHS = 50
@@ -30,18 +34,27 @@ class SamplesFile:
         self.samples: dict[int, np.ndarray] = {}
         self.kind: str | None = None
         self._stride = 1
+        self._handlers = {
+            EventKind.SAMPLES: self._keep,
+            EventKind.DONE: self._write,
+            EventKind.ERROR: self._write,
+        }
 
     def __call__(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "samples":
-            self.samples[int(event["epoch"])] = np.asarray(event["samples"])
-            self.kind = event.get("kind", self.kind)
-            self._stride = thin_samples(self.samples, self._stride)
-        elif kind in ("done", "error") and self.samples:
-            try:
-                write_samples(self.path, self.samples, self.kind)
-            except OSError:
-                pass  # a full disk: the run and its epochs stand without its sample file
+        dispatch(self._handlers, event)
+
+    def _keep(self, event: dict) -> None:
+        self.samples[int(event["epoch"])] = np.asarray(event["samples"])
+        self.kind = event.get("kind", self.kind)
+        self._stride = thin_samples(self.samples, self._stride)
+
+    def _write(self, event: dict) -> None:
+        if not self.samples:
+            return
+        try:
+            write_samples(self.path, self.samples, self.kind)
+        except OSError:
+            pass  # a full disk: the run and its epochs stand without its sample file
 
 
 def thin_samples(samples: dict[int, np.ndarray], stride: int) -> int:
@@ -61,15 +74,9 @@ def thin_samples(samples: dict[int, np.ndarray], stride: int) -> int:
 def write_samples(path: Path, samples: dict[int, np.ndarray], kind: str | None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     arrays = {f"epoch_{epoch}": np.asarray(batch) for epoch, batch in samples.items()}
-    try:
-        with open(tmp, "wb") as out:  # a file object: numpy would add ".npz" to a path
-            np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
-        tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:  # a file object: numpy would add ".npz" to a path
+        np.savez_compressed(out, kind=np.array(kind or ""), **arrays)
     return path
 
 

@@ -18,6 +18,16 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from builder.data.datasets import dataset_label
+from builder.recipes.tasks import task_of
+from builder.runs.protocol import (
+    OWNED,
+    RECORDED,
+    EventKind,
+    ProtocolError,
+    RunStatus,
+    dispatch,
+    run_status,
+)
 from builder.runs.workspace import workspace_dir
 
 DB_NAME = "runs.sqlite"
@@ -52,10 +62,6 @@ CREATE TABLE IF NOT EXISTS health (
 );
 CREATE INDEX IF NOT EXISTS health_by_run ON health (run_id, seq);
 """
-STATUSES = ("queued", "running", "finished", "stopped", "cancelled", "error", "interrupted")
-# Runs still owned by a live process: a waiting run by the page server whose queue holds it, a
-# training run by its worker.  When that process is gone they read back as interrupted.
-LIVE_STATUSES = ("queued", "running")
 RUN_FIELDS = (
     "id, name, task, dataset, status, started_at, ended_at, weights_path, out_dir, final, error, "
     "pid, host, design_id"
@@ -173,12 +179,12 @@ class RunStore:
         *,
         out_dir=None,
         pid: int | None = None,
-        status: str = "running",
+        status: RunStatus = RunStatus.RUNNING,
         design_id: str | None = None,
     ) -> int:
         """Record a new run (a frozen copy of its design) as running or queued; returns its id.
         `pid`: the process that owns it now (default this one); `design_id`: its document."""
-        if status not in LIVE_STATUSES:
+        if status not in OWNED:
             raise ValueError(f"a new run is queued or running, not {status!r}")
         data = design.to_dict() if hasattr(design, "to_dict") else dict(design)
         training = data.get("training") or {}
@@ -188,7 +194,7 @@ class RunStore:
                 " host, design_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     data.get("name", "design"),
-                    training.get("task", "classification"),
+                    task_of(training),
                     dataset_label(training.get("dataset", "")),
                     standard_json(data),
                     status,
@@ -206,16 +212,12 @@ class RunStore:
                 )
         return run_id
 
-    def set_pid(self, run_id: int, pid: int) -> None:
-        with self._connect() as db:
-            db.execute("UPDATE runs SET pid = ? WHERE id = ?", (pid, run_id))
-
     def mark_started(self, run_id: int, pid: int) -> None:
         """A waiting run now trains in process `pid` (its clock starts now)."""
         with self._connect() as db:
             db.execute(
-                "UPDATE runs SET status = 'running', pid = ?, started_at = ? WHERE id = ?",
-                (pid, time.time(), run_id),
+                "UPDATE runs SET status = ?, pid = ?, started_at = ? WHERE id = ?",
+                (RunStatus.RUNNING, pid, time.time(), run_id),
             )
 
     def add_metrics(self, run_id: int, epoch: int, metrics: dict) -> None:
@@ -231,8 +233,9 @@ class RunStore:
             db.execute("UPDATE runs SET weights_path = ? WHERE id = ?", (str(weights_path), run_id))
 
     def finish_run(self, run_id, status, *, final=None, error=None, weights_path=None) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        if status not in RECORDED:
+            known = ", ".join(RECORDED)
+            raise ValueError(f"status must be one of {known}, got {status!r}")
         with self._connect() as db:
             db.execute(
                 "UPDATE runs SET status = ?, ended_at = ?, final = ?, error = ?,"
@@ -254,16 +257,20 @@ class RunStore:
             if "design" in run:
                 run["design"] = json.loads(run["design"])
         except (TypeError, ValueError):  # one damaged row must not hide the others
-            run["final"], run["status"] = None, "error"
+            run["final"], run["status"] = None, RunStatus.ERROR
             run["error"] = "this run's record is damaged and cannot be read"
             if "design" in run:
                 run["design"] = None
+        try:
+            run["status"] = run_status(run["status"])
+        except ProtocolError as exc:  # a status this version does not know: say which
+            run["status"], run["error"] = RunStatus.ERROR, str(exc)
         if (
-            run["status"] in LIVE_STATUSES
+            run["status"] in OWNED
             and run.get("host") == socket.gethostname()
             and not _pid_alive(run.get("pid"))
         ):
-            run["status"] = "interrupted"
+            run["status"] = RunStatus.INTERRUPTED
         return run
 
     def list_runs(self, limit: int | None = None, design_id: str | None = None) -> list[dict]:
@@ -338,25 +345,19 @@ class RunStore:
 
     def sink(self, run_id: int):
         """An event sink that records `epoch` metrics, saved weights and the run's end."""
-
-        def record(event: dict) -> None:
-            kind = event.get("type")
-            if kind == "epoch":
-                self.add_metrics(
-                    run_id, event["epoch"], {k: v for k, v in event.items() if k != "type"}
-                )
-            elif kind == "health":
-                self.add_health(run_id, {k: v for k, v in event.items() if k != "type"})
-            elif kind == "checkpoint":
-                self.set_weights(run_id, event["weights_path"])
-            elif kind == "done":
-                self.finish_run(
-                    run_id,
-                    event.get("status", "finished"),
-                    final=event.get("final"),
-                    weights_path=event.get("weights_path"),
-                )
-            elif kind == "error":
-                self.finish_run(run_id, "error", error=event.get("message"))
-
-        return record
+        handlers = {
+            EventKind.EPOCH: lambda e: self.add_metrics(
+                run_id, e["epoch"], {k: v for k, v in e.items() if k != "type"}
+            ),
+            EventKind.HEALTH: lambda e: self.add_health(
+                run_id, {k: v for k, v in e.items() if k != "type"}
+            ),
+            EventKind.CHECKPOINT: lambda e: self.set_weights(run_id, e["weights_path"]),
+            EventKind.DONE: lambda e: self.finish_run(
+                run_id, e["status"], final=e.get("final"), weights_path=e.get("weights_path")
+            ),
+            EventKind.ERROR: lambda e: self.finish_run(
+                run_id, RunStatus.ERROR, error=e.get("message")
+            ),
+        }
+        return lambda event: dispatch(handlers, event)

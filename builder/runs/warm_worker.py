@@ -4,24 +4,63 @@ Starting a worker costs seconds before its first step: Python, then torch and th
 modules.  `prestart()` starts one spare `python -m builder.runs.warm_worker`, which imports all of
 that (builder.runs.worker brings the whole training path) and then waits, in
 `builder.runs.worker`'s own child loop, for its job; `start_run()` hands the job to the spare
-when there is a live one, and otherwise starts a worker as usual.  A spare whose
+when there is a live one and the run trains locally, and otherwise starts as usual.  A spare whose
 parent goes away sees its stdin close and exits, so none is ever left behind.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from builder.runs import worker
+from builder.runs import launch, worker
+from builder.runs.job import RunOptions
 
 _SPARE: subprocess.Popen | None = None
 _LOCK = threading.Lock()
+LOG_NAME = "spare-worker.log"
+
+
+def private_folder() -> Path:
+    """This user's own folder in the temporary directory (0700), for the spare's log.
+
+    The temporary directory is shared by every user of the machine: a log opened there by a
+    well-known name would follow a link another user planted and overwrite whatever it points
+    at.  A folder only this user can enter holds no one else's links; one that exists but is not
+    exactly that (a link, someone else's, open to others) is never used: a fresh one is made."""
+    folder = Path(tempfile.gettempdir()) / f"netbuilder-{os.getuid()}"
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    found = os.lstat(folder)
+    if (
+        stat.S_ISDIR(found.st_mode)
+        and found.st_uid == os.getuid()
+        and stat.S_IMODE(found.st_mode) & 0o077 == 0
+    ):
+        return folder
+    return Path(tempfile.mkdtemp(prefix="netbuilder-"))
+
+
+def log_path() -> Path:
+    """The spare's log, created private (0600) and never through a link."""
+    path = private_folder() / LOG_NAME
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except OSError:  # a link in this user's own folder: remove the link, never its target
+        path.unlink()
+        os.close(os.open(path, flags | os.O_EXCL, 0o600))
+    return path
 
 
 def prestart() -> None:
@@ -30,8 +69,7 @@ def prestart() -> None:
     with _LOCK:
         if _SPARE is not None and _SPARE.poll() is None:
             return
-        log = Path(tempfile.gettempdir()) / "netbuilder-spare-worker.log"
-        _SPARE = worker.spawn_worker(log, module="builder.runs.warm_worker")
+        _SPARE = worker.spawn_worker(log_path(), module="builder.runs.warm_worker")
 
 
 def take() -> subprocess.Popen | None:
@@ -44,9 +82,16 @@ def take() -> subprocess.Popen | None:
     return None
 
 
-def start_run(design, workspace=None, **options):
-    """`builder.runs.worker.start_run`, on the spare worker when one is waiting."""
-    return worker.start_run(design, workspace, process=take(), **options)
+def start_run(design, workspace=None, options: RunOptions | None = None):
+    """`builder.runs.launch.start_run`, on the spare worker when one is waiting."""
+    options = options or RunOptions()
+    executor, spare = launch.executor_for(options.executor), take()
+    if spare is not None:
+        if type(executor) is worker.LocalExecutor and executor.process is None:
+            executor = worker.LocalExecutor(spare)
+        else:
+            spare.stdin.close()  # not needed: it exits
+    return launch.start_run(design, workspace, replace(options, executor=executor))
 
 
 def stop_spare() -> None:
@@ -54,7 +99,11 @@ def stop_spare() -> None:
     spare = take()
     if spare is not None:
         spare.stdin.close()
-        spare.wait(10)
+        try:
+            spare.wait(10)
+        except subprocess.TimeoutExpired:  # still importing torch on a busy machine: no job lost
+            spare.kill()
+            spare.wait(10)
 
 
 def _warm_up() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from builder.data import Dataset, check_dataset, load_dataset
 from builder.data.check import data_model, model_io
 from builder.data.datasets import dataset_label
-from builder.design.settings import optimizer_problems, resolved_training, schedule_problems
+from builder.design.settings import optimizer_problems, schedule_problems
 from builder.design.shapes import analyze, batch_memory_problem, infer_shapes
 from builder.design.spec import load_design
 from builder.errors import GraphError, Problem
@@ -22,7 +22,7 @@ MODELS = ("generator", "discriminator")
 
 def settings_for(design, epochs: int | None = None, seed: int | None = None) -> dict:
     """The training section with defaults, the task's default loss, and CLI overrides."""
-    settings = resolved_training(dict(design.training or {}))
+    settings = design.settings
     if epochs is not None:
         settings["epochs"] = int(epochs)
     if seed is not None:
@@ -80,7 +80,7 @@ def checked_inputs(
     a data file is read only from inside that folder (the app: the person's uploads).
     """
     design = load_design(design)
-    task = (design.training or {}).get("task", "classification")
+    task = design.task
     if (task == "gan") != design.is_gan:
         if task == "gan":
             raise TrainingError(
@@ -98,7 +98,9 @@ def checked_inputs(
         raise GraphError([too_big])
     if dataset is None:
         io = model_io(design, data_model(design))
-        dataset = load_dataset(settings, io["input_shape"], data_root=data_root)
+        dataset = load_dataset(
+            settings, io["input_shape"], data_root=data_root, input_id=io["input_id"]
+        )
     if design.is_gan:
         problems = gan_problems(design, dataset, shapes)
     else:  # the data against the Input, and the loss against the output and the targets

@@ -2,10 +2,11 @@
 weight snapshots), and what a run saves.
 
 train.py's own loop calls `control.checkpoint()` once per step (it blocks while paused and
-returns False once the run must stop), `control.emit(type, **fields)` for its `start`, `step`,
-`epoch` (and for a GAN `samples`) events, and `control.epoch_weights(get)` after each epoch.
-Events are plain dicts with a "type" key; a sink is any callable taking one event (a queue's
-`put`, a file writer, the run store). `builder.training.runner` runs a design with these hooks.
+returns False once the run must stop), `control.emit(kind, **fields)` for its `start`, `step`,
+`epoch` (and for a GAN or a language model `samples`) events, and `control.epoch_weights(get)`
+after each epoch. Events are the run protocol's (builder.runs.protocol): plain dicts whose
+"type" is an EventKind; a sink is any callable taking one event (a queue's `put`, a file
+writer, the run store). `builder.training.runner` runs a design with these hooks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 
 import torch
 
+from builder.atomic import atomic_writer, write_atomic
 from builder.data.sources import DataError
+from builder.runs.protocol import Command, EventKind, RunStatus, command, make_event
 
 CHECKPOINT_EVERY_S = 5.0  # how often a run's weights so far are saved while it trains
 
@@ -51,15 +54,21 @@ class RunControl:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
-        self.stop_status = "stopped"
+        self.stop_status = RunStatus.STOPPED
         self.step_every = max(1, int(step_every))
         self._weight_saver: Callable[[Callable[[], dict]], None] | None = None
+        self._commands = {
+            Command.PAUSE: self.pause,
+            Command.RESUME: self.resume,
+            Command.STOP: self.stop,
+        }
 
     def add_sink(self, sink: Callable[[dict], None]) -> None:
         self._sinks.append(sink)
 
-    def emit(self, type: str, **fields) -> None:
-        event = {"type": type, **fields}
+    def emit(self, kind: EventKind | str, /, **fields) -> None:
+        """Send one event to every sink; ProtocolError for a kind or payload not in the protocol."""
+        event = make_event(kind, **fields)
         for sink in self._sinks:
             sink(event)
 
@@ -73,15 +82,19 @@ class RunControl:
         if self._weight_saver is not None:
             self._weight_saver(weights)
 
+    def obey(self, said: Command | str) -> None:
+        """Pause, resume or stop as told; ProtocolError naming a command that is not one."""
+        self._commands[command(said)]()
+
     def pause(self) -> None:
         self._running.clear()
 
     def resume(self) -> None:
         self._running.set()
 
-    def stop(self, status: str = "stopped") -> None:
-        """End the run after this step; `status` is how it is recorded: "stopped" when someone
-        pressed Stop, "interrupted" when whoever watched it went away."""
+    def stop(self, status: RunStatus = RunStatus.STOPPED) -> None:
+        """End the run after this step; `status` is how it is recorded: STOPPED when someone
+        pressed Stop, INTERRUPTED when whoever watched it went away."""
         if not self._stop.is_set():
             self.stop_status = status
         self._stop.set()
@@ -98,10 +111,10 @@ class RunControl:
     def checkpoint(self) -> bool:
         """Call once per step: blocks while paused; False once the run should stop."""
         if not self._running.is_set() and not self._stop.is_set():
-            self.emit("status", status="paused")
+            self.emit(EventKind.STATUS, status=RunStatus.PAUSED)
             self._running.wait()
             if not self._stop.is_set():
-                self.emit("status", status="running")
+                self.emit(EventKind.STATUS, status=RunStatus.RUNNING)
         return not self._stop.is_set()
 
 
@@ -117,13 +130,10 @@ def load_loop(target: str, what: str = "the training loop") -> Callable:
 def save_vocabulary(vocab: list[str], path: Path) -> Path:
     """Write a text run's vocabulary as JSON, atomically."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(vocab, ensure_ascii=False))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise TrainingError(f"cannot save the vocabulary to {path}: {exc.strerror}") from None
     return path
 
@@ -131,13 +141,11 @@ def save_vocabulary(vocab: list[str], path: Path) -> Path:
 def save_weights(weights: dict, path: Path) -> Path:
     """Write atomically: a full disk or a read-only folder leaves no partial file behind."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(weights, tmp)
-        tmp.replace(path)
+        with atomic_writer(path) as out:
+            torch.save(weights, out)
     except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
-        tmp.unlink(missing_ok=True)
         why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise TrainingError(f"cannot save the weights to {path}: {why}") from None
     return path
@@ -160,7 +168,7 @@ def periodic_saver(
         saved = save_weights(weights(), path)
         took = time.monotonic() - start
         next_at = start + max(every_s, took / max_share)
-        control.emit("checkpoint", weights_path=str(saved))
+        control.emit(EventKind.CHECKPOINT, weights_path=str(saved))
 
     return save
 

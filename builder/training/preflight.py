@@ -19,7 +19,7 @@ from builder.design.settings import (
 from builder.design.shapes import analyze, batch_memory_problem
 from builder.design.spec import load_design
 from builder.recipes.losses import check_loss
-from builder.recipes.tasks import DEFAULT_LOSS
+from builder.recipes.tasks import DEFAULT_LOSS, task_of
 from builder.training.checks import gan_problems
 
 SECTIONS = ("design", "task", "dataset", "loss", "optimizer", "schedule", "settings")
@@ -53,7 +53,7 @@ def training_problems(
             items.append(message)
 
     training = dict(design.training or {})
-    task = training.get("task", "classification")
+    task = task_of(training)
     for problem in validate_training(training):
         add(_section_of(problem.message), str(problem))
     analysis = analyze(design)

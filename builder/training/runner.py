@@ -16,6 +16,7 @@ from builder.data.sources import DataError
 from builder.data.text import VOCAB_FILE
 from builder.design.spec import load_design
 from builder.introspect.trained import load_weights, trained_models
+from builder.runs.protocol import EventKind, RunStatus
 from builder.training.checks import checked_inputs
 from builder.training.control import (
     LoopResult,
@@ -104,7 +105,7 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
             save_vocabulary(result.vocab, Path(out_dir) / VOCAB_FILE)
     except Exception as exc:  # the run ends here; the watcher gets the reason
         control.emit(
-            "error",
+            EventKind.ERROR,
             message=error_message(exc),
             step=getattr(exc, "step", None),
             epoch=getattr(exc, "epoch", None),
@@ -114,8 +115,8 @@ def run_loop(loop, design, control: RunControl, *, out_dir=None, **kwargs) -> Lo
         )
         return None
     control.emit(
-        "done",
-        status=control.stop_status if control.stopped else "finished",
+        EventKind.DONE,
+        status=control.stop_status if control.stopped else RunStatus.FINISHED,
         final=result.final,
         weights_path=weights_path,
         seconds=time.perf_counter() - start,

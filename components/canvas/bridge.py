@@ -1,8 +1,9 @@
 """Plain functions between the design and the canvas: no Streamlit here, so they test fast.
 
 The canvas reports structure and positions; Python owns params, shapes and problems and
-sends them back with each rerun. Nothing about a layer kind is written here: it all comes
-from `builder.layer_kinds()`.
+sends them back with each rerun. Nothing about a layer kind or its group is written here (nor
+in the canvas's frontend): it all comes from the registry (`builder.layer_kinds()`,
+`layer_groups()`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import math
 from dataclasses import replace
 from functools import cache
 
-import networkx as nx
-
 from builder import Analysis, Design, Graph, Node, layer_kinds
-from builder.layers.registry import fmt_shape
+from builder.introspect.flops import design_flops, fmt_flops
+from builder.layers.registry import fmt_shape, layer_groups
 
 X_STEP, Y_STEP = 220, 130
 SUMMARY_ITEMS = 4
@@ -49,25 +49,15 @@ def position(layout: dict, node_id: str) -> tuple[int, int] | None:
 
 
 def auto_positions(graph: Graph, direction: str = "TB") -> dict[str, list[int]]:
-    """Layered layout: one row (TB) or column (LR) per topological generation, parents centred."""
-    ids = [n.id for n in graph.nodes]
-    g = nx.DiGraph()
-    g.add_nodes_from(ids)
-    g.add_edges_from((s, t) for s, t in graph.edges if s in g and t in g and s != t)
-    try:
-        rows = [list(row) for row in nx.topological_generations(g)]
-    except nx.NetworkXUnfeasible:  # a cycle: fall back to one row per longest-path depth
-        depth = {n: 0 for n in ids}
-        for _ in range(len(ids)):
-            for s, t in g.edges:
-                depth[t] = max(depth[t], min(depth[s] + 1, len(ids)))
-        rows = [[n for n in ids if depth[n] == d] for d in sorted(set(depth.values()))]
-    order = {n: i for i, n in enumerate(ids)}
+    """Layered layout: one row (TB) or column (LR) per depth, parents centred."""
+    depths = graph.depths
+    rows = [[n for n in graph.ids if depths[n] == d] for d in sorted(set(depths.values()))]
+    order = {n: i for i, n in enumerate(graph.ids)}
     placed: dict[str, list[int]] = {}
     for r, row in enumerate(rows):
 
         def key(n):
-            parents = [placed[p][0] for p in g.predecessors(n) if p in placed]
+            parents = [placed[p][0] for p in graph.inputs_of(n) if p in placed]
             return (sum(parents) / len(parents) if parents else 0.0, order[n])
 
         row.sort(key=key)
@@ -168,6 +158,13 @@ def node_problems(analysis: Analysis, model: str) -> dict[str, list]:
     return pinned
 
 
+def node_cost(flops: int | None, memory: int | None) -> str:
+    """A node's forward FLOPs and activation memory per sample, as its foot shows them."""
+    if flops is None or memory is None:
+        return ""
+    return f"{fmt_flops(flops)} · {memory / 1024:,.1f} KiB"
+
+
 def canvas_data(
     design: Design,
     model: str,
@@ -190,6 +187,8 @@ def canvas_data(
     graph = design.models[model]
     shapes = analysis.shapes.get(model, {})
     counts = analysis.params.get(model, {})
+    flops = design_flops(design, analysis).nodes.get(model, {})
+    memory = analysis.memory.get(model, {})
     pinned = node_problems(analysis, model)
     fallback = auto_positions(graph, direction)
     node_fixes: dict[str, list[dict]] = {}
@@ -212,6 +211,7 @@ def canvas_data(
                 "summary": summarize(kind, node.params) if kind else "",
                 "shape": fmt_shape(shape) if shape is not None else None,
                 "params": f"{count:,} params" if count else "",
+                "cost": node_cost(flops.get(node.id), memory.get(node.id)),
                 "error": "; ".join(p.message for p in problems) or None,
                 "fix": "; ".join(p.fix for p in problems if p.fix) or None,
                 "fixes": node_fixes.get(node.id, []) if problems else [],
@@ -227,6 +227,7 @@ def canvas_data(
         "direction": direction if direction in DIRECTIONS else "TB",
         "selected": selected if graph.node(selected or "") else None,
         "kinds": palette(),
+        "groups": layer_groups(),  # each group's colour and icon, as the registry declares them
         "other_ids": other_ids,
         "graph": {"nodes": nodes, "edges": [[s, t] for s, t in graph.edges]},
     }

@@ -16,8 +16,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tests.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
@@ -58,9 +59,8 @@ def _stop(process: subprocess.Popen) -> None:
     for pid in _session_pids(sid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 3  # a test cluster: no need to wait long for a tidy end
-    while _session_pids(sid) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    with contextlib.suppress(WaitTimeout):  # a test cluster: no need to wait long for a tidy end
+        wait_until(lambda: not _session_pids(sid), 3, every=0.2)
     for pid in _session_pids(sid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -117,14 +117,19 @@ def local_head(cpus: int = 2):
         preexec_fn=_end_with_parent,
     )
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _reachable(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the local Ray head did not start: "
-                    + (Path(temp) / "head.log").read_text(errors="replace")[-2000:]
-                )
-            time.sleep(0.2)
+        try:
+            up = wait_until(
+                lambda: "exited" if process.poll() is not None else _reachable(port),
+                START_TIMEOUT_S,
+                every=0.2,
+            )
+        except WaitTimeout:
+            up = "silent"
+        if up is not True:
+            raise RuntimeError(
+                "the local Ray head did not start: "
+                + (Path(temp) / "head.log").read_text(errors="replace")[-2000:]
+            )
         address = f"127.0.0.1:{port}"
         _HEADS[address] = process
         yield address

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from builder import build_model, load_design
@@ -26,6 +27,7 @@ def write(tmp_path, design, name="design.json"):
     return path
 
 
+@pytest.mark.slow
 def test_train_command_end_to_end(tmp_path):
     design = load_preset("lenet_digits")
     path = write(tmp_path, design)

@@ -6,6 +6,7 @@ import importlib.util
 import subprocess
 import sys
 
+import pytest
 import torch
 from torch import nn
 
@@ -136,6 +137,7 @@ def test_forward_is_straight_line_with_shape_comments():
 HOSTILE = 'x = 1\nimport os; os.system("touch PWNED")\n#'
 
 
+@pytest.mark.slow
 def test_hostile_node_ids_never_become_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     design = graph_design(

@@ -80,6 +80,7 @@ def test_script_loads_exactly_the_apps_data(preset, tmp_path):
     assert theirs["classes"] == ours.class_names
 
 
+@pytest.mark.slow
 def test_csv_design_script_reads_the_same_file(tmp_path):
     data = tmp_path / "blobs.csv"
     data.write_bytes(blobs_csv(80))
@@ -102,6 +103,7 @@ def test_csv_design_script_reads_the_same_file(tmp_path):
 
 
 @pytest.mark.parametrize("attempt", range(2))
+@pytest.mark.slow
 def test_torchrun_with_two_processes_trains_and_rank0_saves(tmp_path, attempt):
     design = load_preset("lenet_digits")
     folder = export(design, tmp_path / "lenet")
@@ -119,6 +121,7 @@ def test_torchrun_with_two_processes_trains_and_rank0_saves(tmp_path, attempt):
 
 
 @pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.slow
 def test_gan_script_under_torchrun(tmp_path, attempt):
     """Repeated: every rank must end cleanly every time (a rank that left while another still
     talked to it was once aborted, SIGABRT, after the last epoch)."""

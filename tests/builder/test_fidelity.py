@@ -22,11 +22,14 @@ import torch
 from builder import build_model, generate_code, load_design
 from builder.codegen.training_source import generate_train_script
 from builder.design.presets import list_presets, load_preset
+from builder.runs.job import RunOptions
+from builder.runs.launch import start_run
 from builder.runs.samples_file import SAMPLES_FILE, read_samples
 from builder.runs.store import RunStore
-from builder.runs.worker import start_run
 from tests.builder.data_files import linear_csv
 from tests.builder.helpers import chain_design
+
+pytestmark = pytest.mark.slow
 
 SHARED = ("train_loss", "val_loss", "val_accuracy", "val_perplexity", "lr", "d_loss", "g_loss",
           "d_real", "d_fake")  # fmt: skip
@@ -137,7 +140,7 @@ def test_a_regression_design_on_a_csv_trains_identically(tmp_path):
 
 def test_a_run_trained_in_the_app_reproduces_from_its_export(tmp_path):
     design = load_preset("lenet_digits").with_training(epochs=2, seed=7)
-    handle = start_run(design, tmp_path / "workspace", threads=1)
+    handle = start_run(design, tmp_path / "workspace", RunOptions(threads=1))
     assert handle.wait(300) == 0
     store = RunStore(tmp_path / "workspace")
     run = store.get_run(handle.run_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import numpy as np
@@ -21,6 +20,7 @@ from builder.recipes.optimizers import model_optimizer
 from builder.training.checks import gan_problems
 from builder.training.control import RunControl, TrainingError
 from builder.training.runner import run_loop, train_loop
+from tests.waiting import drain
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -298,15 +298,14 @@ def test_cli_train_writes_both_state_dicts_and_metrics(tmp_path, capfd):
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(rows[0])
 
 
+@pytest.mark.slow
 def test_the_app_worker_runs_a_gan_and_sends_samples_as_arrays(tmp_path):
+    from builder.runs.job import RunOptions
+    from builder.runs.launch import start_run
     from builder.runs.store import RunStore
-    from builder.runs.worker import start_run
 
-    handle = start_run(load_preset("gan_moons"), tmp_path, epochs=2, threads=1)
-    events, deadline = [], time.monotonic() + 120
-    while time.monotonic() < deadline and not any(e["type"] in ("done", "error") for e in events):
-        events += handle.poll()
-        time.sleep(0.02)
+    handle = start_run(load_preset("gan_moons"), tmp_path, RunOptions(epochs=2, threads=1))
+    events = drain(handle, lambda e: e["type"] in ("done", "error"), 120)
     assert events and events[-1]["type"] == "done", events[-1:]
     samples = of(events, "samples")
     assert [s["epoch"] for s in samples] == [0, 1, 2]

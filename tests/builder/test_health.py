@@ -22,10 +22,7 @@ from builder.runs.store import RunStore
 from builder.training.control import RunControl
 from builder.training.lr_find import find_learning_rate
 from builder.training.runner import run_loop
-from tests.builder.helpers import chain_design
-
-MOONS = {"task": "classification", "dataset": "moons", "loss": "cross_entropy", "epochs": 3,
-         "batch_size": 64, "seed": 0}  # fmt: skip
+from tests.builder.helpers import MOONS, chain_design, sigmoid_mlp
 
 
 class Hooks:
@@ -59,15 +56,6 @@ def alerts_of(events) -> list[Alert]:
     epochs = [e for e in events if e["type"] == "epoch"]
     start = next((e for e in events if e["type"] == "start"), {})
     return find_alerts(records, epochs, classes_of(start, epochs))
-
-
-def sigmoid_mlp(depth=12):
-    layers = [("input", "Input", {"shape": [2]})]
-    layers += [(f"h{i}", "Dense", {"out_features": 16, "activation": "sigmoid"})
-               for i in range(1, depth + 1)]  # fmt: skip
-    layers.append(("output", "Dense", {"out_features": 2}))
-    training = {**MOONS, "optimizer": {"type": "sgd", "lr": 0.05}}
-    return chain_design(*layers, name="deep_sigmoid", training=training)
 
 
 def test_statistics_match_ones_computed_by_hand():
@@ -117,6 +105,7 @@ def test_statistics_match_ones_computed_by_hand():
     assert sum(hn["hist"]) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_recording_changes_nothing_in_the_run():
     # Dropout draws random numbers and BatchNorm keeps running statistics: neither may move.
     design = chain_design(
@@ -148,6 +137,7 @@ def test_recording_changes_nothing_in_the_run():
     assert program.RECORDS_HEALTH
 
 
+@pytest.mark.slow
 def test_deep_sigmoid_mlp_raises_vanishing_gradients_on_its_first_layer():
     alerts = alerts_of(trained(sigmoid_mlp(), health_every=5, epochs=2))
     vanishing = [a for a in alerts if a.kind == "vanishing_gradients"]
@@ -155,6 +145,7 @@ def test_deep_sigmoid_mlp_raises_vanishing_gradients_on_its_first_layer():
     assert "h1" in vanishing[0].message
 
 
+@pytest.mark.slow
 def test_a_learning_rate_that_kills_relus_raises_dead_units():
     design = load_preset("mlp_moons").to_dict()
     design["training"]["optimizer"] = {"type": "sgd", "lr": 10.0}
@@ -306,6 +297,7 @@ def test_learning_rate_finder_rises_exponentially_and_suggests_from_the_valley()
     assert losses[-1] > 4 * min(losses) or len(lrs) == 100
 
 
+@pytest.mark.slow
 def test_cli_prints_alerts_and_writes_health_jsonl(tmp_path):
     design = nan_design()
     path = tmp_path / "design.json"
@@ -339,6 +331,7 @@ def test_cli_prints_alerts_and_writes_health_jsonl(tmp_path):
     assert (tmp_path / "b" / "metrics.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_lr_find_command_prints_one_json_line(tmp_path):
     path = tmp_path / "design.json"
     path.write_text(load_preset("mlp_moons").to_json())

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ from builder.codegen.model_source import model_module
 from builder.codegen.names import literal
 from builder.codegen.training_source import generate_train_script
 from builder.export.bundle import bundle_files
+
+pytestmark = pytest.mark.slow
 
 PAYLOADS = [
     'x"""\nimport os; open("INJECTED", "w").write("name")\n"""',

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,38 +20,9 @@ from builder.importers.graph import ImportRefused
 from builder.importers.saved import imported_weights, keep_import
 from builder.layers.registry import get_kind
 from tests.builder import import_models as models
+from tests.builder.model_files import MODELS, made, onnx_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = {
-    "lenet5": (models.LeNet5, [1, 28, 28]),
-    "residual": (models.ResidualCNN, [1, 8, 8]),
-    "two_branch": (models.TwoBranch, [4]),
-    "gru_lstm": (models.GruLstm, [7, 3]),
-    "norm_leaky": (models.NormLeaky, [6]),
-}
-
-
-def made(name):
-    cls, shape = MODELS[name]
-    torch.manual_seed(1)
-    module = cls()
-    for m in module.modules():  # trained-looking statistics, so BatchNorm is really tested
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2.0)
-    return module.eval(), shape
-
-
-def onnx_bytes(module, shape) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module, (torch.randn(2, *shape),), buffer, dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-        )  # fmt: skip
-    return buffer.getvalue()
 
 
 def assert_same_outputs(design, weights, module, shape):
@@ -190,6 +159,7 @@ def cli(*args, cwd):
     return proc
 
 
+@pytest.mark.slow
 def test_the_import_command_from_a_py_file_and_an_onnx_file_keeps_the_weights(tmp_path):
     source = tmp_path / "my_models.py"
     source.write_text(Path(models.__file__).read_text())

@@ -20,9 +20,10 @@ from builder.codegen.training_source import generate_train_script
 from builder.data import load_for_design
 from builder.export.bundle import bundle_files
 from builder.export.onnx import export_onnx
+from builder.runs.job import RunOptions
+from builder.runs.launch import start_run
 from builder.runs.samples_file import SAMPLES_FILE, read_samples
 from builder.runs.store import RunStore
-from builder.runs.worker import start_run
 from builder.training.checks import checked_inputs
 from builder.training.control import RunControl
 from builder.training.runner import run_loop, train_loop
@@ -155,6 +156,7 @@ def exported(design, folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_the_export_trains_alone_and_under_torchrun(story_file, tmp_path):
     design = text_design(story_file, vocab_size(story_file))
     folder = exported(design, tmp_path / "export")
@@ -190,6 +192,7 @@ def test_a_transformer_design_exports_to_onnx_that_matches(story_file):
     assert result.data and "onnxruntime matches PyTorch" in result.note
 
 
+@pytest.mark.slow
 def test_the_apps_worker_keeps_a_text_runs_lines_and_vocabulary(tmp_path):
     design = load_design(
         chain_design(
@@ -204,7 +207,7 @@ def test_the_apps_worker_keeps_a_text_runs_lines_and_vocabulary(tmp_path):
             },  # fmt: skip
         )
     )
-    handle = start_run(design, tmp_path / "workspace", threads=1)
+    handle = start_run(design, tmp_path / "workspace", RunOptions(threads=1))
     assert handle.wait(300) == 0
     run = RunStore(tmp_path / "workspace").get_run(handle.run_id)
     assert run["status"] == "finished", run

@@ -8,28 +8,19 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from builder.design.presets import load_preset
+from builder.runs.job import RunOptions
 from builder.runs.queue import RunQueue, default_max_running, ordinal
 from builder.runs.store import RunStore
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = load_preset("mlp_moons").with_training(epochs=500)  # trains until it is stopped
 SHORT = load_preset("mlp_moons").with_training(epochs=3)
-
-
-def until(condition, timeout: float = 60.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -58,10 +49,11 @@ def status(folder, run_id) -> str:
     return RunStore(folder).get_run(run_id)["status"]
 
 
+@pytest.mark.slow
 def test_runs_wait_in_order_and_start_as_places_free_up(people, queue):
     ada, bob = people
     q = queue(max_running=1, per_person=1)
-    first = q.submit(LONG, ada, design_id="0123456789abcdef")
+    first = q.submit(LONG, ada, RunOptions(design_id="0123456789abcdef"))
     bobs = q.submit(LONG, bob)
     second = q.submit(LONG, ada)
     assert q.training() == [(str(ada), first)]
@@ -69,19 +61,20 @@ def test_runs_wait_in_order_and_start_as_places_free_up(people, queue):
     assert status(ada, first) == "running" and status(ada, second) == "queued"
     assert RunStore(ada).list_runs(design_id="0123456789abcdef")[0]["id"] == first
 
-    until(lambda: RunStore(ada).metrics(first), what="the first run's first epoch")
+    wait_until(lambda: RunStore(ada).metrics(first), 60, "the first run's first epoch")
     q.handle(ada, first).stop()
-    until(lambda: q.training() == [(str(bob), bobs)], what="bob's run to start")
+    wait_until(lambda: q.training() == [(str(bob), bobs)], 60, "bob's run to start")
     assert q.place(ada, second) == 1  # the one place is bob's now
     assert status(ada, first) == "stopped"
 
     assert q.cancel(ada, second) and not q.cancel(ada, second)
     assert status(ada, second) == "cancelled" and q.place(ada, second) is None
     q.handle(bob, bobs).stop()
-    until(lambda: q.training() == [], what="the queue to empty")
+    wait_until(lambda: q.training() == [], 60, "the queue to empty")
     assert status(ada, second) == "cancelled"  # a cancelled run never starts
 
 
+@pytest.mark.slow
 def test_each_person_trains_one_run_at_a_time_and_others_go_first(people, queue):
     ada, bob = people
     q = queue(max_running=2, per_person=1)
@@ -89,17 +82,18 @@ def test_each_person_trains_one_run_at_a_time_and_others_go_first(people, queue)
     bobs = q.submit(LONG, bob)
     assert set(q.training()) == {(str(ada), first), (str(bob), bobs)}
     assert q.place(ada, second) == 1
-    until(lambda: RunStore(ada).metrics(first), what="ada's first epoch")
+    wait_until(lambda: RunStore(ada).metrics(first), 60, "ada's first epoch")
     q.handle(ada, first).stop()
-    until(lambda: (str(ada), second) in q.training(), what="ada's second run")
+    wait_until(lambda: (str(ada), second) in q.training(), 60, "ada's second run")
 
 
+@pytest.mark.slow
 def test_concurrent_runs_writing_the_store_leave_it_intact(people, queue):
     ada, _ = people
     q = queue(max_running=3, per_person=3)
     ids = [q.submit(SHORT, ada) for _ in range(3)]
     assert len(q.training()) == 3
-    until(lambda: all(status(ada, i) == "finished" for i in ids), 180, "all three runs")
+    wait_until(lambda: all(status(ada, i) == "finished" for i in ids), 180, "all three runs")
     with sqlite3.connect(RunStore(ada).path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     store = RunStore(ada)
@@ -110,7 +104,7 @@ def test_concurrent_runs_writing_the_store_leave_it_intact(people, queue):
 def test_a_run_that_cannot_start_says_why_and_frees_its_place(people, queue):
     ada, _ = people
 
-    def broken(design, workspace, **options):
+    def broken(design, workspace, options):
         raise OSError("no process could be started")
 
     q = RunQueue(max_running=1, per_person=1, starter=broken)
@@ -139,6 +133,7 @@ SERVER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_server_restart_loses_nothing(people):
     ada, _ = people
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -153,8 +148,8 @@ def test_a_server_restart_loses_nothing(people):
     store = RunStore(ada)
     assert store.get_run(waiting)["status"] == "interrupted"
     worker_pid = store.get_run(training)["pid"]
-    until(lambda: store.get_run(training)["status"] == "interrupted", what="the worker to end")
-    until(lambda: not Path(f"/proc/{worker_pid}").exists(), what="the worker process to exit")
+    wait_until(lambda: store.get_run(training)["status"] == "interrupted", 60, "the worker to end")
+    wait_until(lambda: not Path(f"/proc/{worker_pid}").exists(), 60, "the worker process to exit")
     run = store.get_run(training)
     assert store.metrics(training) and Path(run["weights_path"]).exists()
 

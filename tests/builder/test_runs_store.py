@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from builder.design.presets import load_preset
 from builder.runs.store import RunStore
 
@@ -71,6 +73,7 @@ def test_runs_are_listed_read_and_deleted(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.slow
 def test_two_writers_at_once_corrupt_nothing(tmp_path):
     RunStore(tmp_path)
     procs = [writer(tmp_path, 60), writer(tmp_path, 60)]
@@ -89,6 +92,7 @@ def test_two_writers_at_once_corrupt_nothing(tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_its_finished_epochs_readable(tmp_path):
     proc = writer(tmp_path, 4, hang=True)
     run_id = int(proc.stdout.readline())

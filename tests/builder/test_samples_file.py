@@ -15,8 +15,9 @@ def test_a_finished_gan_run_shows_the_same_samples_from_the_store(tmp_path):
     design = load_preset("gan_moons").with_training(epochs=2)
     store = RunStore(tmp_path)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=store.run_dir(run_id), step_every=100)
-    run.control.add_sink(store.sink(run_id))
+    run = ThreadRun(
+        design, out_dir=store.run_dir(run_id), step_every=100, sinks=[store.sink(run_id)]
+    )
     live = RunView(run_id)
     run.join(120)
     live.add(run.poll())

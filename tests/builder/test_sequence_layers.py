@@ -189,6 +189,7 @@ def test_wrong_ranks_name_the_fix():
         assert problems and words in str(problems[0]), (type_name, problems)
 
 
+@pytest.mark.slow
 def test_generated_model_py_runs_alone_on_tokens(tmp_path):
     (tmp_path / "model.py").write_text(builder.generate_code(causal_text_model(True)))
     proc = subprocess.run(

@@ -10,12 +10,13 @@ import pytest
 import torch
 
 from builder.design.presets import load_preset
-from builder.runs.events import decode_event, encode_event
+from builder.runs.protocol import decode_event, encode_event
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
 from builder.training.control import LoopResult, RunControl, TrainingError, periodic_saver
 from builder.training.runner import run_loop
 from tests.builder.data_files import one_torch_thread
+from tests.waiting import drain, wait_until
 
 one_thread = pytest.fixture(autouse=True)(one_torch_thread)
 
@@ -118,22 +119,18 @@ def test_a_run_keeps_its_weights_while_it_trains(tmp_path):
     design = load_preset("mlp_moons").with_training(epochs=2000)
     store = RunStore(tmp_path)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000)
-    run.control.add_sink(store.sink(run_id))
-    events, deadline = [], time.monotonic() + 60
-    while not any(e["type"] == "checkpoint" for e in events):
-        assert time.monotonic() < deadline, [e["type"] for e in events]
-        events += run.poll()
-        time.sleep(0.01)
+    run = ThreadRun(design, out_dir=tmp_path / "out", step_every=1000, sinks=[store.sink(run_id)])
+    events = drain(run, lambda e: e["type"] == "checkpoint", 60)
     checkpoint = next(e for e in events if e["type"] == "checkpoint")
     before = events[: events.index(checkpoint)]
     assert [e["epoch"] for e in before if e["type"] == "epoch"] == [1]  # at the first epoch's end
     saved = torch.load(checkpoint["weights_path"], weights_only=True)
     assert set(saved) == set(run_loop_weights_keys(design))
+    wait_until(lambda: store.get_run(run_id)["weights_path"], 30, "the checkpoint in the store")
     recorded = store.get_run(run_id)
-    assert (
-        recorded["status"] == "running" and recorded["weights_path"] == checkpoint["weights_path"]
-    )
+    assert recorded["status"] == "running"
+    assert recorded["weights_path"] == checkpoint["weights_path"]
+    drain(run, lambda e: e["type"] == "epoch" and e["epoch"] >= 2, 60)  # it trains on
     run.stop(60)
     assert not run.alive
     final = torch.load(store.get_run(run_id)["weights_path"], weights_only=True)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from builder import Graph, Node, analyze, layer_kinds, load_design
 from builder.design.fixes import find_fixes
 from builder.design.presets import list_presets, load_preset
+from builder.layers.registry import GROUPS, layer_groups
 from components.canvas.bridge import (
     apply_canvas_graph,
     auto_positions,
@@ -28,6 +31,28 @@ def test_palette_lists_every_registered_kind_with_its_group_and_help():
     kinds = layer_kinds()
     assert [k["type"] for k in palette()] == [k["type"] for k in kinds]
     assert all(p["group"] and p["help"] and p["inputs"] for p in palette())
+
+
+def test_the_canvas_gets_every_groups_colour_and_icon_from_the_registry():
+    design = load_preset("transformer_text")
+    data = canvas_data(design, "model", analyze(design), rev=1)
+    assert data["groups"] == layer_groups()
+    looks = {g["name"]: g for g in data["groups"]}
+    for kind in data["kinds"]:  # every registered kind draws in its group's own colour
+        look = looks[kind["group"]]
+        assert re.fullmatch(r"#[0-9a-f]{6}", look["color"]) and len(look["icon"]) == 1
+    colours = [g["color"] for g in data["groups"]]
+    assert len(set(colours)) == len(colours)
+    attention = {k["type"] for k in data["kinds"] if k["group"] == "Attention"}
+    assert {"TransformerEncoderLayer", "MultiheadAttention"} <= attention
+
+
+def test_the_canvas_frontend_names_no_group_of_its_own():
+    source = Path(__file__).resolve().parents[2] / "components" / "canvas" / "frontend" / "src"
+    for path in source.iterdir():
+        text = path.read_text(encoding="utf-8")
+        named = [g for g in GROUPS if re.search(rf'["\']{re.escape(g)}["\']|^\s*{g}:', text, re.M)]
+        assert not named, f"{path.name} names groups {named}: they come from the registry"
 
 
 def test_canvas_graph_keeps_params_of_known_nodes_and_defaults_new_ones():

@@ -3,6 +3,7 @@ every figure valid for Plotly and plain JSON (the live chart sends it as JSON te
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -74,3 +75,17 @@ def test_every_figure_is_valid_plotly_and_plain_json():
     for fig in figures:
         go.Figure(fig)  # raises on any property Plotly does not know or any bad value
         assert json.loads(json.dumps(fig, allow_nan=False)) == fig  # nothing numpy is left
+
+
+def test_class_names_and_titles_reach_plotly_as_text_not_markup():
+    names = ['<a href="https://x.example">x</a>', "<b>b</b><br>", "R&D &lt;3"]
+    for fig in (
+        charts.confusion_figure(np.eye(3), names, 1),
+        charts.probability_figure([0.2, 0.3, 0.5], names),
+        charts.sequence_figure(np.zeros(4), f"Sample 1, label {names[0]}"),
+    ):
+        shown = [*fig["data"][0].get("x", []), fig["layout"]["title"]["text"]]
+        shown += [t["name"] for t in fig["data"] if "name" in t]
+        assert not any("<" in str(text) for text in shown)
+    fig = charts.confusion_figure(np.eye(3), names, 1)
+    assert [html.unescape(x) for x in fig["data"][0]["x"]] == names  # each one distinct

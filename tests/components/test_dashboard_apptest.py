@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,6 +14,7 @@ from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
 from components.runs_panel import filter_runs, table_rows
 from tests.components.people import as_person, folder, saved_design
+from tests.waiting import wait_until
 
 TIMEOUT = 60
 
@@ -123,8 +123,9 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     design = load_preset("mlp_moons").with_training(epochs=2, batch_size=100)
     store = RunStore(workspace)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=store.run_dir(run_id), step_every=50)
-    run.control.add_sink(store.sink(run_id))
+    run = ThreadRun(
+        design, out_dir=store.run_dir(run_id), step_every=50, sinks=[store.sink(run_id)]
+    )
     run.join(120)
     at = _app(_train_script, preset="mlp_moons")
     assert not at.exception
@@ -219,9 +220,9 @@ def test_the_live_view_redraws_on_a_timer_only_while_a_run_trains(workspace):
     assert not at.exception and at.session_state.interval == REFRESH_S
     next(b for b in at.button if b.label == "Pause").click().run()
     assert at.session_state.interval == REFRESH_S  # steps from before the pause still arrive
-    time.sleep(PAUSE_SETTLE_S)
-    at.run()
-    assert at.session_state.interval == PAUSED_REFRESH_S
+    # Once the pause has settled, the page redraws at the paused pace.
+    settled = lambda: at.run().session_state.interval == PAUSED_REFRESH_S  # noqa: E731
+    wait_until(settled, PAUSE_SETTLE_S + 30, "the paused pace of redraws", every=0.5)
     next(b for b in at.button if b.label == "Resume").click().run()
     assert at.session_state.interval == REFRESH_S
     next(b for b in at.button if b.label == "Stop").click().run()

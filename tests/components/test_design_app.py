@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from builder.design.presets import load_preset
 from components import design_state as ds
-from tests.components.people import as_person, folder, saved_design
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-KEY = "nb_canvas_model"
+from tests.components.design_app import KEY, canvas_data, inject, nodes, start
+from tests.components.people import folder, saved_design
 
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("NETBUILDER_WORKSPACE", str(tmp_path))
     return tmp_path
-
-
-def start() -> AppTest:
-    at = as_person(AppTest.from_file(APP, default_timeout=60)).run()
-    assert not at.exception
-    return at
-
-
-def canvas_data(at: AppTest, index: int = 0) -> dict:
-    return json.loads(at.get("bidi_component")[index].proto.json)
-
-
-def nodes(at: AppTest) -> dict:
-    return {n["id"]: n for n in canvas_data(at)["graph"]["nodes"]}
-
-
-def inject(at: AppTest, nodes_, edges, selected=None, rev=None, key=KEY) -> AppTest:
-    payload = {
-        "nodes": [{"id": i, "type": t, "x": 50, "y": 100 * k} for k, (i, t) in enumerate(nodes_)],
-        "edges": edges,
-        "selected": selected,
-        "rev": canvas_data(at)["rev"] if rev is None else rev,
-    }
-    at.session_state[key] = {"graph": payload}
-    at.run()
-    assert not at.exception
-    return at
 
 
 def field(at: AppTest, label: str):

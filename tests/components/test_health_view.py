@@ -9,7 +9,7 @@ from builder.design.spec import load_design
 from builder.runs.store import RunStore
 from builder.training.control import RunControl
 from builder.training.runner import run_loop
-from tests.builder.test_health import sigmoid_mlp
+from tests.builder.helpers import sigmoid_mlp
 from tests.components.people import as_person, folder
 
 TIMEOUT = 300
@@ -40,6 +40,7 @@ def _app(design: dict) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow
 def test_health_view_shows_a_recorded_runs_alerts_and_its_fix_applies(workspace):
     design = sigmoid_mlp(6)
     store = RunStore(workspace)
@@ -61,6 +62,7 @@ def test_health_view_shows_a_recorded_runs_alerts_and_its_fix_applies(workspace)
     assert at.session_state["nb_undo"][-1] == before  # Undo brings the sigmoids back
 
 
+@pytest.mark.slow
 def test_learning_rate_finder_shows_its_curve_and_sets_the_rate(workspace):
     design = sigmoid_mlp(2)
     at = _app(design)

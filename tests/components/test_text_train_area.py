@@ -75,8 +75,9 @@ def test_a_language_model_run_shows_its_lines_per_epoch(workspace):
     design = load_design(SMALL_LM)
     store = RunStore(workspace)
     run_id = store.create_run(design)
-    run = ThreadRun(design, out_dir=store.run_dir(run_id), step_every=50)
-    run.control.add_sink(store.sink(run_id))
+    run = ThreadRun(
+        design, out_dir=store.run_dir(run_id), step_every=50, sinks=[store.sink(run_id)]
+    )
     run.join(180)
     at = _app()
     assert not at.exception

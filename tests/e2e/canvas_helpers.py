@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 
 from tests.e2e.conftest import wait_idle
+from tests.waiting import WaitTimeout, wait_until
 
 
 def node(page, node_id: str):
@@ -19,22 +19,24 @@ def node_ids(page) -> list[str]:
 def eventually(check, timeout_s: float = 15.0, page=None) -> bool:
     """True as soon as `check()` is; False after the timeout. The canvas renders after the
     script run ends (asynchronously), so read the DOM through this, not once."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+    try:
+        wait_until(check, timeout_s)
+    except WaitTimeout:
+        return False
     return True
 
 
 def wait_nodes(page, expected, timeout_s: float = 15.0) -> list[str]:
-    """Wait until the canvas shows exactly the nodes `expected` (in any order)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        ids = node_ids(page)
-        if sorted(ids) == sorted(expected) or time.monotonic() > deadline:
-            return ids
-        page.wait_for_timeout(50)
+    """Wait until the canvas shows exactly the nodes `expected` (in any order); the nodes it
+    shows then (the caller's assertion tells what differs after the timeout)."""
+    shown: list[str] = []
+
+    def as_expected() -> bool:
+        shown[:] = node_ids(page)
+        return sorted(shown) == sorted(expected)
+
+    eventually(as_expected, timeout_s)
+    return shown
 
 
 def shape_of(page, node_id: str) -> str:
@@ -94,10 +96,8 @@ def open_popover(page, key: str):
 
 
 def wait_popover_closed(page, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while page.locator("[data-testid=stPopoverBody]").count():
-        assert time.monotonic() < deadline, "the popover did not close"
-        page.wait_for_timeout(100)
+    closed = lambda: not page.locator("[data-testid=stPopoverBody]").count()  # noqa: E731
+    wait_until(closed, timeout_s, "the popover to close", every=0.1)
 
 
 def open_preset(page, name: str) -> None:

@@ -18,12 +18,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from tests.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -101,19 +102,24 @@ def start_app(workspace: Path, log, timeout_s: float = START_TIMEOUT_S, **env_va
 def wait_healthy(url: str, process, log, timeout_s: float = START_TIMEOUT_S) -> None:
     """Return once the server at `url` answers its health check; RuntimeError with its log
     when it exits or does not answer in time."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def answered() -> str | None:
+        if process.poll() is not None:
+            return "exited"
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
+                return "healthy" if r.status == 200 else None
         except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.seek(0)
-            raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
-        time.sleep(0.25)
+            return None
+
+    try:
+        state = wait_until(answered, timeout_s, "the server's health check", every=0.25)
+    except WaitTimeout:
+        state = "silent"
+    if state != "healthy":
+        process.kill()
+        log.seek(0)
+        raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
 
 
 def stop_app(process: subprocess.Popen) -> None:

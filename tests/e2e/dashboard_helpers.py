@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
+from tests.e2e.canvas_helpers import open_preset
 from tests.e2e.conftest import wait_idle
+from tests.waiting import wait_until
 
 TRAIN_TIMEOUT_S = 180
 
@@ -51,16 +51,14 @@ def chart_points(page, key: str, run: int | None = None) -> int:
     )
 
 
-def wait_until(check, timeout_s: float = TRAIN_TIMEOUT_S, every_s: float = 0.2):
-    """Poll `check()` until it returns something truthy; return it (fail on timeout)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {check.__name__}")
-        time.sleep(every_s)
+def start_training(page, preset: str, epochs: int, batch_size: int | None = None) -> None:
+    """Open `preset`, set its epochs (and batch size) in the Train area, press Train."""
+    open_preset(page, preset)
+    open_area(page, "Train")
+    set_number(page, "Epochs", epochs)
+    if batch_size:  # small batches: more steps, so a quiet machine still takes seconds
+        set_number(page, "Batch size", batch_size)
+    click(page, "nb_train")
 
 
 def wait_for_status(page, word: str, timeout_s: float = TRAIN_TIMEOUT_S) -> str:
@@ -68,8 +66,33 @@ def wait_for_status(page, word: str, timeout_s: float = TRAIN_TIMEOUT_S) -> str:
         text = progress(page)
         return text if word in text else None
 
-    status.__name__ = f"status {word!r}"
-    return wait_until(status, timeout_s)
+    return wait_until(status, timeout_s, lambda: f"status {word!r}; it shows {progress(page)!r}")
+
+
+# Counts the page's finished script runs (a whole page or a fragment, e.g. the live view's timed
+# redraw): the app element's script state turns back to notRunning at the end of each.
+_COUNT_RUNS = """() => {
+    const app = document.querySelector("[data-testid=stApp]");
+    window.__nbRuns = 0;
+    if (!window.__nbRunObserver) {
+        window.__nbRunObserver = new MutationObserver(() => {
+            if (app.dataset.testScriptState === "notRunning") window.__nbRuns += 1;
+        });
+        window.__nbRunObserver.observe(app, {attributeFilter: ["data-test-script-state"]});
+    }
+}"""
+
+
+def count_script_runs(page):
+    """Start counting the page's script runs; returns a function that waits until `n` more
+    have finished (the live view redraws on a timer, so a run's new points show by then)."""
+    page.evaluate(_COUNT_RUNS)
+
+    def wait_for(n: int, timeout_s: float = 60) -> None:
+        done = lambda: page.evaluate("() => window.__nbRuns") >= n  # noqa: E731
+        wait_until(done, timeout_s, f"{n} script runs of the page", every=0.1)
+
+    return wait_for
 
 
 def image_src(page, key: str) -> str | None:

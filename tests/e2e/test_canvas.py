@@ -204,3 +204,20 @@ def test_delete_by_key_and_context_menu_click_to_add_and_palette_help(page, shot
     page.locator(".st-key-nb_undo_btn button").filter(visible=True).click()
     wait_idle(page)
     assert wait_nodes(page, ids[:-2]) == ids[:-2]
+
+
+def test_nodes_and_palette_draw_in_their_groups_colours_from_the_registry(page, shot):
+    from builder.layers.registry import layer_groups
+
+    colours = {g["name"]: g["color"] for g in layer_groups()}
+    open_preset(page, "transformer_text")
+    wait_nodes(page, ["tokens", "block1", "next_token"])
+
+    def drawn(locator) -> str:
+        return locator.evaluate("e => e.style.getPropertyValue('--nb-group')").strip()
+
+    assert drawn(node(page, "block1")) == colours["Attention"]  # once the neutral grey
+    assert drawn(node(page, "next_token")) == colours["Core"]
+    item = page.locator("[data-palette-item=MultiheadAttention]")
+    assert drawn(item) == colours["Attention"]
+    shot("attention-colour")

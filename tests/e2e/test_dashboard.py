@@ -14,31 +14,25 @@ from tests.builder.helpers import run_exported_train
 from tests.e2e.canvas_helpers import open_preset
 from tests.e2e.conftest import ARTIFACTS, wait_idle
 from tests.e2e.dashboard_helpers import (
+    TRAIN_TIMEOUT_S,
     chart_points,
     choose,
     click,
+    count_script_runs,
     image_src,
     open_area,
     progress,
     set_number,
+    start_training,
     wait_for_status,
-    wait_until,
 )
-
-
-def _start(page, preset: str, epochs: int, batch_size: int | None = None) -> None:
-    open_preset(page, preset)
-    open_area(page, "Train")
-    set_number(page, "Epochs", epochs)
-    if batch_size:  # small batches: more steps, so a quiet machine still takes seconds
-        set_number(page, "Batch size", batch_size)
-    click(page, "nb_train")
+from tests.waiting import wait_until
 
 
 def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(page, shot, tmp_path):
     # 8 epochs of batches of 4: about 2 s of training on one core, so the chart, redrawn twice a
     # second, is seen growing (3 epochs ended within one redraw on a fast machine).
-    _start(page, "lenet_digits", 8, batch_size=4)
+    start_training(page, "lenet_digits", 8, batch_size=4)
     seen = []  # (points on the loss chart, progress text) while the run goes on
 
     def finished():
@@ -49,7 +43,7 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
                 shot("first-loss-points")
         return "Finished" in text
 
-    wait_until(finished, every_s=0.05)
+    wait_until(finished, TRAIN_TIMEOUT_S, every=0.05)
     during = [points for points, text in seen if "Training" in text and points]
     assert len(set(during)) >= 2 and during == sorted(during), seen  # grew WHILE training
     wait_idle(page)
@@ -91,14 +85,18 @@ def test_lenet_trains_live_then_shows_feature_maps_and_exports_a_working_zip(pag
 
 
 def test_pause_resume_and_stop(page, shot):
-    _start(page, "lenet_digits", 300)
-    wait_until(lambda: chart_points(page, "nb_live_loss") > 3 and _epoch(progress(page)) >= 2)
+    start_training(page, "lenet_digits", 300)
+    wait_until(
+        lambda: chart_points(page, "nb_live_loss") > 3 and _epoch(progress(page)) >= 2,
+        TRAIN_TIMEOUT_S,
+    )
     click(page, "nb_pause")
     wait_for_status(page, "Paused", 30)
     shot("paused")
-    page.wait_for_timeout(1000)  # steps taken before the pause arrived may still be drawn
+    # Steps taken before the pause arrived are drawn by the next redraws; then it holds.
+    count_script_runs(page)(2)
     held = chart_points(page, "nb_live_loss")
-    page.wait_for_timeout(1500)
+    count_script_runs(page)(2)
     assert chart_points(page, "nb_live_loss") == held
     # Mid-run, the feature maps look inside the model as trained so far (saved each epoch).
     page.locator("[data-testid=stExpander]").filter(has_text="Feature maps").locator(
@@ -117,7 +115,9 @@ def test_pause_resume_and_stop(page, shot):
     wait_idle(page)
     shot("stopped")
     after = chart_points(page, "nb_live_loss")
-    page.wait_for_timeout(1500)
+    open_area(page, "Runs")  # the page runs again, twice: the stopped run's chart holds
+    open_area(page, "Train")
+    page.locator(".st-key-nb_live_loss .js-plotly-plot").first.wait_for()
     assert chart_points(page, "nb_live_loss") == after
     assert page.locator(".st-key-nb_train button").first.is_enabled()  # (one is a hidden copy)
     (ARTIFACTS / "stop_seconds.json").write_text(json.dumps({"stop_to_stopped_s": seconds}))
@@ -130,7 +130,7 @@ def _epoch(progress_text: str) -> int:
 
 def test_gan_sample_grid_changes_across_epochs(page, shot):
     epochs = 3
-    _start(page, "mlp_gan_digits", epochs, batch_size=8)
+    start_training(page, "mlp_gan_digits", epochs, batch_size=8)
     sources = []
 
     def finished():
@@ -141,7 +141,7 @@ def test_gan_sample_grid_changes_across_epochs(page, shot):
             shot(f"samples-{len(sources)}")
         return done
 
-    wait_until(finished)
+    wait_until(finished, TRAIN_TIMEOUT_S)
     wait_idle(page)
     finished()  # the last epoch's grid
     # The grid was renewed while training (a fast epoch may come and go between two looks,
@@ -156,7 +156,10 @@ def test_gan_sample_grid_changes_across_epochs(page, shot):
         if epoch:
             slider.press("ArrowRight")
         label = "untrained" if epoch == 0 else f"after epoch {epoch}"
-        wait_until(lambda label=label: label in page.locator(".st-key-nb_gan_samples").inner_text())
+        wait_until(
+            lambda label=label: label in page.locator(".st-key-nb_gan_samples").inner_text(),
+            TRAIN_TIMEOUT_S,
+        )
         wait_idle(page)
         by_epoch[epoch] = image_src(page, "nb_gan_samples")
         shot(f"stepped-to-epoch-{epoch}")

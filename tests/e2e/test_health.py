@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.builder.test_health import sigmoid_mlp
+from tests.builder.helpers import sigmoid_mlp
 from tests.e2e.canvas_helpers import eventually, node, upload, wait_nodes
 from tests.e2e.conftest import wait_idle
 from tests.e2e.dashboard_helpers import click, open_area, wait_for_status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.builder.test_import import made, onnx_bytes
+from tests.builder.model_files import made, onnx_bytes
 from tests.e2e.canvas_helpers import upload, wait_nodes
 from tests.e2e.conftest import wait_idle
 from tests.e2e.dashboard_helpers import click, open_area, set_number, wait_for_status

@@ -16,13 +16,16 @@ from tests.builder.ray_head import local_head  # noqa: E402
 from tests.e2e.canvas_helpers import open_preset  # noqa: E402
 from tests.e2e.conftest import START_TIMEOUT_S, VIEWPORT, start_app, stop_app, wait_idle  # noqa: E402
 from tests.e2e.dashboard_helpers import (  # noqa: E402
+    TRAIN_TIMEOUT_S,
     chart_points,
     click,
     open_area,
     set_number,
     wait_for_status,
-    wait_until,
 )
+from tests.waiting import wait_until  # noqa: E402
+
+pytestmark = pytest.mark.ray
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,9 @@ def test_a_run_on_ray_is_live_in_the_page_and_its_weights_come_home(browser, ray
         set_number(page, "Epochs", 400)
         set_number(page, "Batch size", 8)
         click(page, "nb_train")
-        wait_until(lambda: chart_points(page, "nb_live_loss") > 3)  # live, from the cluster
+        wait_until(
+            lambda: chart_points(page, "nb_live_loss") > 3, TRAIN_TIMEOUT_S
+        )  # live, from the cluster
         click(page, "nb_pause")
         wait_for_status(page, "Paused", 30)
         click(page, "nb_pause")  # Resume

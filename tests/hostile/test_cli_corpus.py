@@ -102,6 +102,7 @@ FILES = {
 
 
 @pytest.mark.parametrize("case", list(FILES))
+@pytest.mark.slow
 def test_a_hostile_data_file_is_a_message(case, tmp_path):
     name, make, kind, shape, expected = FILES[case]
     proc = train(with_file(tmp_path, name, make(), kind, shape), tmp_path)
@@ -111,6 +112,7 @@ def test_a_hostile_data_file_is_a_message(case, tmp_path):
     assert not (tmp_path / "out" / "weights.pt").exists()
 
 
+@pytest.mark.slow
 def test_a_nan_regression_target_is_named_by_row(tmp_path):
     design = with_file(tmp_path, "nan.csv", corpus.csv_nan_target(), "csv", [2])
     design["training"]["task"] = "regression"
@@ -139,6 +141,7 @@ DESIGNS = {
 
 
 @pytest.mark.parametrize("case", list(DESIGNS))
+@pytest.mark.slow
 def test_a_hostile_design_file_is_a_message(case, tmp_path):
     text, expected = DESIGNS[case]
     path = tmp_path / "design.json"
@@ -150,6 +153,7 @@ def test_a_hostile_design_file_is_a_message(case, tmp_path):
         assert expected in proc.stderr, (command, proc.stderr)
 
 
+@pytest.mark.slow
 def test_a_memory_bomb_design_is_refused_at_the_node_before_anything_is_allocated(tmp_path):
     path = tmp_path / "bomb.json"
     path.write_text(json.dumps(corpus.memory_bomb()))
@@ -162,6 +166,7 @@ def test_a_memory_bomb_design_is_refused_at_the_node_before_anything_is_allocate
     assert peak < 2048, f"peak {peak:.0f} MiB"
 
 
+@pytest.mark.slow
 def test_problem_text_is_bounded_however_many_outputs_share_it(tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(corpus.many_outputs(1500)))
@@ -173,6 +178,7 @@ def test_problem_text_is_bounded_however_many_outputs_share_it(tmp_path):
     assert check.returncode == 2 and "10,000 nodes" in check.stderr and len(check.stderr) < 1000
 
 
+@pytest.mark.slow
 def test_a_corrupt_run_store_is_set_aside_and_training_goes_on(tmp_path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
@@ -184,6 +190,7 @@ def test_a_corrupt_run_store_is_set_aside_and_training_goes_on(tmp_path):
     assert RunStore(workspace).list_runs()[0]["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_one_damaged_row_hides_no_other_run(tmp_path):
     design = load_preset("mlp_moons").to_dict()
     assert train(design, tmp_path).returncode == 0
@@ -195,6 +202,7 @@ def test_one_damaged_row_hides_no_other_run(tmp_path):
     assert runs[0]["status"] == "finished" and "damaged" in runs[1]["error"]
 
 
+@pytest.mark.slow
 def test_an_unusable_workspace_is_a_message(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the workspace should be")
@@ -208,6 +216,7 @@ def test_an_unusable_workspace_is_a_message(tmp_path):
     assert proc.returncode == 1 and "run store" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_full_disk_leaves_no_partial_file_and_keeps_the_finished_epochs(tmp_path):
     layers = [
         ("in", "Input", {"shape": [2]}),

@@ -110,6 +110,9 @@ class ScriptHooks:
             self.log = open(os.path.join(out, "metrics.jsonl"), "w")
             if health:
                 self.health_log = open(os.path.join(out, "health.jsonl"), "w")
+        # What this script does with each kind of event; the other kinds pass by.
+        self.handlers = {"start": self.on_start, "epoch": self.on_epoch, "samples": self.on_samples,
+                         "health": self.on_health}  # fmt: skip
 
     def checkpoint(self):
         return True  # a script is never paused
@@ -118,32 +121,42 @@ class ScriptHooks:
         pass  # saved once, at the end
 
     def emit(self, event, /, **fields):
-        if self.log is None:
+        if event not in EVENT_KINDS:
+            known = ", ".join(EVENT_KINDS)
+            raise TrainingError(f"unknown event kind {event!r} (known: {known})")
+        handler = self.handlers.get(event)
+        if handler is not None and self.log is not None:
+            handler(fields)
+
+    def on_start(self, fields):
+        shown = f"{fields['n_train']} samples, {fields['processes']} process(es)"
+        print(f"training on {shown}, {fields['device']}", flush=True)
+
+    def on_epoch(self, fields):
+        row = {}
+        for key, value in fields.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None  # JSON has no NaN or Infinity
+            if value is None or isinstance(value, int | float | str | bool):
+                row[key] = value
+        line = json.dumps(row)
+        self.log.write(line + "\n")
+        self.log.flush()
+        print(line, flush=True)
+
+    def on_samples(self, fields):
+        self.samples = fields["samples"]
+        if fields.get("kind") == "text":  # a language model's lines, shown as they come
+            print(f"samples after epoch {fields['epoch']}:", flush=True)
+            for line in fields["samples"]:
+                print("  " + repr(str(line)), flush=True)
+
+    def on_health(self, fields):
+        if self.health_log is None:
             return
-        if event == "start":
-            shown = f"{fields['n_train']} samples, {fields['processes']} process(es)"
-            print(f"training on {shown}, {fields['device']}", flush=True)
-        elif event == "epoch":
-            row = {}
-            for key, value in fields.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    value = None  # JSON has no NaN or Infinity
-                if value is None or isinstance(value, int | float | str | bool):
-                    row[key] = value
-            line = json.dumps(row)
-            self.log.write(line + "\n")
-            self.log.flush()
-            print(line, flush=True)
-        elif event == "health" and self.health_log is not None:
-            self.health_log.write(json.dumps(fields) + "\n")
-            if "non_finite" in fields:
-                self.health_log.flush()
-        elif event == "samples":
-            self.samples = fields["samples"]
-            if fields.get("kind") == "text":  # a language model's lines, shown as they come
-                print(f"samples after epoch {fields['epoch']}:", flush=True)
-                for line in fields["samples"]:
-                    print("  " + repr(str(line)), flush=True)
+        self.health_log.write(json.dumps(fields) + "\n")
+        if "non_finite" in fields:  # the run ends on this one
+            self.health_log.flush()
 
     def close(self):
         for handle in (self.log, self.health_log):
@@ -169,13 +182,14 @@ def main():
     parser.add_argument("--out", default=".", help="folder for what the training writes")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
     parser.add_argument("--weights", default=None, help="a state_dict to start from")
-    options = {}
+    add_option_arguments(parser)
     if RECORDS_HEALTH:
         parser.add_argument("--no-health", action="store_true",
                             help="record no health statistics (OUT/health.jsonl)")  # fmt: skip
         parser.add_argument("--find-lr", action="store_true",
                             help="only run the learning-rate finder; prints one JSON line")  # fmt: skip
     args = parser.parse_args()
+    options = {}
     if RECORDS_HEALTH:
         options["health_every"] = 0 if args.no_health else HEALTH_EVERY
 
@@ -206,6 +220,7 @@ def main():
                 lr=args.lr,
                 device=device,
                 initial_weights=start,
+                **option_values(args),
                 **options,
             )
         finally:

@@ -17,8 +17,9 @@ class Setup:
     they fit)."""
 
     def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights,
-                 health_every=0):  # fmt: skip
+                 amp=False, compile_model=False, health_every=0):  # fmt: skip
         self.rank, self.world, self.device = setup_processes(device)
+        self.precision = Precision(amp, self.device)
         torch.manual_seed(seed)  # the same initial weights in every process
         self.model = Model().to(self.device)
         if initial_weights is not None:  # start from weights brought in (an imported model's)
@@ -27,6 +28,7 @@ class Setup:
         if self.world > 1:
             ids = [self.device] if self.device.type == "cuda" else None
             self.trained = DistributedDataParallel(self.model, device_ids=ids)
+        self.trained = compiled(self.trained, compile_model)
         self.optimizer = make_optimizer(self.trained.parameters(), lr or LR)
         self.schedule = make_schedule(self.optimizer, epochs)
         arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
@@ -79,23 +81,27 @@ class Setup:
             health = self.health if self.health and self.health.due(step + 1) else None
             if health:
                 health.watch(epoch)
-            try:
-                output = self.trained(x)
-            finally:
-                if health:
-                    health.unwatch()
-            loss = compute_loss(output, y)
+            with self.precision.autocast():
+                try:
+                    output = self.trained(x)
+                finally:
+                    if health:
+                        health.unwatch()
+                loss = compute_loss(output, y)
             if sync_each_step:  # checked before the step, so the weights that failed are kept
                 value = loss.item()
                 if not math.isfinite(value):
                     raise self.diverged(emit, value, step + 1, epoch, lr_now, x)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            self.precision.backward(loss)
+            if CLIP_GRAD_NORM or health:  # both read the true gradients, not the scaled ones
+                self.precision.unscale(self.optimizer)
             if CLIP_GRAD_NORM:
                 torch.nn.utils.clip_grad_norm_(self.trained.parameters(), CLIP_GRAD_NORM)
             if health:
                 health.before_step()
-            self.optimizer.step()
+            self.precision.step(self.optimizer)
+            self.precision.update()
             step += 1
             seen += len(idx)
             if health:

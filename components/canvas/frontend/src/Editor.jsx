@@ -20,7 +20,7 @@ import {
   toFlowEdges,
   toFlowNodes,
 } from "./graph.js";
-import { groupLook } from "./groups.js";
+import { groupLook, groupLooks } from "./groups.js";
 import { DecorContext, LayerNode } from "./LayerNode.jsx";
 import { KIND_MIME, Palette } from "./Palette.jsx";
 
@@ -64,6 +64,7 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
   const direction = data.direction === "LR" ? "LR" : "TB";
 
   const kinds = useMemo(() => Object.fromEntries(kindsList.map((k) => [k.type, k])), [kindsList]);
+  const looks = useMemo(() => groupLooks(data.groups), [data.groups]);
   const info = useMemo(
     () => Object.fromEntries((graph.nodes || []).map((n) => [n.id, n])),
     [graph],
@@ -73,8 +74,8 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     [setTriggerValue],
   );
   const decor = useMemo(
-    () => ({ info, kinds, direction, onFix }),
-    [info, kinds, direction, onFix],
+    () => ({ info, kinds, looks, direction, onFix }),
+    [info, kinds, looks, direction, onFix],
   );
   // Each edge carries the tensor shape its source outputs (as Python inferred it).
   const shownEdges = useMemo(
@@ -86,8 +87,8 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
     [edges, info],
   );
   const minimapColor = useCallback(
-    (n) => groupLook(kinds[n.data?.kind]?.group).color,
-    [kinds],
+    (n) => groupLook(looks, kinds[n.data?.kind]?.group).color,
+    [kinds, looks],
   );
 
   // Python owns the design: when its revision changes (design opened, preset, undo,
@@ -284,7 +285,7 @@ function EditorInner({ data, setStateValue, setTriggerValue }) {
 
   return (
     <div className="nb-editor" ref={editor} style={{ height: `${height}px` }} data-direction={direction} onKeyDown={onKeyDown}>
-      <Palette kinds={kindsList} onAdd={addAtCenter} />
+      <Palette kinds={kindsList} looks={looks} onAdd={addAtCenter} />
       <div
         className="nb-flow"
         data-canvas

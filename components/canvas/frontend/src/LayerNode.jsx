@@ -2,17 +2,23 @@ import { createContext, memo, useContext } from "react";
 import { Handle, Position } from "@xyflow/react";
 import { groupLook } from "./groups.js";
 
-// What Python says about each node (summary, output shape, params, problem, fixes, the health
-// mark of the watched run: fine, warning or problem, with the alerts' words), keyed by
-// id, the registry's kinds keyed by type, the layout direction and the fix callback.
-// Everything is rendered as text, never HTML.
-export const DecorContext = createContext({ info: {}, kinds: {}, direction: "TB", onFix: null });
+// What Python says about each node (summary, output shape, params, cost, problem, fixes, the
+// health mark of the watched run: fine, warning or problem, with the alerts' words), keyed by
+// id, the registry's kinds keyed by type, its groups' looks keyed by name, the layout
+// direction and the fix callback. Everything is rendered as text, never HTML.
+export const DecorContext = createContext({
+  info: {},
+  kinds: {},
+  looks: {},
+  direction: "TB",
+  onFix: null,
+});
 
 function LayerNodeImpl({ id, data, selected }) {
-  const { info, kinds, direction, onFix } = useContext(DecorContext);
+  const { info, kinds, looks, direction, onFix } = useContext(DecorContext);
   const d = info[id] || {};
   const kind = kinds[data.kind] || {};
-  const look = groupLook(kind.group);
+  const look = groupLook(looks, kind.group);
   const error = d.error || null;
   const health = d.health || null;
   const across = direction === "LR";
@@ -53,6 +59,11 @@ function LayerNodeImpl({ id, data, selected }) {
         </span>
         {d.params ? <span className="nb-node-params">{d.params}</span> : null}
       </div>
+      {d.cost ? (
+        <div className="nb-node-cost" title="Forward FLOPs and activation memory, per sample">
+          {d.cost}
+        </div>
+      ) : null}
       {error ? (
         <div className="nb-node-error">
           <div>{error}</div>

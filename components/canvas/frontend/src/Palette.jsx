@@ -16,7 +16,7 @@ export function rank(kind, query) {
 
 // Grouped list of every layer kind from the registry; drag onto the canvas, or click to add.
 // The search box filters it; Enter adds the first match.
-function PaletteImpl({ kinds, onAdd }) {
+function PaletteImpl({ kinds, looks, onAdd }) {
   const [query, setQuery] = useState("");
   const shown = kinds.filter((k) => rank(k, query) !== null);
   const best = shown.reduce((a, k) => (a && rank(a, query) <= rank(k, query) ? a : k), null);
@@ -54,7 +54,7 @@ function PaletteImpl({ kinds, onAdd }) {
         <div key={g} className="nb-palette-group">
           <div className="nb-palette-title">{g}</div>
           {byGroup.get(g).map((k) => {
-            const look = groupLook(k.group);
+            const look = groupLook(looks, k.group);
             return (
               <div
                 key={k.type}

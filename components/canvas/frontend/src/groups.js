@@ -1,14 +1,10 @@
-// How each registry group looks on the canvas: a colour and a one-character icon (plain text).
-// A group this table does not know (a kind added later) gets the neutral look, never an error.
-const GROUPS = {
-  "Input/Output": { color: "#2e8540", icon: "⇥" },
-  Core: { color: "#1f6fd1", icon: "▦" },
-  Convolution: { color: "#7b3fbf", icon: "⊞" },
-  Pooling: { color: "#0a8a96", icon: "▼" },
-  Recurrent: { color: "#d9730d", icon: "↻" },
-  Merge: { color: "#c2327a", icon: "⊕" },
-  Regularization: { color: "#8a6d3b", icon: "≈" },
-};
+// How each layer group looks on the canvas comes from the registry (builder/layers/registry.py),
+// sent by Python as data.groups: [{name, color, icon}]. Nothing about a group is written here.
+// A group the data does not name gets the neutral look, never an error.
 const NEUTRAL = { color: "#6b7280", icon: "●" };
 
-export const groupLook = (group) => GROUPS[group] || NEUTRAL;
+// The looks by group name, from the list Python sends.
+export const groupLooks = (groups) =>
+  Object.fromEntries((groups || []).map((g) => [g.name, { color: g.color, icon: g.icon }]));
+
+export const groupLook = (looks, group) => (looks && looks[group]) || NEUTRAL;
