@@ -247,12 +247,15 @@ def training_program_source(design):
     return generate_train_script(design)
 
 
-def test_gradient_clipping_bounds_each_step():
+@pytest.mark.parametrize("amp", [False, True], ids=["float32", "mixed_precision"])
+def test_gradient_clipping_bounds_each_step(amp):
     design = load_preset("mlp_moons").to_dict()
     design["training"]["clip_grad_norm"] = 1e-3
+    design["training"]["amp"] = amp  # health is read and the step clipped under autocast too
     design["training"]["optimizer"] = {"type": "sgd", "lr": 1.0}
     events = trained(design, health_every=1, epochs=1)
     records = [e for e in events if e["type"] == "health"]
+    assert len(records) == events[0]["steps_per_epoch"]
     for record in records:  # SGD's step is lr x the clipped gradient: at most 1e-3 in all
         steps = [s["update_ratio"] * s["weight_norm"] for s in record["params"].values()]
         assert math.sqrt(sum(v * v for v in steps)) <= 1e-3 * (1 + 1e-4)
