@@ -11,9 +11,11 @@ import streamlit as st
 from builder import Analysis, Design
 from builder.layers.registry import fmt_shape
 from components import design_state as ds
+from components import run_session as rs
 from components.canvas import canvas
 from components.canvas.bridge import apply_canvas_graph, canvas_data, with_positions
 from components.design_io import render_open, render_save
+from components.health_view import health_marks
 from components.import_panel import render_import
 from components.inspector import render_inspector
 from components.my_designs import (
@@ -184,6 +186,15 @@ def render_gan_contract(design: Design, analysis: Analysis) -> None:
         st.warning(md_escape(f"Shape contract: {text}; they must be equal"))
 
 
+def _health_marks() -> dict | None:
+    """The health marks of the open design's watched run (none from another design's run)."""
+    run_id = rs.watched(ds.design_id())
+    run = rs.store().get_run(run_id) if run_id is not None else None
+    if run is None or run.get("design_id") != ds.design_id():
+        return None
+    return health_marks(run_id)
+
+
 def render_model(model: str, state: Checked) -> None:
     design = ds.current_design()
     left, right = st.columns([4, 1])
@@ -197,6 +208,7 @@ def render_model(model: str, state: Checked) -> None:
             fit=ds.wants_fit(),
             fixes=state.fixes,
             direction=direction(),
+            health=_health_marks() if model == "model" else None,
         )
         canvas(
             key=canvas_key(model),

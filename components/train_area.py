@@ -1,6 +1,6 @@
-"""The Train area: settings on the left; buttons, progress and live charts on the right (one
-fragment on a timer: pressing Train, Pause or Stop reruns only that part); then feature maps,
-explanations and the model summary."""
+"""The Train area: settings and the learning-rate finder on the left; buttons, progress and live
+charts on the right (one fragment on a timer: pressing Train, Pause or Stop reruns only that
+part); then the run's health, feature maps, explanations and the model summary."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from components import design_state as ds
 from components import run_session as rs
 from components.explain_view import render_explanations
 from components.feature_maps import render_feature_maps
+from components.health_view import render_health
 from components.live_view import render_live
+from components.lr_finder_panel import render_lr_finder
 from components.model_summary import render_model_summary
 from components.problems_panel import fill_from_the_data
 from components.train_controls import render_training_controls
@@ -27,10 +29,14 @@ def render_train_area() -> None:
     with settings:
         st.subheader("Settings", anchor=False)
         problems = render_training_controls(design)
+        with st.expander("Find a learning rate", icon=":material/search:", key="nb_lr_open"):
+            render_lr_finder()
     with live:
         render_live(problems, design.task)
     if not rs.is_active(run_id):
         rs.get_ready()
+    with st.expander("Health", icon=":material/monitor_heart:", key="nb_health_open"):
+        render_health(run_id)
     # Opening it reruns the page, so it shows the newest weights of a run started since.
     with st.expander(
         "Feature maps", icon=":material/grid_view:", key="nb_fm_open", on_change="rerun"

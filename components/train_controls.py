@@ -206,6 +206,13 @@ def render_training_controls(design) -> dict[str, list[str]]:
         )
     with cols[2]:
         _number("Seed", "seed", int(training.get("seed", 0)), param=TRAINING["seed"], step=1)
+    if task != "gan":
+        clip = training.get("clip_grad_norm")
+        _number(
+            "Gradient clipping (max norm; empty: none)", "clip_grad_norm",
+            None if clip is None else float(clip), param=TRAINING["clip_grad_norm"], step=0.5,
+            fmt="%g",
+        )  # fmt: skip
     if task == "gan":
         cols = st.columns(2)
         with cols[0]:

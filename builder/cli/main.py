@@ -1,4 +1,4 @@
-"""Command line: `python -m builder check | export | train | import | serve | explain`. Never a traceback for a user's mistake."""
+"""Command line: `python -m builder check | export | train | lr-find | import | serve | explain`. Never a traceback for a user's mistake."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from builder.cli.explain import add_explain_command
+from builder.cli.health import add_lr_find_command
 from builder.cli.import_model import add_import_command
 from builder.cli.serve import add_serve_command
 from builder.cli.train import add_train_command
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(subparsers)
     add_export_command(subparsers)
     add_train_command(subparsers)
+    add_lr_find_command(subparsers)
     add_import_command(subparsers)
     add_serve_command(subparsers)
     add_explain_command(subparsers)

@@ -1,8 +1,10 @@
 """`python -m builder train DESIGN`: train headless, with a progress bar on stderr.
 
-Writes OUT/metrics.jsonl (one object per epoch) and OUT/weights.pt, records the run in the
-workspace's SQLite store, and prints one JSON object with the final metrics as the last line of
-stdout (also when the run fails: then it holds "status": "error" and the message).
+Writes OUT/metrics.jsonl (one object per epoch), OUT/health.jsonl (per-layer statistics; not
+with --no-health) and OUT/weights.pt, records the run in the workspace's SQLite store, prints
+each health alert to stderr when it is raised, and prints one JSON object with the final
+metrics and "alerts" as the last line of stdout (also when the run fails: then it holds
+"status": "error" and the message).
 Exit codes: 0 finished or stopped, 1 the design/data/training failed, 2 unreadable design file,
 130 stopped with Ctrl-C (the weights trained so far are saved).
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from builder.cli.health import AlertWatch, HealthFile
 from builder.design.spec import load_design
 from builder.errors import DesignError
 from builder.runs.job import RunOptions
@@ -146,6 +149,7 @@ def train_command(args) -> int:
         run_id = store.create_run(design, out_dir=args.out)
         out = Path(args.out) if args.out else store.run_dir(run_id)
         metrics = MetricsFile(out / "metrics.jsonl")
+        health = None if args.no_health else HealthFile(out / "health.jsonl")
     except (StoreError, OSError) as exc:
         message = (
             str(exc)
@@ -156,10 +160,9 @@ def train_command(args) -> int:
         print(json.dumps({"status": "error", "error": message}))
         return EXIT_FAILED
     ended: dict = {}
-    control = RunControl(
-        [store.sink(run_id), metrics, Progress(quiet=args.quiet), _last_word(ended)],
-        step_every=STEP_EVERY,
-    )
+    alerts = AlertWatch(quiet=args.quiet)
+    sinks = [store.sink(run_id), metrics, Progress(quiet=args.quiet), alerts, _last_word(ended)]
+    control = RunControl([*sinks, *([health] if health else [])], step_every=STEP_EVERY)
     control.add_sink(SamplesFile(out / SAMPLES_FILE))  # a GAN's, at its end
     interrupted = []
 
@@ -180,12 +183,15 @@ def train_command(args) -> int:
             epochs=args.epochs,
             seed=args.seed,
             device=args.device,
+            health_every=0 if args.no_health else None,
             **({"initial_weights": args.weights} if args.weights else {}),
         )
     finally:
         signal.signal(signal.SIGINT, previous)
         metrics.close()
-    return _summary(ended, run_id, out, started, bool(interrupted))
+        if health:
+            health.close()
+    return _summary(ended, run_id, out, started, bool(interrupted), alerts.summary())
 
 
 def _train_on_ray(args, design, started: float) -> int:
@@ -211,7 +217,8 @@ def _train_on_ray(args, design, started: float) -> int:
         print(json.dumps({"status": "error", "error": message}))
         return EXIT_FAILED
     ended: dict = {}
-    sinks = (metrics, Progress(quiet=args.quiet), _last_word(ended))
+    alerts = AlertWatch(quiet=args.quiet)
+    sinks = (metrics, Progress(quiet=args.quiet), alerts, _last_word(ended))
     interrupted = []
 
     def on_sigint(signum, frame):
@@ -237,7 +244,9 @@ def _train_on_ray(args, design, started: float) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         metrics.close()
-    return _summary(ended, handle.run_id, handle.out_dir, started, bool(interrupted))
+    return _summary(
+        ended, handle.run_id, handle.out_dir, started, bool(interrupted), alerts.summary()
+    )
 
 
 def _last_word(into: dict):
@@ -246,9 +255,12 @@ def _last_word(into: dict):
     return lambda event: dispatch(handlers, event)
 
 
-def _summary(ended: dict, run_id: int, out: Path, started: float, interrupted: bool) -> int:
+def _summary(
+    ended: dict, run_id: int, out: Path, started: float, interrupted: bool, alerts: list[dict]
+) -> int:
     """Print the run's summary as the last line of stdout; returns the exit code."""
     summary = {"status": ended.get("status", RunStatus.ERROR), "run_id": run_id, "out": str(out)}
+    summary["alerts"] = alerts
     if ended.get("type") == EventKind.ERROR or ended.get("status") == RunStatus.INTERRUPTED:
         message = ended.get("message") or ended.get("note")
         print(f"error: {message}", file=sys.stderr)
@@ -295,7 +307,10 @@ def add_train_command(subparsers) -> None:
         help="where it trains: this process, or the Ray cluster at $NETBUILDER_RAY_ADDRESS "
         '(pip install "netbuilder[ray]")',
     )
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress or alerts on stderr")
+    p.add_argument(
+        "--no-health", action="store_true", help="record no health statistics (OUT/health.jsonl)"
+    )
     p.set_defaults(func=train_command)
 
 

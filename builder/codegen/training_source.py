@@ -46,6 +46,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 """
 
@@ -58,10 +59,18 @@ One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
-                 --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR
-Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra}.
+                 --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR{options}
+Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra}.
 """
 '''
+# What the loops of one model (not a GAN's) add after templates/common.py.
+ONE_MODEL_TEMPLATES = ("one_model", "health", "lr_finder")
+HEALTH_DOC = {
+    "options": "\n                 --no-health (record no health statistics)  --find-lr (only find"
+    "\n                 a learning rate: prints one JSON line with suggested_lr, lrs, losses)",
+    "health": ", OUT/health.jsonl (per-layer statistics\nevery HEALTH_EVERY steps) ",
+}
+GAN_DOC = {"options": "", "health": " "}
 
 
 def template(name: str) -> str:
@@ -131,6 +140,8 @@ def _supervised_parts(design, s: dict) -> list[str]:
 LOSS = {literal(loss.name)}
 LR = {opt.learning_rate(s["optimizer"])!r}
 CLASSIFICATION = {s["task"] == "classification"}
+CLIP_GRAD_NORM = {_clip(s)!r}  # gradients rescaled to at most this norm (None: never)
+RECORDS_HEALTH = True  # health statistics and the learning-rate finder (--no-health, --find-lr)
 
 
 def compute_loss(output, target):
@@ -154,6 +165,7 @@ LR_GENERATOR = {opt_g.learning_rate(cfg_g)!r}
 LR_DISCRIMINATOR = {opt_d.learning_rate(cfg_d)!r}
 LABEL_SMOOTHING = {float(s.get("label_smoothing") or 0.0)!r}
 NOISE_SAMPLES = {int(s.get("noise_samples") or 64)}
+RECORDS_HEALTH = False  # a GAN records no health statistics and has no learning-rate finder
 
 
 def make_optimizers(generator, discriminator, lr_g, lr_d):
@@ -170,6 +182,11 @@ def make_schedules(opt_g, opt_d, epochs):
     )"""
     constants = _constants(design, s, "discriminator")
     return ["from model import Discriminator, Generator", "\n".join(constants), recipes]
+
+
+def _clip(s: dict) -> float | None:
+    value = s.get("clip_grad_norm")
+    return None if value is None else float(value)
 
 
 def _output_shape(design) -> list[int]:
@@ -193,13 +210,14 @@ def generate_train_script(design) -> str:
         if task.loop == "language_model":
             extra += ", OUT/vocab.json and OUT/samples.json"
     parts = [
-        DOC.format(extra=extra).strip("\n"),
+        DOC.format(extra=extra, **(GAN_DOC if task.loop == "gan" else HEALTH_DOC)).strip("\n"),
         IMPORTS.strip("\n") + "\n\n" + model_import,
         constants,
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
         template("options"),
+        *([] if task.loop == "gan" else [template(t) for t in ONE_MODEL_TEMPLATES]),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from builder.design.data_fixes import classes_fix, input_shape_fix, vocab_fixes
 from builder.design.edits import fresh_id, insert_between, position_of, set_param
+from builder.design.health_fixes import alert_fix_items, apply_health_fix
 from builder.design.shapes import Analysis, analyze
 from builder.design.spec import Design, Graph, Node
 from builder.errors import ShapeError
@@ -276,6 +277,16 @@ def find_fixes(
     return found
 
 
+def alert_fixes(design: Design, alert) -> list[Fix]:
+    """The fixes of a health alert (builder.introspect.health_alerts), as buttons on its node."""
+    return [
+        Fix(fix_id, "model", node, label, fixed, node)
+        for fix_id, node, label, fixed in alert_fix_items(design, alert)
+    ]
+
+
 def apply_fix(design: Design, fix_id: str, **context) -> Design | None:
     """The design with fix `fix_id` applied, or None when the design no longer has it."""
+    if fix_id.startswith("health:"):
+        return apply_health_fix(design, fix_id)
     return next((f.design for f in find_fixes(design, **context) if f.id == fix_id), None)

@@ -27,6 +27,16 @@ TRAINING_PARAMS = (
     Param("batch_size", "int", 64, "Samples per step", min=1, max=65536),
     Param("epochs", "int", 10, "Passes over the training data", min=1, max=100000),
     Param("seed", "int", 0, "Random seed: same seed, same run", min=0, max=2**31 - 1),
+    Param(
+        "clip_grad_norm",
+        "float",
+        None,
+        "Gradients rescaled to at most this norm each step (none: never)",
+        min=0,
+        max=1e6,
+        min_exclusive=True,
+        nullable=True,
+    ),
     Param("label_smoothing", "float", 0.0, "GAN: real labels become 1 - this", min=0, max=0.5),
     Param(
         "noise_samples",

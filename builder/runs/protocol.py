@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     SAMPLES = "samples"  # a generator's or language model's samples after an epoch
     CHECKPOINT = "checkpoint"  # the weights so far were saved
     STATUS = "status"  # paused or running again
+    HEALTH = "health"  # per-layer statistics of one step, or the node that went non-finite first
     DONE = "done"  # the last event of a run that finished, stopped or was interrupted
     ERROR = "error"  # the last event of a run that failed, and why
 
@@ -152,6 +153,18 @@ class CheckpointEvent(TypedDict, total=False):
     weights_bytes: bytes  # from a Ray worker, which shares no disk with the page server
 
 
+class HealthEvent(TypedDict, total=False):
+    """Every HEALTH_EVERY steps: each node's output statistics and each weight's norms; on a
+    failing step instead, the first node whose output was not finite."""
+
+    type: Required[EventKind]
+    step: Required[int]
+    epoch: int
+    nodes: dict  # node id -> mean, std, shares, hist
+    params: dict  # parameter name -> node, weight_norm, grad_norm, update_ratio
+    non_finite: str
+
+
 class StatusEvent(TypedDict):
     type: EventKind
     status: RunStatus
@@ -184,6 +197,7 @@ PAYLOADS: dict[EventKind, type] = {
     EventKind.SAMPLES: SamplesEvent,
     EventKind.CHECKPOINT: CheckpointEvent,
     EventKind.STATUS: StatusEvent,
+    EventKind.HEALTH: HealthEvent,
     EventKind.DONE: DoneEvent,
     EventKind.ERROR: ErrorEvent,
 }

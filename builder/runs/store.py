@@ -55,6 +55,12 @@ CREATE TABLE IF NOT EXISTS metrics (
     data TEXT NOT NULL,
     PRIMARY KEY (run_id, epoch)
 );
+CREATE TABLE IF NOT EXISTS health (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS health_by_run ON health (run_id, seq);
 """
 RUN_FIELDS = (
     "id, name, task, dataset, status, started_at, ended_at, weights_path, out_dir, final, error, "
@@ -302,6 +308,27 @@ class RunStore:
                 continue  # a damaged epoch row; the others still show
         return found
 
+    def add_health(self, run_id: int, record: dict) -> None:
+        """One health record of the run (a step's statistics, or the node that went non-finite)."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO health (run_id, data) VALUES (?, ?)", (run_id, standard_json(record))
+            )
+
+    def health(self, run_id: int) -> list[dict]:
+        """The run's health records in the order they came (none for a run from before them)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT data FROM health WHERE run_id = ? ORDER BY seq", (run_id,)
+            ).fetchall()
+        found = []
+        for row in rows:
+            try:
+                found.append(json.loads(row["data"]))
+            except (TypeError, ValueError):
+                continue  # a damaged record; the others still show
+        return found
+
     def delete_run(self, run_id: int) -> bool:
         """Delete a run, its metrics and its folder under the workspace; False if unknown."""
         run = self.get_run(run_id)
@@ -309,6 +336,7 @@ class RunStore:
             return False
         with self._connect() as db:
             db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM health WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         folder = self.run_dir(run_id)
         if folder.is_dir():
@@ -320,6 +348,9 @@ class RunStore:
         handlers = {
             EventKind.EPOCH: lambda e: self.add_metrics(
                 run_id, e["epoch"], {k: v for k, v in e.items() if k != "type"}
+            ),
+            EventKind.HEALTH: lambda e: self.add_health(
+                run_id, {k: v for k, v in e.items() if k != "type"}
             ),
             EventKind.CHECKPOINT: lambda e: self.set_weights(run_id, e["weights_path"]),
             EventKind.DONE: lambda e: self.finish_run(

@@ -29,6 +29,19 @@ from builder.training.control import (
 )
 
 
+def program_data(dataset) -> dict:
+    """A loaded data set as the arrays train.py's train() and find_lr() take."""
+    return {
+        "x_train": dataset.x_train,
+        "y_train": dataset.y_train,
+        "x_val": dataset.x_val,
+        "y_val": dataset.y_val,
+        "classes": dataset.class_names,
+        "features": dataset.feature_names,
+        "vocab": dataset.vocab,
+    }
+
+
 def train_loop(
     design,
     control: RunControl,
@@ -39,29 +52,25 @@ def train_loop(
     dataset=None,
     data_root=None,
     initial_weights=None,
+    health_every=None,
 ):
     """Train the design with its generated train.py; `dataset` replaces its data set (tests),
-    `data_root` confines the data file to one folder (the app: the person's uploads), and
-    `initial_weights` (a state_dict, or a path to one) is where training starts."""
+    `data_root` confines the data file to one folder (the app: the person's uploads),
+    `initial_weights` (a state_dict, or a path to one) is where training starts, and
+    `health_every` the steps between health records (None: train.py's own; 0: none)."""
     design = load_design(design)
     settings, dataset = checked_inputs(
         design, epochs=epochs, seed=seed, dataset=dataset, data_root=data_root
     )
     program = training_program(design)
-    data = {
-        "x_train": dataset.x_train,
-        "y_train": dataset.y_train,
-        "x_val": dataset.x_val,
-        "y_val": dataset.y_val,
-        "classes": dataset.class_names,
-        "features": dataset.feature_names,
-        "vocab": dataset.vocab,
-    }
+    data = program_data(dataset)
     source = settings["dataset"]
     if isinstance(initial_weights, str | Path):
         initial_weights = load_weights(initial_weights)
     if initial_weights is not None:
         trained_models(design, initial_weights)  # refuses weights of another design, by name
+    use = health_every is not None and program.RECORDS_HEALTH
+    options = {"health_every": int(health_every)} if use else {}
     try:
         out = program.train(
             control,
@@ -72,6 +81,7 @@ def train_loop(
             batch_size=settings["batch_size"],
             device=device,
             initial_weights=initial_weights,
+            **options,
         )
     except program.TrainingError as exc:  # the program's own, as ours
         raise TrainingError(str(exc), step=exc.step, epoch=exc.epoch) from None

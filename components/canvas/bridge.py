@@ -175,10 +175,13 @@ def canvas_data(
     fit: bool = False,
     fixes: list | None = None,
     direction: str = "TB",
+    health: dict | None = None,
 ) -> dict:
     """Everything the canvas shows for one model, computed by Python (JSON-ready).
 
-    `fixes` (builder.design.fixes.Fix) become buttons on the nodes they are pinned to.
+    `fixes` (builder.design.fixes.Fix) become buttons on the nodes they are pinned to;
+    `health` (node id -> {"level": fine|warning|problem, "messages": [...]}) is the watched
+    run's mark on each node it has one for.
     """
     kinds = kinds_by_type()
     graph = design.models[model]
@@ -212,6 +215,7 @@ def canvas_data(
                 "error": "; ".join(p.message for p in problems) or None,
                 "fix": "; ".join(p.fix for p in problems if p.fix) or None,
                 "fixes": node_fixes.get(node.id, []) if problems else [],
+                "health": (health or {}).get(node.id),
             }
         )
     other_ids = sorted({n.id for m, g in design.models.items() if m != model for n in g.nodes})

@@ -88,3 +88,17 @@ def single_layer_design(type_name: str, params: dict, input_shape: list[int]) ->
     nodes = [("in", "Input", {"shape": input_shape}), ("layer", type_name, params)]
     edges = [("in", "layer"), ("in", "layer")] if kind.inputs == "many" else [("in", "layer")]
     return graph_design(nodes, edges)
+
+
+MOONS = {"task": "classification", "dataset": "moons", "loss": "cross_entropy", "epochs": 3,
+         "batch_size": 64, "seed": 0}  # fmt: skip
+
+
+def sigmoid_mlp(depth=12):
+    """A deep MLP of sigmoids on moons with plain SGD: its first layers' gradients vanish."""
+    layers = [("input", "Input", {"shape": [2]})]
+    layers += [(f"h{i}", "Dense", {"out_features": 16, "activation": "sigmoid"})
+               for i in range(1, depth + 1)]  # fmt: skip
+    layers.append(("output", "Dense", {"out_features": 2}))
+    training = {**MOONS, "optimizer": {"type": "sgd", "lr": 0.05}}
+    return chain_design(*layers, name="deep_sigmoid", training=training)

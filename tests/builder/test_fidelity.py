@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,38 @@ def test_training_from_imported_weights_reproduces_in_the_export(tmp_path):
     (tmp_path / "fresh").mkdir()
     fresh = check_fidelity(design, tmp_path / "fresh", epochs=2, seed=3)
     assert fresh[0]["train_loss"] != ours[0]["train_loss"]  # it did start elsewhere
+
+
+@pytest.mark.parametrize("preset", ["lenet_digits", "lstm_sine"])
+def test_health_recording_changes_nothing_in_the_exported_script(preset, tmp_path):
+    """The CLI records health (every 5 steps here, so every epoch has records) and the exported
+    script runs with --no-health: the same metrics and weights, and only the first wrote
+    health.jsonl."""
+    design = load_preset(preset).with_training(epochs=2, seed=3)
+    design_path = tmp_path / "design.json"
+    design_path.write_text(design.to_json())
+    cli_out = tmp_path / "cli"
+    cli_train(design_path, cli_out, tmp_path / "workspace", 2, 3)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "model.py").write_text(generate_code(design))
+    (folder / "train.py").write_text(
+        re.sub(
+            r"^HEALTH_EVERY = \d+", "HEALTH_EVERY = 5", generate_train_script(design), flags=re.M
+        )
+    )
+    for flags, out in (([], "on"), (["--no-health"], "off")):
+        cmd = [sys.executable, "train.py", "--epochs", "2", "--seed", "3", "--out", out, *flags]
+        proc = subprocess.run(
+            cmd, cwd=folder, capture_output=True, text=True, timeout=600, env=clean_env()
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    on, off = folder / "on", folder / "off"
+    records = [json.loads(line) for line in (on / "health.jsonl").read_text().splitlines()]
+    assert len({r["epoch"] for r in records}) == 2 and all(r["nodes"] for r in records)
+    assert not (off / "health.jsonl").exists()
+    assert (cli_out / "health.jsonl").read_text().strip()
+    for a, b in ((rows(on), rows(off)), (rows(cli_out), rows(off))):
+        assert_same_metrics(a, b)
+    assert_same_weights(on / "weights.pt", off / "weights.pt")
+    assert_same_weights(cli_out / "weights.pt", off / "weights.pt")

@@ -12,6 +12,7 @@ from contextlib import closing
 import numpy as np
 import pytest
 
+from builder.cli.health import AlertWatch, HealthFile
 from builder.cli.train import MetricsFile, Progress
 from builder.codegen.program import training_program
 from builder.design.presets import load_preset
@@ -105,6 +106,8 @@ def test_an_unknown_kind_is_refused_by_name_everywhere(tmp_path):
         SamplesFile(tmp_path / "samples.npz"),
         Progress(quiet=False),
         MetricsFile(tmp_path / "metrics.jsonl"),
+        HealthFile(tmp_path / "health.jsonl"),
+        AlertWatch(quiet=True),
         RunView().add,
     ]
     for sink in sinks:

@@ -5,11 +5,9 @@ import gc
 import json
 import math
 import os
-import time
 
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
 
 # ---- train.py ----
 # What every training shares.
@@ -24,16 +22,19 @@ class TrainingError(Exception):
         self.epoch = epoch
 
 
-def diverged(value, step, epoch, lr, what="loss"):
-    """The error for a non-finite loss, naming the step and suggesting a lower learning rate."""
+def diverged(value, step, epoch, lr, what="loss", node=None):
+    """The error for a non-finite loss, naming the step, the node whose output went non-finite
+    first (when known) and suggesting a lower learning rate."""
     kind = "NaN" if math.isnan(value) else "infinite"
     hint = (
         f"lower the learning rate (now {lr:g}; try {lr / 10:g})"
         if lr
         else "lower the learning rate"
     )
+    where = f"; the output of node {node!r} went non-finite first" if node else ""
     return TrainingError(
-        f"the {what} became {kind} at step {step} (epoch {epoch}): training diverged; {hint}",
+        f"the {what} became {kind} at step {step} (epoch {epoch}){where}: training diverged; "
+        f"{hint}",
         step=step,
         epoch=epoch,
     )
@@ -91,106 +92,6 @@ def cpu_weights(model):
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
-class Setup:
-    """What a supervised or language-model loop sets up the same way: processes, Model (wrapped
-    for DDP under torchrun), optimizer, schedule, and the data as tensors (on the device when
-    they fit)."""
-
-    def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights, amp=False,
-                 compile_model=False):  # fmt: skip
-        self.rank, self.world, self.device = setup_processes(device)
-        self.precision = Precision(amp, self.device)
-        torch.manual_seed(seed)  # the same initial weights in every process
-        self.model = Model().to(self.device)
-        if initial_weights is not None:  # start from weights brought in (an imported model's)
-            self.model.load_state_dict(initial_weights)
-        self.trained = self.model
-        if self.world > 1:
-            ids = [self.device] if self.device.type == "cuda" else None
-            self.trained = DistributedDataParallel(self.model, device_ids=ids)
-        self.trained = compiled(self.trained, compile_model)
-        self.optimizer = make_optimizer(self.trained.parameters(), lr or LR)
-        self.schedule = make_schedule(self.optimizer, epochs)
-        arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
-        (self.x_train, self.y_train, self.x_val, self.y_val), self.whole = on_device(
-            arrays, self.device
-        )
-        self.n = len(self.x_train)
-        self.batch_size = batch_size
-        self.steps_per_epoch = math.ceil((self.n // self.world) / batch_size)
-        self.shuffle = torch.Generator().manual_seed(seed)
-
-    def start_fields(self, source, epochs, seed):
-        """The fields of the start event that every loop sends."""
-        return {
-            "task": TASK,
-            "dataset": os.path.basename(str(source)),
-            "n_train": self.n,
-            "n_val": len(self.x_val),
-            "epochs": epochs,
-            "batch_size": self.batch_size,
-            "steps_per_epoch": self.steps_per_epoch,
-            "device": str(self.device),
-            "processes": self.world,
-            "params": sum(p.numel() for p in self.model.parameters()),
-            "seed": seed,
-        }
-
-    def epoch(self, hooks, emit, step, epoch):
-        """One pass over this process's share of a shuffled epoch. Returns (step, totals):
-        totals are (summed loss, samples seen, seconds, lr) over every process, or None when
-        the run was stopped during the epoch."""
-        self.trained.train()
-        order = shard(torch.randperm(self.n, generator=self.shuffle), self.rank, self.world)
-        if self.whole:
-            order = order.to(self.device)
-        lr_now = self.optimizer.param_groups[0]["lr"]
-        sync_each_step = self.device.type == "cpu"  # .item() is free on the CPU, a sync on a GPU
-        total, total_t, seen = 0.0, None, 0
-        t0 = time.perf_counter()
-        for batch, i in enumerate(range(0, len(order), self.batch_size), start=1):
-            if not hooks.checkpoint():
-                break
-            idx = order[i : i + self.batch_size]
-            x, y = self.x_train[idx], self.y_train[idx]
-            if not self.whole:
-                x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            with self.precision.autocast():
-                loss = compute_loss(self.trained(x), y)
-            self.optimizer.zero_grad(set_to_none=True)
-            self.precision.backward(loss)
-            self.precision.step(self.optimizer)
-            self.precision.update()
-            step += 1
-            seen += len(idx)
-            if sync_each_step or step % hooks.step_every == 0:
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise diverged(value, step, epoch, lr_now)
-            if sync_each_step:
-                total += value * len(idx)
-            else:
-                part = loss.detach() * len(idx)
-                total_t = part if total_t is None else total_t + part
-            if step % hooks.step_every == 0:
-                emit("step", step=step, epoch=epoch, batch=batch,
-                     batches=self.steps_per_epoch, loss=value)  # fmt: skip
-        if hooks.stopped:
-            return step, None
-        seconds = time.perf_counter() - t0
-        if total_t is not None:
-            total = total_t.item()
-        if self.world > 1:  # every process saw its own share of the data
-            sums = torch.tensor([total, seen], dtype=torch.float64, device=self.device)
-            dist.all_reduce(sums)
-            total, seen = sums.tolist()
-        if not math.isfinite(total):
-            raise diverged(total, step, epoch, lr_now)
-        if self.schedule is not None:
-            self.schedule.step()
-        return step, (total, seen, seconds, lr_now)
-
-
 class ScriptHooks:
     """What this script does as it trains: prints each epoch and writes OUT/metrics.jsonl.
 
@@ -200,14 +101,18 @@ class ScriptHooks:
     step_every = 1000
     stopped = False
 
-    def __init__(self, out=None):
+    def __init__(self, out=None, health=True):
         self.samples = None
         self.log = None
+        self.health_log = None
         if out is not None:
             os.makedirs(out, exist_ok=True)
             self.log = open(os.path.join(out, "metrics.jsonl"), "w")
+            if health:
+                self.health_log = open(os.path.join(out, "health.jsonl"), "w")
         # What this script does with each kind of event; the other kinds pass by.
-        self.handlers = {"start": self.on_start, "epoch": self.on_epoch, "samples": self.on_samples}
+        self.handlers = {"start": self.on_start, "epoch": self.on_epoch, "samples": self.on_samples,
+                         "health": self.on_health}  # fmt: skip
 
     def checkpoint(self):
         return True  # a script is never paused
@@ -246,9 +151,17 @@ class ScriptHooks:
             for line in fields["samples"]:
                 print("  " + repr(str(line)), flush=True)
 
+    def on_health(self, fields):
+        if self.health_log is None:
+            return
+        self.health_log.write(json.dumps(fields) + "\n")
+        if "non_finite" in fields:  # the run ends on this one
+            self.health_log.flush()
+
     def close(self):
-        if self.log is not None:
-            self.log.close()
+        for handle in (self.log, self.health_log):
+            if handle is not None:
+                handle.close()
 
 
 def load_data(source, seed):
@@ -270,16 +183,33 @@ def main():
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
     parser.add_argument("--weights", default=None, help="a state_dict to start from")
     add_option_arguments(parser)
+    if RECORDS_HEALTH:
+        parser.add_argument("--no-health", action="store_true",
+                            help="record no health statistics (OUT/health.jsonl)")  # fmt: skip
+        parser.add_argument("--find-lr", action="store_true",
+                            help="only run the learning-rate finder; prints one JSON line")  # fmt: skip
     args = parser.parse_args()
+    options = {}
+    if RECORDS_HEALTH:
+        options["health_every"] = 0 if args.no_health else HEALTH_EVERY
 
     try:
         rank, _, device = setup_processes(args.device)
-        hooks = ScriptHooks(args.out if rank == 0 else None)
+        hooks = ScriptHooks(
+            args.out if rank == 0 else None, health=bool(options.get("health_every"))
+        )
         try:
             data = load_data(args.data, args.seed)
             start = None
             if args.weights:
                 start = torch.load(args.weights, map_location=device, weights_only=True)
+            if RECORDS_HEALTH and args.find_lr:
+                found = find_lr(data, seed=args.seed, batch_size=args.batch_size, device=device,
+                                initial_weights=start)  # fmt: skip
+                if rank == 0:
+                    print(json.dumps(found), flush=True)
+                finish_processes()
+                return
             result = train(
                 hooks,
                 data,
@@ -291,6 +221,7 @@ def main():
                 device=device,
                 initial_weights=start,
                 **option_values(args),
+                **options,
             )
         finally:
             hooks.close()

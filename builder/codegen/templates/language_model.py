@@ -74,8 +74,8 @@ def write_lines(model, vocab, seed, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE,
-          tensorboard=None):  # fmt: skip
+          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE, tensorboard=None,
+          health_every=HEALTH_EVERY):  # fmt: skip
     """Train Model to predict each next token of `data` (load_data's windows), telling `hooks`.
 
     Returns {"final": last metrics, "weights": the state_dict}. Besides the start, step and
@@ -83,7 +83,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     """
     vocab = list(data["vocab"])
     run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
-                initial_weights=initial_weights, amp=amp, compile_model=compile_model)  # fmt: skip
+                initial_weights=initial_weights, amp=amp, compile_model=compile_model,
+                health_every=health_every)  # fmt: skip
     model, device = run.model, run.device
     emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
     board = tensorboard_log(tensorboard, run.rank)

@@ -31,6 +31,12 @@ class Precision:
     def backward(self, loss):
         (loss if self.scaler is None else self.scaler.scale(loss)).backward()
 
+    def unscale(self, optimizer):
+        """The gradients back at their true size before they are clipped or read (at most
+        once per step; the scaler's step then does not unscale them again)."""
+        if self.scaler is not None:
+            self.scaler.unscale_(optimizer)
+
     def step(self, optimizer):
         if self.scaler is None:
             optimizer.step()

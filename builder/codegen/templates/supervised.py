@@ -63,18 +63,20 @@ def evaluate(model, x_val, y_val, num_classes, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE,
-          tensorboard=None):  # fmt: skip
+          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE, tensorboard=None,
+          health_every=HEALTH_EVERY):  # fmt: skip
     """Train Model on `data` (load_data's arrays), telling `hooks` as it goes.
 
     Returns {"final": last metrics, "weights": the state_dict}. `hooks` has `emit(kind, **fields)`
-    for the start, step and epoch events, `checkpoint()` once per step (False: stop now),
-    `epoch_weights(get)` after each epoch, `step_every` and `stopped`.
+    for the start, step, epoch and health events, `checkpoint()` once per step (False: stop
+    now), `epoch_weights(get)` after each epoch, `step_every` and `stopped`. `health_every`:
+    steps between health records (0: none).
     """
     classes = data["classes"] if CLASSIFICATION else None
     num_classes = len(classes) if classes else 0
     run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
-                initial_weights=initial_weights, amp=amp, compile_model=compile_model)  # fmt: skip
+                initial_weights=initial_weights, amp=amp, compile_model=compile_model,
+                health_every=health_every)  # fmt: skip
     model = run.model
     emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
     board = tensorboard_log(tensorboard, run.rank)

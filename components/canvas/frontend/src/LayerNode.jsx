@@ -2,7 +2,8 @@ import { createContext, memo, useContext } from "react";
 import { Handle, Position } from "@xyflow/react";
 import { groupLook } from "./groups.js";
 
-// What Python says about each node (summary, output shape, params, cost, problem, fixes), keyed by
+// What Python says about each node (summary, output shape, params, cost, problem, fixes, the
+// health mark of the watched run: fine, warning or problem, with the alerts' words), keyed by
 // id, the registry's kinds keyed by type, its groups' looks keyed by name, the layout
 // direction and the fix callback. Everything is rendered as text, never HTML.
 export const DecorContext = createContext({
@@ -19,6 +20,7 @@ function LayerNodeImpl({ id, data, selected }) {
   const kind = kinds[data.kind] || {};
   const look = groupLook(looks, kind.group);
   const error = d.error || null;
+  const health = d.health || null;
   const across = direction === "LR";
   const className = ["nb-node", error ? "nb-node-bad" : "", selected ? "nb-node-selected" : ""]
     .filter(Boolean)
@@ -41,6 +43,14 @@ function LayerNodeImpl({ id, data, selected }) {
         </span>
         <span className="nb-node-type">{data.kind}</span>
         <span className="nb-node-id">{id}</span>
+        {health ? (
+          <span
+            className={`nb-health nb-health-${health.level}`}
+            data-health={health.level}
+            title={(health.messages || []).join("\n") || "healthy in the last run"}
+            aria-label={`health: ${health.level}`}
+          />
+        ) : null}
       </div>
       {d.summary ? <div className="nb-node-summary">{d.summary}</div> : null}
       <div className="nb-node-foot">
