@@ -231,8 +231,24 @@ def _node(model: str, index: int, raw: Any, problems: list[Problem]) -> Node:
         raise DesignError(f'{where} ({node_id!r}): "type" must be text, got {kind_name!r}')
     if not isinstance(params, dict):
         raise DesignError(f'{where} ({node_id!r}): "params" must be an object')
-    problems.extend(declaration_problems(model, Node(node_id, kind_name, params)))
-    return Node(node_id, kind_name, dict(params))
+    node = Node(node_id, kind_name, read_numbers(kind_name, params))
+    problems.extend(declaration_problems(model, node))
+    return node
+
+
+def read_numbers(kind_name: str, params: dict) -> dict:
+    """The params with numbers read as their declarations store them (1e3 or 1000.0 is 1000 for
+    a whole-number param); a value that does not read stays, for the checks to name.  A file's
+    numbers are JSON numbers: text in it stays text (and is refused)."""
+    kind = get_kind(kind_name)
+    read = dict(params)
+    for name, value in params.items():
+        param = kind.param(name) if kind is not None else None
+        if param is not None and param.type == "int" and isinstance(value, float):
+            number, reason = param.number_from(value)
+            if reason is None:
+                read[name] = number
+    return read
 
 
 def declaration_problems(model: str, node: Node) -> list[Problem]:

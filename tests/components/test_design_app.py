@@ -18,7 +18,8 @@ def workspace(tmp_path, monkeypatch):
 
 
 def field(at: AppTest, label: str):
-    return next(w for w in at.number_input if w.label == label)
+    """An inspector field (whole numbers are text fields, read as a person types them)."""
+    return next(w for w in [*at.number_input, *at.text_input] if w.label == label)
 
 
 def test_empty_design_shows_palette_and_the_missing_input(workspace):
@@ -80,7 +81,7 @@ def test_the_output_is_sized_to_the_data_sets_classes(workspace):
 
 def test_a_pasted_copy_keeps_the_params_of_its_original(workspace):
     at = inject(start(), [("i", "Input"), ("c", "Conv2d")], [["i", "c"]], selected="c")
-    field(at, "kernel_size").set_value(5).run()
+    field(at, "kernel_size").set_value("5").run()
     payload = {
         "nodes": [
             {"id": "i", "type": "Input", "x": 0, "y": 0},
@@ -143,9 +144,9 @@ def test_inspector_sets_a_param_and_refuses_a_bad_one_at_the_field(workspace):
     at = inject(
         start(), [("i", "Input"), ("f", "Flatten"), ("d", "Dense")], [["i", "f"], ["f", "d"]], "d"
     )
-    field(at, "out_features").set_value(10).run()
+    field(at, "out_features").set_value("10").run()
     assert nodes(at)["d"]["shape"] == "[10]"
-    field(at, "out_features").set_value(-3).run()
+    field(at, "out_features").set_value("-3").run()
     assert not at.exception
     assert nodes(at)["d"]["shape"] == "[10]"
     assert any("out_features: must be at least 1" in e.value for e in at.error)
@@ -153,10 +154,25 @@ def test_inspector_sets_a_param_and_refuses_a_bad_one_at_the_field(workspace):
     assert saved_design(workspace, at).models["model"].node("d").params == {"out_features": 10}
 
 
+def test_inspector_reads_numbers_as_people_type_them(workspace):
+    at = inject(start(), [("i", "Input"), ("c", "Conv2d")], [["i", "c"]], selected="c")
+    field(at, "out_channels").set_value("1e3").run()
+    assert not at.exception
+    assert at.session_state["nb_design"].models["model"].node("c").params["out_channels"] == 1000
+    assert field(at, "out_channels").value == "1000"  # the field shows what is stored
+    field(at, "out_channels").set_value("2.5").run()
+    errors = " | ".join(e.value.replace("\\", "") for e in at.error)
+    assert "out_channels: expected a whole number, got 2.5" in errors, errors
+    assert at.session_state["nb_design"].models["model"].node("c").params["out_channels"] == 1000
+    field(at, "out_channels").set_value("lots").run()
+    errors = " | ".join(e.value.replace("\\", "") for e in at.error)
+    assert "out_channels: expected a whole number like 32 or 1e3, got 'lots'" in errors, errors
+
+
 def test_shape_error_is_pinned_to_the_culprit_and_undo_redo_restore(workspace):
     at = inject(start(), [("i", "Input"), ("c", "Conv2d")], [["i", "c"]], selected="c")
     rev = canvas_data(at)["rev"]
-    field(at, "kernel_size").set_value(9).run()
+    field(at, "kernel_size").set_value("9").run()
     assert "9x9" in nodes(at)["c"]["error"] and nodes(at)["i"]["error"] is None
     at.button(key="nb_undo_btn").click().run()
     assert "9x9" not in (nodes(at)["c"]["error"] or "")
