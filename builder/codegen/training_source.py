@@ -57,7 +57,8 @@ One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
-Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra}.
+Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra};
+OUT is a new folder runs/<date>-<time> unless --out names one.
 """
 '''
 
