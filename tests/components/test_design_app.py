@@ -27,7 +27,10 @@ def test_empty_design_shows_palette_and_the_missing_input(workspace):
     data = canvas_data(at)
     assert {k["type"] for k in data["kinds"]} >= {"Input", "Conv2d", "LSTM", "Concat"}
     assert data["graph"] == {"nodes": [], "edges": []}
-    assert any("has no Input node" in m.value for m in at.markdown)
+    # a friendly start, not a problem, and the Input the data set needs one click away
+    assert not any("has no Input node" in m.value for m in at.markdown)
+    assert any("An empty design" in m.value for m in at.markdown)
+    assert "Start here" in [p.proto.popover.label for p in at.get("popover")]
 
 
 def problems_label(at: AppTest) -> str:
@@ -37,7 +40,6 @@ def problems_label(at: AppTest) -> str:
 
 def test_a_missing_input_is_fixed_from_the_problems_list_in_one_undo_step(workspace):
     at = start()
-    assert problems_label(at) == "1 problem"
     at.button(key="nb_fix_input:model").click().run()
     shown = nodes(at)
     assert list(shown) == ["input1"] and shown["input1"]["shape"] == "[1, 8, 8]"
@@ -231,3 +233,20 @@ def test_auto_layout_and_rename(workspace):
     assert [(n["x"], n["y"]) for n in data["graph"]["nodes"]] == [(0, 0), (0, 130)]
     at.text_input[0].set_value("my net").run()
     assert saved_design(workspace, at).name == "my net"
+
+
+def test_a_preset_opens_named_by_its_gallery_title(workspace):
+    at = start()
+    at.button(key="nb_preset_lenet_digits").click().run()
+    assert not at.exception
+    assert at.session_state["nb_design"].name == "LeNet on digits"
+    assert saved_design(workspace, at).name == "LeNet on digits"
+
+
+def test_copy_link_confirms_that_the_link_is_made(workspace):
+    at = start()
+    at.button(key="nb_make_link").click().run()
+    assert not at.exception
+    assert any("?shared=" in c.value for c in at.code)
+    said = " | ".join(s.value.replace("\\", "") for s in [*at.success, *at.toast])
+    assert "Link made for" in said and "copy it" in said, said
