@@ -144,6 +144,8 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     assert [len(t["x"]) for t in loss["data"][1:]] == [2, 2]  # train and validation, per epoch
     assert loss["layout"]["meta"] == {"run": run_id}  # whose points the chart shows
     assert any(_plain(c.value).startswith("Using the weights of run #1") for c in at.caption)
+    verdicts = [_plain(v.value) for v in [*at.success, *at.warning] if "Predicted" in v.value]
+    assert len(verdicts) == 1 and "the label is" in verdicts[0]  # right or wrong, in words
 
 
 def test_export_shows_the_files_text_and_checks_onnx(workspace):
