@@ -1,8 +1,10 @@
 """Training settings: task, data set, loss, optimizer, schedule, batch size, epochs, seed.
 
 Every change is written to the design's `training` section through the design state (so undo
-and autosave apply).  What does not fit the design is explained next to its control, before
-Train is pressed, by `builder.training.preflight` (the trainer's own checks).
+and autosave apply).  Every field shows the value the run trains on (`components.form_fields`):
+a refused value stays in its field, marked, and holds Train back.  What does not fit the design
+is explained next to its control, before Train is pressed, by `builder.training.preflight` (the
+trainer's own checks).
 """
 
 from __future__ import annotations
