@@ -69,7 +69,7 @@ class Param:
                     raw = float(text)
                 except ValueError:
                     kind = "a whole number" if self.type == "int" else "a number"
-                    return None, f"expected {kind} like 32 or 1e3, got {text!r}"
+                    return None, f"expected {kind}, got {text!r} (written like 32 or 1e3)"
         if not isinstance(raw, int | float):
             return raw, None  # not a number at all: check() says so
         if isinstance(raw, float) and not math.isfinite(raw):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.design.graph import Graph, Node
-from builder.design.settings import resolved_training, validate_training
+from builder.design.settings import read_training_numbers, resolved_training, validate_training
 from builder.design.values import MAX_NAME, MAX_NODES, check_text, check_values
 from builder.errors import DesignError, GraphError, Problem
 from builder.layers.registry import get_kind, kind_names
@@ -179,13 +179,14 @@ def _from_dict(data: dict) -> Design:
             raise DesignError(f'"{key}" must be a JSON object')
     problems: list[Problem] = []
     graphs = {mname: _graph(mname, g, problems) for mname, g in models.items()}
-    problems.extend(validate_training(data.get("training", {})))
+    training = read_training_numbers(data.get("training", {}))
+    problems.extend(validate_training(training))
     if problems:
         raise GraphError(problems)
     return Design(
         name=name,
         models=graphs,
-        training=data.get("training", {}),
+        training=training,
         layout=data.get("layout", {}),
     )
 
