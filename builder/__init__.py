@@ -11,6 +11,7 @@ __all__ = [
     "Analysis",
     "Design",
     "DesignError",
+    "Explanation",
     "Graph",
     "GraphError",
     "Node",
@@ -18,6 +19,7 @@ __all__ = [
     "analyze",
     "build_model",
     "count_params",
+    "explain",
     "generate_code",
     "infer_shapes",
     "layer_kinds",
@@ -25,3 +27,12 @@ __all__ = [
     "upgrade",
     "validate_param",
 ]
+
+
+def __getattr__(name):
+    # captum takes seconds to import: only a program that explains pays for it
+    if name in ("explain", "Explanation"):
+        from builder.introspect import explain as module  # deferred on purpose: captum is slow
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'builder' has no attribute {name!r}")

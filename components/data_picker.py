@@ -32,7 +32,9 @@ from builder.layers.registry import fmt_shape
 from builder.recipes.tasks import task_of
 from components import charts, person
 from components import design_state as ds
-from components.images import samples_mosaic
+from components.data_cache import data_cache
+from components.failures import file_boundary
+from components.images import preview_mosaic
 from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
 
@@ -40,37 +42,35 @@ UPLOAD = "__upload__"
 UPLOAD_ERROR = "nb_data_upload_error"
 UPLOAD_MODE = "nb_data_upload_mode"
 PREVIEW = 16
+PREVIEW_WIDTH = 240  # pixels of the image preview: larger samples are shrunk to fit it
+PREVIEW_STEPS = 2000  # of a sequence sample drawn in the preview
+PREVIEW_COLUMNS = 20  # of a table of numbers shown in the preview
 
 
-def input_shape(design) -> list[int] | None:
-    """The shape of the Input that reads the data (the discriminator's for a GAN)."""
+def data_input(design) -> tuple[str | None, list[int] | None]:
+    """(id, shape) of the Input that reads the data (the discriminator's for a GAN)."""
     try:
-        return model_io(design, data_model(design))["input_shape"] or None
+        io = model_io(design, data_model(design))
     except (DataError, KeyError):
-        return None
+        return None, None
+    return io["input_id"], io["input_shape"] or None
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def _load(
-    uploads: str,
-    spec: str,
-    task: str,
-    seed: int,
-    shape: tuple | None,
-    stamp: float,
-    text: str = "{}",
-):
-    """Shared by every page of the server: the person's uploads folder is part of the key, so
-    two people's files of one name are never mistaken for each other."""
-    try:
-        training = {"dataset": json.loads(spec), "task": task, "seed": seed}
-        training["text"] = json.loads(text)
+def _load(uploads: str, spec: str, task: str, seed: int, shape: tuple | None, stamp: float,
+          text: str = "{}", input_id: str | None = None):  # fmt: skip
+    """(data set, None) or (None, why not), kept in the server-wide cache, which counts bytes:
+    the person's uploads folder is part of the key, so two people's files of one name are never
+    mistaken for each other."""
+    key = (uploads, spec, task, seed, shape, stamp, text, input_id)
+    return data_cache().get_or_make(key, lambda: _read(*key))
+
+
+def _read(uploads, spec, task, seed, shape, stamp, text, input_id):
+    training = {"dataset": json.loads(spec), "task": task, "seed": seed, "text": json.loads(text)}
+    with file_boundary(dataset_label(training["dataset"]), "read") as outcome:
         shape = list(shape) if shape else None
-        return load_dataset(training, shape, data_root=uploads), None
-    except DataError as exc:
-        return None, str(exc)
-    except Exception as exc:  # a reader bug must not put a traceback on the page
-        return None, f"the data set could not be read: {exc}"
+        return load_dataset(training, shape, data_root=uploads, input_id=input_id), None
+    return None, outcome.message
 
 
 def load_for(design) -> tuple[Dataset | None, str | None]:
@@ -85,7 +85,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
             return None, str(exc)
         except OSError:
             stamp = -1.0
-    shape = input_shape(design)
+    input_id, shape = data_input(design)
     return _load(
         str(uploads_dir(person.folder())),
         json.dumps(spec, sort_keys=True),
@@ -94,6 +94,7 @@ def load_for(design) -> tuple[Dataset | None, str | None]:
         tuple(shape) if shape else None,
         stamp,
         json.dumps(training.get("text") or {}, sort_keys=True),
+        input_id,
     )
 
 
@@ -113,31 +114,32 @@ def _on_choice(key: str) -> None:
 def _on_upload(name: str, raw: bytes) -> None:
     design = ds.current_design()
     training = design.training or {}
-    column = None
-    try:
-        if upload_kind(name) == "csv":
-            column = text_column(raw)  # a CSV of texts and labels: text classification
+    kept = dataset_label(training.get("dataset", "digits"))
+
+    def refused(message: str) -> None:
+        st.session_state[UPLOAD_ERROR] = (
+            f"{message}. Nothing was changed: the design still trains on “{kept}”."
+        )
+
+    with file_boundary(name, "upload", show=refused) as outcome:
+        column = text_column(raw) if upload_kind(name) == "csv" else None  # text to classify
+        input_id, shape = data_input(design)
         read_upload(
             name,
             raw,
             task=task_of(training),
             seed=int(training.get("seed", 0) or 0),
-            input_shape=input_shape(design),
+            input_shape=shape,
             text={**(training.get("text") or {}), "column": column},
+            input_id=input_id,
         )
         path = save_upload(name, raw, person.folder())
-    except DataError as exc:
-        st.session_state[UPLOAD_ERROR] = (
-            f"{exc}. Nothing was changed: the design still trains on "
-            f"“{dataset_label(training.get('dataset', 'digits'))}”."
-        )
-    except OSError as exc:
-        st.session_state[UPLOAD_ERROR] = f"{name} could not be stored: {exc}"
-    else:
-        st.session_state.pop(UPLOAD_ERROR, None)
-        st.session_state[UPLOAD_MODE] = False
-        _set_dataset(dataset_setting(name, path, text=column))
-        ds.notify("success", f"Using the uploaded file {name}.")
+    if outcome.failed:
+        return
+    st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state[UPLOAD_MODE] = False
+    _set_dataset(dataset_setting(name, path, text=column))
+    ds.notify("success", f"Using the uploaded file {name}.")
 
 
 def _on_target(key: str) -> None:
@@ -186,12 +188,17 @@ def render_data_picker(design, dataset: Dataset | None, problems: list[str]) -> 
         st.error(md_escape(error), icon=":material/error:")
     for message in problems:
         st.error(md_escape(message), icon=":material/error:")
-    if isinstance(spec, dict) and spec.get("type") == "csv":
-        render_target(spec)
-    if dataset is not None and dataset.vocab is not None:
-        render_tokens(training)
-    if dataset is not None:
-        render_preview(dataset, (training.get("text") or {}).get("tokens", "chars"))
+    with file_boundary(dataset_label(spec), "preview", show=_show_error):
+        if isinstance(spec, dict) and spec.get("type") == "csv":
+            render_target(spec)
+        if dataset is not None and dataset.vocab is not None:
+            render_tokens(training)
+        if dataset is not None:
+            render_preview(dataset, (training.get("text") or {}).get("tokens", "chars"))
+
+
+def _show_error(message: str) -> None:
+    st.error(md_escape(message), icon=":material/error:")
 
 
 def _on_text(key: str, field: str) -> None:
@@ -291,7 +298,7 @@ def render_preview(dataset: Dataset, tokenizer: str = "chars") -> None:
         shape = dataset.sample_shape
         if len(shape) == 3 and shape[0] in (1, 3, 4):
             low = float(min(0.0, x.min()))
-            st.image(samples_mosaic(x, (low, 1.0), 240), caption=_labels(dataset))
+            st.image(preview_mosaic(x, (low, 1.0), PREVIEW_WIDTH), caption=_labels(dataset))
         elif shape == [2]:
             st.plotly_chart(
                 charts.points_figure(dataset.x_train[:1000], None, None),
@@ -300,13 +307,13 @@ def render_preview(dataset: Dataset, tokenizer: str = "chars") -> None:
             )
         elif len(shape) == 2:
             st.plotly_chart(
-                charts.sequence_figure(x[0], "First sample"),
+                charts.sequence_figure(x[0][:PREVIEW_STEPS], "First sample"),
                 key="nb_preview_seq",
                 config={"displayModeBar": False},
             )
             st.caption(_labels(dataset, 1))
         else:
-            rows = x.reshape(len(x), -1)[:8]
+            rows = x.reshape(len(x), -1)[:8, :PREVIEW_COLUMNS]
             names = dataset.feature_names or [f"x{i}" for i in range(rows.shape[1])]
             table = {n: rows[:, i] for i, n in enumerate(names[: rows.shape[1]])}
             if dataset.y_train is not None:

@@ -9,6 +9,7 @@ import streamlit as st
 from builder import Design, DesignError, load_design
 from builder.design.spec import MAX_FILE_BYTES, parse_json
 from components import design_state as ds
+from components.failures import file_boundary
 from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
 
@@ -36,7 +37,10 @@ def read_design(name: str, raw: bytes) -> tuple[Design | None, str | None]:
 
 
 def _on_upload(name: str, raw: bytes) -> None:
-    design, error = read_design(name, raw)
+    design, error = None, None
+    with file_boundary(name, "open") as outcome:
+        design, error = read_design(name, raw)
+    error = error or outcome.message
     if error:
         ds.notify("error", f"Could not open the file; the current design is unchanged. {error}")
     elif ds.replace_design(design) is not None:

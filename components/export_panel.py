@@ -9,8 +9,8 @@ import streamlit as st
 
 from builder import DesignError, load_design
 from builder.data.uploads import uploads_dir
-from builder.export.bundle import bundle_files, bundle_zip, slug
-from builder.export.files import export_files
+from builder.export.bundle import bundle_files, bundle_zip
+from builder.export.files import export_files, slug
 from builder.export.onnx import export_onnx, onnx_missing
 from components import design_state as ds
 from components import person
@@ -20,7 +20,7 @@ from components.ui_text import md_escape
 
 CANVAS = 0  # the source option for the design on the canvas (run ids are >= 1)
 ONNX = "nb_export_onnx"
-MIME = {".py": "text/x-python", ".json": "application/json"}
+MIME = {".py": "text/x-python", ".json": "application/json", ".ipynb": "application/x-ipynb+json"}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -90,7 +90,9 @@ def render_export_area() -> None:
     for tab, (name, text) in zip(tabs, texts.items(), strict=True):
         with tab, st.container(key=f"nb_export_code_{name.replace('.', '_')}"):
             st.code(
-                text, language="json" if name.endswith(".json") else "python", line_numbers=True
+                text,
+                language="json" if name.endswith((".json", ".ipynb")) else "python",
+                line_numbers=True,
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from builder.introspect.tiling import tile_channels, tile_samples
+from builder.introspect.tiling import grid_size, tile_channels, tile_samples
 
 
 def enlarge(image, target: int = 360) -> np.ndarray:
@@ -29,3 +29,24 @@ def channels_mosaic(maps, target: int = 480) -> np.ndarray:
 def image_sample(sample, value_range=(0.0, 1.0), target: int = 160) -> np.ndarray:
     """One image sample `[C, H, W]` for display."""
     return samples_mosaic(np.asarray(sample)[None], value_range, target)
+
+
+def shrink(samples, size: int) -> np.ndarray:
+    """Images `[N, C, H, W]` with each side at most about `size` pixels, by block means: a
+    preview never draws more pixels than it shows."""
+    arr = np.asarray(samples, dtype=np.float32)
+    n, c, h, w = arr.shape
+    kh, kw = max(1, -(-h // max(size, 1))), max(1, -(-w // max(size, 1)))
+    if kh == 1 and kw == 1:
+        return arr
+    h2, w2 = max(1, h // kh), max(1, w // kw)
+    kh, kw = min(kh, h), min(kw, w)
+    arr = arr[:, :, : h2 * kh, : w2 * kw]
+    return arr.reshape(n, c, h2, kh, w2, kw).mean(axis=(3, 5))
+
+
+def preview_mosaic(samples, value_range=(0.0, 1.0), width: int = 240) -> np.ndarray:
+    """A few image samples `[N, C, H, W]` as one mosaic about `width` pixels wide: small ones
+    enlarged with square pixels, large ones shrunk first."""
+    _, columns = grid_size(len(samples))
+    return samples_mosaic(shrink(samples, max(1, width // columns)), value_range, width)

@@ -11,6 +11,7 @@ from builder.importers.graph import ImportRefused
 from builder.importers.saved import keep_import
 from components import design_state as ds
 from components import person
+from components.failures import file_boundary, scrubbed
 from components.one_shot_upload import one_shot_uploader
 from components.ui_text import md_escape
 
@@ -22,15 +23,18 @@ PY_COMMAND = (
 
 
 def import_upload(name: str, data: bytes):
-    """(design with its weights kept, None) or (None, the reasons it is refused)."""
-    try:
-        design, weights, _ = import_onnx(data, Path(name).stem or "imported")
-    except ImportRefused as exc:
-        reasons = exc.reasons[:SHOWN_REASONS]
-        more = len(exc.reasons) - len(reasons)
-        text = "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")
-        return None, f"{name}: {text}"
-    return keep_import(design, weights, name, person.folder()), None
+    """(design with its weights kept, None) or (None, why not: the reasons it is refused, or
+    whatever else went wrong, as a message naming the file)."""
+    with file_boundary(name, "import") as outcome:
+        try:
+            design, weights, _ = import_onnx(data, Path(name).stem or "imported")
+        except ImportRefused as exc:
+            reasons = exc.reasons[:SHOWN_REASONS]
+            more = len(exc.reasons) - len(reasons)
+            text = "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")
+            return None, scrubbed(f"{name}: {text}")
+        return keep_import(design, weights, name, person.folder()), None
+    return None, outcome.message
 
 
 def _on_import(name: str, raw: bytes) -> None:

@@ -1,5 +1,5 @@
 """Run history from the SQLite store: filter, tick runs to compare their curves, open a run's
-design on the canvas, watch it under Train, delete it (after asking)."""
+design on the canvas, watch it under Train, write it for TensorBoard, delete it (after asking)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 import streamlit as st
 
 from builder import DesignError, load_design
+from builder.export.tensorboard import FOLDER as TENSORBOARD_FOLDER
+from builder.export.tensorboard import tensorboard_command, write_run_tensorboard
 from components import charts
 from components import design_state as ds
 from components import run_session as rs
@@ -112,6 +114,33 @@ def _confirm_delete(run_ids: list[int]) -> None:
         st.rerun()
 
 
+TENSORBOARD = "nb_runs_tensorboard_folder"
+
+
+def _write_tensorboard(run_id: int) -> None:
+    """Write a kept run for TensorBoard into its own folder; a missing package is a notice."""
+    store = rs.store()
+    run = store.get_run(run_id)
+    if run is None:
+        return
+    folder = store.run_dir(run_id) / TENSORBOARD_FOLDER
+    try:
+        write_run_tensorboard(store.metrics(run_id), run.get("weights_path"), folder)
+    except DesignError as exc:
+        ds.notify("error", str(exc))
+        return
+    st.session_state[TENSORBOARD] = (run_id, str(folder))
+
+
+def _show_tensorboard(picked: list[int]) -> None:
+    written = st.session_state.get(TENSORBOARD)
+    if not written or written[0] not in picked:
+        return
+    run_id, folder = written
+    st.caption(f"Run #{run_id} written for TensorBoard in {md_escape(folder)}; open it with:")
+    st.code(tensorboard_command(folder), language="bash")
+
+
 def render_runs_area() -> None:
     for level, text in ds.pop_notices():
         getattr(st, level)(md_escape(text))
@@ -163,8 +192,18 @@ def render_runs_area() -> None:
             disabled=not one,
             icon=":material/monitoring:",
         )
+        st.button(
+            "Open in TensorBoard",
+            key="nb_runs_tensorboard",
+            on_click=_write_tensorboard,
+            args=(picked[0],),
+            disabled=not one,
+            icon=":material/insights:",
+            help="Write the run's metrics and weights for TensorBoard, and show the command",
+        )
         if st.button("Delete…", key="nb_runs_delete", icon=":material/delete:"):
             _confirm_delete(picked)
+    _show_tensorboard(picked)
     curves = [(f"#{r} {rs.store().get_run(r)['name']}", rs.store().metrics(r)) for r in picked]
     left, right = st.columns(2)
     with left, st.container(key="nb_runs_overlay"):

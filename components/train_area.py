@@ -1,6 +1,6 @@
 """The Train area: settings on the left; buttons, progress and live charts on the right (one
-fragment on a timer: pressing Train, Pause or Stop reruns only that part); then feature maps and
-the model summary."""
+fragment on a timer: pressing Train, Pause or Stop reruns only that part); then feature maps,
+explanations and the model summary."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import design_state as ds
 from components import run_session as rs
+from components.explain_view import render_explanations
 from components.feature_maps import render_feature_maps
 from components.live_view import render_live
 from components.model_summary import render_model_summary
@@ -35,5 +36,9 @@ def render_train_area() -> None:
         "Feature maps", icon=":material/grid_view:", key="nb_fm_open", on_change="rerun"
     ):
         render_feature_maps(run_id, design)
+    with st.expander(
+        "Why did it say that?", icon=":material/lightbulb:", key="nb_ex_open", on_change="rerun"
+    ):
+        render_explanations(run_id, design)
     with st.expander("Model summary", icon=":material/table_rows:"):
         render_model_summary(design, ds.current_analysis())

@@ -202,6 +202,7 @@ def render_training_controls(design) -> dict[str, list[str]]:
                 "Fixed noise samples", "noise_samples", int(training.get("noise_samples", 64)),
                 param=TRAINING["noise_samples"], step=1,
             )  # fmt: skip
+    render_advanced_options(training)
     _explain(problems.get("settings"))
     refused = fields.reasons()
     return {**problems, "fields": refused} if refused else problems
@@ -223,6 +224,28 @@ def _taken_field(param: Param, prefix: str, value, callback) -> None:
         param=param, step=1 if is_int else 0.05, fmt=None if is_int else "%g", callback=callback,
         args=(field, param.name),
     )  # fmt: skip
+
+
+def render_advanced_options(training: dict) -> None:
+    """Mixed precision and torch.compile: kept in the design's training settings, so train.py
+    and the notebook of an export use them too. Both off: the run is exactly the plain one."""
+    with st.expander("Advanced: mixed precision and compilation", expanded=False):
+        cols = st.columns(2)
+        for col, field, label in (
+            (cols[0], "amp", "Mixed precision (--amp)"),
+            (cols[1], "compile", "Compile the model (--compile)"),
+        ):
+            with col:
+                key = _key(field)
+                st.checkbox(
+                    label,
+                    value=bool(training.get(field, False)),
+                    key=key,
+                    on_change=_on_value,
+                    args=(key, field),
+                    help=TRAINING[field].help,
+                )
+                _field_error(field)
 
 
 def render_optimizer(opt: dict) -> None:

@@ -1,18 +1,21 @@
-"""Command line: `python -m builder check | export | train | import | serve`. Never a traceback for a user's mistake."""
+"""Command line: `python -m builder check | export | train | import | serve | explain`. Never a traceback for a user's mistake."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from builder.cli.explain import add_explain_command
 from builder.cli.import_model import add_import_command
 from builder.cli.serve import add_serve_command
 from builder.cli.train import add_train_command
 from builder.codegen.names import literal
+from builder.design.settings import resolved_training
 from builder.design.shapes import analyze
 from builder.design.spec import load_design
 from builder.errors import DesignError, GraphError
 from builder.export.files import export_design
+from builder.introspect.flops import FLOP_MEANING, design_flops, fmt_flops
 from builder.layers.registry import fmt_shape
 
 EXIT_PROBLEMS = 1
@@ -30,6 +33,7 @@ def check_command(args) -> int:
         for problem in result.problems:
             print(f"error: {_shown(str(problem))}")
         return EXIT_PROBLEMS
+    flops = design_flops(design, result)
     rows = []
     for model, graph in design.models.items():
         types = {n.id: n.type for n in graph.nodes}
@@ -42,10 +46,11 @@ def check_command(args) -> int:
                     types[node_id],
                     fmt_shape(result.shapes[model][node_id]),
                     f"{count:,}",
+                    f"{flops.nodes[model].get(node_id, 0):,}",
                 )
             )
-    header = ("node", "type", "output shape", "params")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    header = ("node", "type", "output shape", "params", "forward FLOPs")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print(
             "  ".join(
@@ -54,7 +59,19 @@ def check_command(args) -> int:
             )
         )
     print(f"total parameters: {result.total_params:,}")
+    print(flops_summary(design, flops))
     return 0
+
+
+def flops_summary(design, flops) -> str:
+    """The model's forward FLOPs per sample and one training step's, and what a FLOP is."""
+    batch = int(resolved_training(dict(design.training or {}))["batch_size"])
+    return (
+        f"forward FLOPs per sample: {flops.total:,} ({fmt_flops(flops.total)})\n"
+        f"one training step (batch {batch}, forward and backward): about "
+        f"{flops.training_step(batch):,} ({fmt_flops(flops.training_step(batch))})\n"
+        f"{FLOP_MEANING}"
+    )
 
 
 def export_command(args) -> int:
@@ -87,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(subparsers)
     add_import_command(subparsers)
     add_serve_command(subparsers)
+    add_explain_command(subparsers)
     return parser
 
 

@@ -13,7 +13,7 @@ import inspect
 from importlib import resources
 
 from builder.codegen.names import literal
-from builder.data import loading, readers, sources, text
+from builder.data import budget, csv_table, loading, readers, sources, text
 from builder.data.text import DEFAULT_MAX_VOCAB
 from builder.design.shapes import infer_shapes
 from builder.design.spec import load_design
@@ -25,9 +25,10 @@ from builder.runs.protocol import EventKind
 
 MARKER = "# ---- train.py ----\n"
 # The data code train.py carries, in order: each module's own definitions, never its imports.
-DATA_MODULES = (sources, readers, text, loading)
+DATA_MODULES = (sources, budget, readers, csv_table, text, loading)
 IMPORTS = """\
 import argparse
+import contextlib
 import csv
 import gc
 import io
@@ -57,6 +58,7 @@ One process:     python train.py
 Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
+                 --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR
 Writes OUT/metrics.jsonl (one line per epoch) and OUT/weights.pt{extra};
 OUT is a new folder runs/<date>-<time> unless --out names one.
 """
@@ -104,6 +106,9 @@ def _constants(design, s: dict, input_model: str) -> list[str]:
         f"TEXT = {_text_setting(s)}",
         "# The kinds of event the training emits (the app's run protocol).",
         f"EVENT_KINDS = {tuple(str(kind) for kind in EventKind)!r}",
+        "# Mixed precision and torch.compile (--amp, --compile): the design's advanced options.",
+        f"AMP = {bool(s.get('amp'))}",
+        f"COMPILE = {bool(s.get('compile'))}",
     ]
 
 
@@ -195,6 +200,7 @@ def generate_train_script(design) -> str:
         "# Data: the very functions the app loads its data with.\n\n" + data_source(),
         recipes,
         template("common"),
+        template("options"),
         template(task.loop),
         'if __name__ == "__main__":\n    main()',
     ]

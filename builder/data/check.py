@@ -49,7 +49,9 @@ def model_io(design, model: str = "model", shapes: dict | None = None) -> dict:
 def load_for_design(design, *, max_bytes: int | None = None) -> Dataset:
     """The design's data set, with image files resized to its Input."""
     io = model_io(design, data_model(design))
-    return load_dataset(design.training or {}, io["input_shape"], max_bytes=max_bytes)
+    return load_dataset(
+        design.training or {}, io["input_shape"], max_bytes=max_bytes, input_id=io["input_id"]
+    )
 
 
 def check_dataset(dataset: Dataset, design, shapes: dict) -> list[Problem]:

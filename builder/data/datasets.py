@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from builder.data.budget import ArraysTooLarge
 from builder.data.catalog import FILE_TYPES
 from builder.data.loading import file_arrays, load_arrays
 from builder.data.sources import DataError
@@ -84,21 +86,35 @@ def confined(path, data_root) -> Path:
 
 
 def load_dataset(
-    training: dict, input_shape=None, *, max_bytes: int | None = None, data_root=None
+    training: dict,
+    input_shape=None,
+    *,
+    max_bytes: int | None = None,
+    data_root=None,
+    input_id: str | None = None,
 ) -> Dataset:
     """The data set named by `training["dataset"]`, split with `training["seed"]`.
 
-    `input_shape` (the Input node's shape) is needed for image ZIPs, which are resized to it.
-    With `data_root`, a data file is read only from inside that folder (see `confined`).
+    `input_shape` (the Input node's shape) is needed for image ZIPs, which are resized to it,
+    and for text; the arrays it makes are held to the limits before they are made, and a
+    refusal names the Input `input_id`.  With `data_root`, a data file is read only from inside
+    that folder (see `confined`).
     """
+    with _naming_the_input(input_id):
+        return _load_dataset(training, input_shape, max_bytes, data_root)
+
+
+def _load_dataset(training: dict, input_shape, max_bytes, data_root) -> Dataset:
     task = task_of(training)
     seed = int(training.get("seed", 0) or 0)
     spec = training.get("dataset")
     if spec is None or spec == "":
         raise DataError("no data set chosen: set training.dataset to a built-in name or a file")
     text = text_setting(training)
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     if isinstance(spec, str):
-        return _dataset(spec, task, load_arrays(spec, task, seed, input_shape, text=text))
+        arrays = load_arrays(spec, task, seed, input_shape, max_bytes=limit, text=text)
+        return _dataset(spec, task, arrays)
     if not isinstance(spec, dict):
         raise DataError(f"training.dataset must be a name or a file setting, got {spec!r}")
     kind, path = spec.get("type"), spec.get("path")
@@ -108,7 +124,6 @@ def load_dataset(
         raise DataError(f'the {kind} data set needs a "path"')
     if data_root is not None:
         path = str(confined(path, data_root))
-    limit = max_file_bytes() if max_bytes is None else max_bytes
     arrays = load_arrays(path, task, seed, input_shape, spec.get("target"), kind, limit, text)
     return _dataset(Path(path).name, task, arrays)
 
@@ -123,16 +138,32 @@ def dataset_from_bytes(
     target=None,
     max_bytes=None,
     text=None,
+    input_id=None,
 ) -> Dataset:
     """Read an uploaded file's bytes (for a preview before it is saved) into a split Dataset;
-    `text` holds tokenizer settings and a CSV's text column (see `text_setting`)."""
+    `text` holds tokenizer settings and a CSV's text column (see `text_setting`).  The limits
+    are load_dataset's, and a refusal names the Input `input_id`."""
     limit = max_file_bytes() if max_bytes is None else max_bytes
     if len(data) > limit:
         raise DataError(
             f"{name}: {len(data) / 2**20:.1f} MB is more than the limit of {limit / 2**20:.1f} MB"
         )
-    arrays = file_arrays(data, name, kind, task, seed, input_shape, target, limit * 8, text)
+    with _naming_the_input(input_id):
+        arrays = file_arrays(
+            data, name, kind, task, seed, input_shape, target, limit * 8, text, limit_arrays=True
+        )
     return _dataset(name, task, arrays)
+
+
+@contextmanager
+def _naming_the_input(input_id):
+    """Arrays refused for the shape the Input gives them name that Input node."""
+    try:
+        yield
+    except ArraysTooLarge as exc:
+        if input_id is None or not exc.shaped_by:
+            raise
+        raise exc.naming(f"the Input {input_id!r}") from None
 
 
 def _dataset(name: str, task: str, arrays: dict) -> Dataset:

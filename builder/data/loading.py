@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from builder.data.readers import read_csv_table, read_image_zip, read_npz
+from builder.data.csv_table import read_csv_table
+from builder.data.readers import read_image_zip, read_npz
 from builder.data.sources import (
     DataError,
     circles_data,
@@ -52,8 +53,10 @@ def text_options(text):
     return text.get("tokens") or "chars", int(text.get("max_vocab") or DEFAULT_MAX_VOCAB)
 
 
-def builtin_arrays(name, task, seed, input_shape=None, text=None):
-    """A built-in data set by name, split with `seed`: a dict of x/y train/val and classes."""
+def builtin_arrays(name, task, seed, input_shape=None, text=None, max_arrays=None):
+    """A built-in data set by name, split with `seed`: a dict of x/y train/val and classes.
+
+    Text takes the Input's length, so its arrays are checked against `max_arrays` bytes."""
     if name not in BUILTIN_DATA:
         raise DataError(
             f"unknown data set {name!r}; built-in data sets: {', '.join(BUILTIN_DATA)} "
@@ -67,14 +70,16 @@ def builtin_arrays(name, task, seed, input_shape=None, text=None):
         )
     classes = None
     if name in TEXT_DATA:
-        return language_model_arrays(BUILTIN_DATA[name](), name, input_shape, *text_options(text))
+        return language_model_arrays(
+            BUILTIN_DATA[name](), name, input_shape, *text_options(text), max_arrays
+        )
     if name in LABELLED_TEXT_DATA:
         if task != "classification":
             raise DataError(f"{name} is labelled text for classification; set the task to it")
         texts, labels = BUILTIN_DATA[name]()
         tokens, max_vocab = text_options(text)
         return labelled_text_arrays(texts, labels, name, "page", input_shape, tokens, max_vocab,
-                                    seed)  # fmt: skip
+                                    seed, max_arrays)  # fmt: skip
     if name == "sine":  # sine and waves come with their own validation part
         x_train, y_train, x_val, y_val = sine_data()
     elif name == "waves":
@@ -98,13 +103,22 @@ MAX_UNPACK_RATIO = 100  # an archive may unpack to this many times its size (mor
 MIN_UNPACK_BYTES = 64 * 2**20  # small archives may unpack to this much, whatever the ratio
 
 
+def unpack_budget(file_bytes, max_unpacked):
+    """Bytes a file of `file_bytes` may become, unpacked or made into arrays: 100x its size,
+    at least 64 MiB, at most `max_unpacked`.  A tiny upload cannot ask for gigabytes."""
+    return min(max_unpacked, max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * file_bytes))
+
+
 def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max_unpacked=1 << 30,
-                text=None):  # fmt: skip
+                text=None, limit_arrays=False):  # fmt: skip
     """A data file's bytes (csv, npz, images or text), read and split with `seed`, like
     builtin_arrays; `text` holds the tokenizer settings and a CSV's text column.
 
-    Every failure is a DataError naming the file, whatever the reader met."""
-    unpacked = min(max_unpacked, max(MIN_UNPACK_BYTES, MAX_UNPACK_RATIO * len(data)))
+    With `limit_arrays`, the arrays the file becomes (samples x the sample shape x bytes) are
+    held to `unpack_budget` before they are made.  Every failure is a DataError naming the file,
+    whatever the reader met."""
+    unpacked = unpack_budget(len(data), max_unpacked)
+    max_arrays = unpacked if limit_arrays else None
     try:
         if kind == "text" and task != "language_model":
             raise DataError(
@@ -118,16 +132,17 @@ def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max
         if kind == "text":
             tokens, max_vocab = text_options(text)
             return language_model_arrays(
-                decode_text(data, name), name, input_shape, tokens, max_vocab
+                decode_text(data, name), name, input_shape, tokens, max_vocab, max_arrays
             )
         if kind == "csv" and (text or {}).get("column"):
             if task != "classification":
                 raise DataError(f"{name}: a CSV text column is read for classification only")
             tokens, max_vocab = text_options(text)
             return text_classification_arrays(
-                data, name, text["column"], target, input_shape, tokens, max_vocab, seed
-            )
-        return _file_arrays(data, name, kind, task, seed, input_shape, target, unpacked)
+                data, name, text["column"], target, input_shape, tokens, max_vocab, seed,
+                max_arrays,
+            )  # fmt: skip
+        return _file_arrays(data, name, kind, task, seed, input_shape, target, unpacked, max_arrays)
     except DataError:
         raise
     except MemoryError:
@@ -138,12 +153,12 @@ def file_arrays(data, name, kind, task, seed, input_shape=None, target=None, max
         ) from None
 
 
-def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked):
+def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked, max_arrays):
     features = None
     if kind == "csv":
-        x, y, classes, features = read_csv_table(data, name, target, task)
+        x, y, classes, features = read_csv_table(data, name, target, task, max_arrays)
     elif kind == "npz":
-        x, y, classes = read_npz(data, name, task, max_unpacked=max_unpacked)
+        x, y, classes = read_npz(data, name, task, max_unpacked, max_arrays)
     elif kind == "images":
         if input_shape is None or len(input_shape) != 3:
             shown = list(input_shape) if input_shape is not None else "none"
@@ -151,7 +166,9 @@ def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked
                 f"{name}: an image data set needs an Input of shape [C, H, W], got {shown}"
             )
         shape = tuple(int(v) for v in input_shape)
-        x, y, classes = read_image_zip(data, name, shape, task == "gan", max_unpacked)
+        x, y, classes = read_image_zip(
+            data, name, shape, task == "gan", max_unpacked, max_arrays=max_arrays
+        )
     else:
         raise DataError(f"data file type must be one of csv, npz, images, text, got {kind!r}")
     if task == "classification":
@@ -167,6 +184,7 @@ def _file_arrays(data, name, kind, task, seed, input_shape, target, max_unpacked
             f"{name}: {len(x)} samples are too few to split into training and validation"
         )
     x_train, x_val = x[train], x[val]
+    del x  # the split copies are what is kept: never hold both at once for long
     if kind == "csv":
         x_train, x_val = standardize(x_train, x_val)
     return {
@@ -186,11 +204,13 @@ def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, ma
                 text=None):  # fmt: skip
     """A built-in name or a file path (its kind given, or told by its extension), as arrays.
 
-    Files over `max_bytes` are refused before they are read; an archive may unpack to 8x that.
+    With `max_bytes`, files over it are refused before they are read, an archive may unpack to
+    8x that, and the arrays a data set becomes are held to `unpack_budget` before they are made.
     """
     kind = kind or FILE_KINDS.get(os.path.splitext(str(source))[1].lower())
     if kind is None:
-        return builtin_arrays(source, task, seed, input_shape, text)
+        budget = None if max_bytes is None else unpack_budget(0, max_bytes * 8)
+        return builtin_arrays(source, task, seed, input_shape, text, budget)
     name = os.path.basename(str(source))
     if not os.path.isfile(source):
         raise DataError(f"{name or source}: no such file ({source})")
@@ -203,4 +223,5 @@ def load_arrays(source, task, seed, input_shape=None, target=None, kind=None, ma
     with open(source, "rb") as handle:
         data = handle.read()
     unpacked = 1 << 30 if max_bytes is None else max_bytes * 8
-    return file_arrays(data, name, kind, task, seed, input_shape, target, unpacked, text)
+    return file_arrays(data, name, kind, task, seed, input_shape, target, unpacked, text,
+                       limit_arrays=max_bytes is not None)  # fmt: skip

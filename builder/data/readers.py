@@ -1,4 +1,5 @@
-"""Readers for user files: CSV, NPZ and ZIPs of image folders.
+"""Readers for user files: NPZ and ZIPs of image folders (CSV: `csv_table.py`), and labels
+made into classes.
 
 Every reader takes the file's bytes and its name (the bytes are never written anywhere, so paths
 inside archives cannot escape) and raises `DataError` with a message naming the file, the row or
@@ -8,16 +9,15 @@ the column.  Sizes are checked before anything is unpacked.  Copied verbatim int
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import zipfile
 
 import numpy as np
 
+from builder.data.budget import check_array_bytes
 from builder.data.sources import DataError
 
-MAX_CSV_CELLS = 20_000_000  # rows x columns of a CSV
 MAX_CLASSES = 1_000  # distinct class labels in any data set
 MAX_IMAGE_PIXELS = 4096 * 4096  # one image, read from its header before it is decoded
 MAX_TOTAL_PIXELS = 200_000_000  # every image of a ZIP together, decoded
@@ -65,111 +65,11 @@ def _classes(values, name, column):
     return np.array([index[v] for v in values], dtype=np.int64), names
 
 
-def read_csv_table(data, name, target=None, task="classification"):
-    """A CSV with a header row -> (x [N, F] float32, y, class names or None, feature names).
+def read_npz(data, name, task="classification", max_unpacked=1 << 30, max_arrays=None):
+    """An .npz holding arrays `X` (samples) and `y` (targets; optional for a GAN).
 
-    The target column (default: the last) is classes for classification (text or whole numbers)
-    and a number for regression; every other column must hold numbers.
-    """
-    if not data or not data.strip():
-        raise DataError(f"{name}: the file is empty")
-    if b"\x00" in data[:4096]:
-        raise DataError(f"{name}: this is not a CSV file (it holds binary data)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: this is not a CSV text file (not UTF-8: {exc.reason})") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows, cells = [], 0
-    try:
-        for row in csv.reader(io.StringIO(text), dialect):
-            if any(c.strip() for c in row):
-                rows.append(row)
-                cells += len(row)
-                if cells > MAX_CSV_CELLS:
-                    raise DataError(
-                        f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns); use fewer "
-                        "rows or columns"
-                    )
-    except csv.Error as exc:
-        raise DataError(f"{name}: this is not a readable CSV file ({exc})") from None
-    if not rows:
-        raise DataError(f"{name}: the file is empty")
-    header = [h.strip() for h in rows[0]]
-    if len(header) < 2:
-        raise DataError(
-            f"{name}: found {len(header)} column; a CSV needs a header row naming at least "
-            "one feature column and the target column, separated by commas"
-        )
-    if all(_is_number(h) for h in header):
-        raise DataError(f"{name}: the first row holds numbers; the first row must name the columns")
-    if len(rows) < 2:
-        raise DataError(f"{name}: the file has a header but no data rows")
-    if target is None and task == "gan":
-        target_col = None
-    else:
-        target = header[-1] if target is None else target
-        if target not in header:
-            raise DataError(
-                f"{name}: no column named {target!r}; the columns are: {', '.join(header)}"
-            )
-        target_col = header.index(target)
-    features = [i for i in range(len(header)) if i != target_col]
-    x = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
-    labels = []
-    for r, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{name}, row {r}: expected {len(header)} cells as in the header, got {len(row)}"
-            )
-        for j, col in enumerate(features):
-            cell = row[col].strip()
-            try:
-                value = float(cell)
-            except ValueError:
-                what = "an empty cell" if not cell else repr(cell)
-                raise DataError(
-                    f"{name}, row {r}, column {header[col]!r}: {what} is not a number; "
-                    "feature columns must hold numbers only"
-                ) from None
-            if not math.isfinite(value):
-                raise DataError(f"{name}, row {r}, column {header[col]!r}: {cell!r} is not finite")
-            x[r - 2, j] = value
-        if target_col is not None:
-            cell = row[target_col].strip()
-            if not cell:
-                raise DataError(f"{name}, row {r}, column {header[target_col]!r}: empty target")
-            labels.append(cell)
-    names = [header[i] for i in features]
-    if target_col is None:
-        return x, None, None, names
-    if task in ("regression", "forecasting"):
-        y = np.empty((len(labels), 1), dtype=np.float32)
-        for r, cell in enumerate(labels, start=2):
-            if not _is_number(cell) or not math.isfinite(float(cell)):
-                raise DataError(
-                    f"{name}, row {r}, column {target!r}: {cell!r} is not a number, but the task "
-                    "is regression; set the task to classification for text labels"
-                )
-            y[r - 2, 0] = float(cell)
-        return x, y, None, names
-    y, class_names = _classes(labels, name, target)
-    return x, y, class_names, names
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_npz(data, name, task="classification", max_unpacked=1 << 30):
-    """An .npz holding arrays `X` (samples) and `y` (targets; optional for a GAN)."""
+    Sizes come from the arrays' headers before anything is unpacked: each array within
+    `max_unpacked` bytes, and X as float32 within `max_arrays` (None: no limit)."""
     if not data:
         raise DataError(f"{name}: the file is empty")
     try:
@@ -183,12 +83,17 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
             f"{max_unpacked / 2**20:.0f} MiB"
         )
     for info in archive.infolist():
-        declared = _declared_bytes(archive, info, name)
+        shape, dtype = _declared_array(archive, info, name)
+        declared = dtype.itemsize
+        for size in shape:
+            declared *= int(size)
         if declared > max_unpacked:
             raise DataError(
                 f"{name}: array {info.filename!r} declares {declared / 2**20:,.0f} MiB, more "
                 f"than the limit of {max_unpacked / 2**20:.0f} MiB"
             )
+        if info.filename == "X.npy" and len(shape) >= 1:  # read as float32, whatever it holds
+            check_array_bytes(name, shape[0], shape[1:], 4, max_arrays)
     arrays = np.load(io.BytesIO(data), allow_pickle=False)
     keys = set(arrays.files)
     x = arrays["X"] if "X" in keys else None
@@ -231,8 +136,8 @@ def read_npz(data, name, task="classification", max_unpacked=1 << 30):
     return x, labels, class_names
 
 
-def _declared_bytes(archive, info, name):
-    """The size an .npy member says it holds, read from its header alone."""
+def _declared_array(archive, info, name):
+    """(shape, dtype) an .npy member says it holds, read from its header alone."""
     if not info.filename.endswith(".npy"):
         raise DataError(f"{name}: {info.filename!r} is not a numpy array (.npy)")
     with archive.open(info) as handle:
@@ -245,17 +150,19 @@ def _declared_bytes(archive, info, name):
         raise DataError(
             f"{name}: array {info.filename!r} holds Python objects; only numbers are read"
         )
-    count = 1
-    for size in shape:
-        count *= int(size)
-    return count * dtype.itemsize
+    return shape, dtype
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000):
-    """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN)."""
+def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_images=100_000,
+                   max_arrays=None):  # fmt: skip
+    """A ZIP with one folder per class -> images [N, C, H, W] in [0, 1] ([-1, 1] for a GAN).
+
+    The images take the Input's shape: N x C x H x W float32 is checked against `max_arrays`
+    bytes (None: no limit) before any image is decoded, and each image's size is read from its
+    header before it is (Pillow's own process-wide limit is left as it is)."""
     from PIL import Image  # deferred on purpose: only image data sets need Pillow
 
     channels, height, width = shape
@@ -286,6 +193,7 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
         )
     if len(images) > max_images:
         raise DataError(f"{name}: {len(images)} images, more than the limit of {max_images}")
+    check_array_bytes(name, len(images), shape, 4, max_arrays, shaped_by="the Input")
     unpacked = sum(info.file_size for _, info in images)
     if unpacked > max_unpacked:
         raise DataError(
@@ -310,7 +218,6 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
         )
     index = {n: i for i, n in enumerate(names)}
     x = np.empty((len(images), channels, height, width), dtype=np.float32)
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     total_pixels = 0
     for i, (parts, info) in enumerate(images):
         rest = parts[len(common) :]
@@ -327,13 +234,14 @@ def read_image_zip(data, name, shape, gan=False, max_unpacked=1 << 30, max_image
                 if wide * high > MAX_IMAGE_PIXELS:
                     raise DataError(
                         f"{name}: image {info.filename!r} is {wide}x{high} pixels, larger than "
-                        f"the {MAX_IMAGE_PIXELS:,} allowed; scale it down"
+                        f"the {MAX_IMAGE_PIXELS:,} pixels allowed; scale it down"
                     )
                 if total_pixels > MAX_TOTAL_PIXELS:
                     raise DataError(
                         f"{name}: the images hold more than {MAX_TOTAL_PIXELS:,} pixels in all; "
                         "use fewer or smaller images"
                     )
+                img.draft(modes[channels], (width, height))  # a JPEG decodes at a smaller scale
                 img = img.convert(modes[channels]).resize((width, height), Image.BILINEAR)
                 pixels = np.asarray(img, dtype=np.float32) / 255.0
         except DataError:

@@ -8,14 +8,14 @@ Copied verbatim into train.py, like `readers.py`: keep these functions self-cont
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 
 import numpy as np
 
-from builder.data.readers import MAX_CSV_CELLS, _classes
+from builder.data.budget import check_array_bytes
+from builder.data.csv_table import MAX_CSV_CELLS, csv_rows
+from builder.data.readers import _classes
 from builder.data.sources import DataError, stratified_split
 
 MAX_TEXT_CHARS = 50_000_000  # characters of one text file, after decoding
@@ -115,10 +115,15 @@ def _windows(ids, steps):
     return ids[: n * steps].reshape(n, steps), ids[1 : n * steps + 1].reshape(n, steps)
 
 
-def language_model_arrays(text, name, input_shape, tokenizer="chars", max_vocab=DEFAULT_MAX_VOCAB):
-    """Windows of a text for next-token prediction: the first 90% trains, the last 10% checks."""
+def language_model_arrays(text, name, input_shape, tokenizer="chars", max_vocab=DEFAULT_MAX_VOCAB,
+                          max_arrays=None):  # fmt: skip
+    """Windows of a text for next-token prediction: the first 90% trains, the last 10% checks.
+
+    The windows and their next tokens (int64) may take `max_arrays` bytes (None: no limit)."""
     steps = context_length(input_shape, name)
     pieces = split_tokens(text, tokenizer)
+    windows = max(0, len(pieces) - 1) // max(1, steps)
+    check_array_bytes(name, windows, [steps], 8, max_arrays, shaped_by="the Input", copies=2)
     vocab = make_vocabulary(pieces, tokenizer, max_vocab)
     ids = encode(pieces, vocab, tokenizer)
     n_val = int(len(ids) * LM_VAL_FRACTION)
@@ -144,7 +149,7 @@ def language_model_arrays(text, name, input_shape, tokenizer="chars", max_vocab=
 def read_text_table(data, name, column, target):
     """(texts, labels) of a CSV's text column and its label column (default: the last other)."""
     text = decode_text(data, name)
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    rows = [row for row in csv_rows(text, name) if any(c.strip() for c in row)]
     if sum(len(row) for row in rows) > MAX_CSV_CELLS:
         raise DataError(f"{name}: more than {MAX_CSV_CELLS:,} cells (rows x columns)")
     header = [h.strip() for h in rows[0]]
@@ -173,18 +178,21 @@ def read_text_table(data, name, column, target):
     return texts, labels, target
 
 
-def text_classification_arrays(data, name, column, target, input_shape, tokenizer, max_vocab, seed):
+def text_classification_arrays(data, name, column, target, input_shape, tokenizer, max_vocab, seed,
+                               max_arrays=None):  # fmt: skip
     """A CSV's texts as tokens [T] (cut or padded with token 0) and its labels as classes."""
     texts, labels, target = read_text_table(data, name, column, target)
     return labelled_text_arrays(
-        texts, labels, name, target, input_shape, tokenizer, max_vocab, seed
+        texts, labels, name, target, input_shape, tokenizer, max_vocab, seed, max_arrays
     )
 
 
-def labelled_text_arrays(texts, labels, name, target, input_shape, tokenizer, max_vocab, seed):
+def labelled_text_arrays(texts, labels, name, target, input_shape, tokenizer, max_vocab, seed,
+                         max_arrays=None):  # fmt: skip
     """Texts as tokens [T] (cut, or padded with token 0) and their labels as classes, split
-    with `seed` so each class keeps its share."""
+    with `seed` so each class keeps its share; the tokens (int64) may take `max_arrays` bytes."""
     steps = context_length(input_shape, name)
+    check_array_bytes(name, len(texts), [steps], 8, max_arrays, shaped_by="the Input")
     y, classes = _classes(labels, name, target)
     if len(classes) < 2:
         raise DataError(f"{name}: found 1 class ({classes[0]}); classification needs at least 2")

@@ -8,14 +8,13 @@ the design's `training.dataset` refers to it by path.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from pathlib import Path
 
 from builder.atomic import write_atomic
 from builder.data import DataError, Dataset, dataset_from_bytes
+from builder.data.csv_table import csv_rows, sniff_dialect
 from builder.runs.workspace import workspace_dir
 
 KINDS = {".csv": "csv", ".npz": "npz", ".zip": "images", ".txt": "text"}
@@ -41,10 +40,14 @@ def read_upload(
     input_shape=None,
     target: str | None = None,
     text: dict | None = None,
+    input_id: str | None = None,
 ) -> Dataset:
-    """The uploaded bytes as a split data set, or DataError naming what is wrong."""
+    """The uploaded bytes as a split data set, or DataError naming what is wrong (a data set
+    too large for the Input's shape names the Input `input_id`)."""
     kind = upload_kind(name)
-    return dataset_from_bytes(kind, data, name, task, seed, input_shape, target, text=text)
+    return dataset_from_bytes(
+        kind, data, name, task, seed, input_shape, target, text=text, input_id=input_id
+    )
 
 
 def uploads_dir(workspace=None) -> Path:
@@ -82,11 +85,7 @@ def csv_columns(path) -> list[str]:
     """The header of a stored CSV (the column names a target can be picked from)."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         head = handle.read(65536)
-    try:
-        dialect = csv.Sniffer().sniff(head[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    row = next(csv.reader(io.StringIO(head), dialect), [])
+    row = next(csv_rows(head, Path(path).name, sniff_dialect(head)), [])
     return [cell.strip() for cell in row]
 
 
@@ -100,7 +99,14 @@ def text_column(data: bytes, target: str | None = None, rows: int = 200) -> str 
         head = data[: 1 << 20].decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    table = [r for r, _ in zip(csv.reader(io.StringIO(head)), range(rows + 1), strict=False)]
+    table = []
+    try:
+        for row in csv_rows(head, "the file"):
+            table.append(row)
+            if len(table) > rows:
+                break
+    except DataError:
+        return None  # not readable as CSV: the reader says where, when it reads the file
     if len(table) < 2:
         return None
     header = [h.strip() for h in table[0]]

@@ -36,6 +36,13 @@ TRAINING_PARAMS = (
         min=1,
         max=1024,
     ),
+    Param(
+        "amp",
+        "bool",
+        False,
+        "Mixed precision: bfloat16 on the CPU, float16 with a gradient scaler on a GPU",
+    ),
+    Param("compile", "bool", False, "torch.compile the model: a slower start, often faster steps"),
 )
 
 

@@ -7,7 +7,6 @@ the ZIP are byte for byte the files shown on the page and written by `python -m 
 from __future__ import annotations
 
 import io
-import re
 import shlex
 import time
 import zipfile
@@ -18,14 +17,10 @@ from builder.data.datasets import confined
 from builder.data.sources import DataError
 from builder.data.text import VOCAB_FILE
 from builder.design.spec import load_design
+from builder.export.explain_readme import explain_section
 from builder.export.files import export_files
 
 MAX_BUNDLED_DATA = 20 * 2**20  # a user's data file travels in the ZIP up to this size
-
-
-def slug(name: str) -> str:
-    """A file-system-safe folder name for a design."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or "design"
 
 
 def data_file(design, data_root) -> Path | None:
@@ -65,6 +60,12 @@ def readme_text(
             "folder `runs/<date>-<time>/` beside it (the files here are never overwritten)."
         )
     lines.append("- `design.json`: the design; open it in netbuilder to keep editing.")
+    for name in files:
+        if name.endswith(".ipynb"):
+            lines.append(
+                f"- `{name}`: a notebook that explains the design layer by layer and trains it "
+                "with `train.py`'s own functions (Jupyter or Colab, with the files beside it)."
+            )
     if "weights.pt" in files:
         which = f" of run #{run_id}" if run_id is not None else ""
         shape = ' ({"generator": ..., "discriminator": ...})' if gan else ""
@@ -87,6 +88,7 @@ def readme_text(
         lines += [
             f"python train.py --epochs 10{data_flag}",
             "python train.py --help          # --epochs --lr --batch-size --data --seed --out",
+            "python train.py --amp --compile --tensorboard tb   # mixed precision, torch.compile, logs",
             "```",
             "",
             "## Several processes or machines (torchrun)",
@@ -117,6 +119,7 @@ def readme_text(
             "model.eval()",
             "```",
         ]
+    lines += explain_section(design, "weights.pt" in files)
     return "\n".join(lines) + "\n"
 
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from builder.codegen.model_source import generate_code
 from builder.codegen.training_source import generate_train_script
 from builder.design.spec import load_design
+from builder.export.notebook import notebook_json
+
+
+def slug(name: str) -> str:
+    """A file-system-safe folder name for a design."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or "design"
+
+
+def notebook_name(design) -> str:
+    """The exported notebook's file name: the design's name, made safe."""
+    return f"{slug(load_design(design).name)}.ipynb"
 
 
 def export_files(design) -> dict[str, str]:
@@ -16,6 +28,7 @@ def export_files(design) -> dict[str, str]:
         "model.py": generate_code(design),
         "train.py": generate_train_script(design),
         "design.json": design.to_json() + "\n",
+        notebook_name(design): notebook_json(design),
     }
 
 

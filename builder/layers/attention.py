@@ -103,6 +103,13 @@ def _attention_count(e: int, bias: bool) -> int:
     return 4 * e * e + 4 * e * bias  # query/key/value projections and the output projection
 
 
+def attention_flops(t: int, e: int) -> int:
+    """Forward FLOPs of self-attention over [T, E]: the query, key, value and output projections
+    (4 products of [T, E] by [E, E]: 8·T·E²) and the attention itself (scores Q·Kᵀ and their
+    weighted sum of V, each 2·T²·E, over all heads together)."""
+    return 8 * t * e * e + 4 * t * t * e
+
+
 register(
     LayerKind(
         type="MultiheadAttention",
@@ -128,6 +135,7 @@ register(
             f"bias={p['bias']}, causal={p['causal']})"
         ],
         count=lambda inputs, p: _attention_count(inputs[0][-1], p["bias"]),
+        flops=lambda inputs, p: attention_flops(*inputs[0]),
         activation=True,
         helpers=("causal_mask", "SelfAttention"),
     )
@@ -183,6 +191,10 @@ register(
             f"causal={p['causal']})"
         ],
         count=_block_count,
+        # Self-attention, then the feed-forward network's two products [T, E]·[E, F]·[F, E].
+        flops=lambda inputs, p: (
+            attention_flops(*inputs[0]) + 4 * inputs[0][0] * inputs[0][1] * p["dim_feedforward"]
+        ),
         helpers=("causal_mask", "TransformerBlock"),
     )
 )

@@ -34,6 +34,20 @@ def _count(gates: int):
     return count
 
 
+def _flops(gates: int):
+    """Forward FLOPs: at every step, each gate of each direction multiplies the input (or the
+    layer below's output) and the hidden state by its weights: 2·gates·H·(in + H) per step."""
+
+    def flops(inputs, p):
+        steps, h, total = inputs[0][0], p["hidden_size"], 0
+        for layer in range(p["num_layers"]):
+            width_in = inputs[0][-1] if layer == 0 else h * _dirs(p)
+            total += _dirs(p) * steps * 2 * gates * h * (width_in + h)
+        return total
+
+    return flops
+
+
 def _build(module: str):
     def build(inputs, p):
         # PyTorch applies dropout only between stacked layers: with one layer it would only warn.
@@ -68,6 +82,7 @@ for _name, _gates in GATES.items():
             shape=_shape,
             build=_build(_name),
             count=_count(_gates),
+            flops=_flops(_gates),
             activation=True,
             helpers=("SequenceOutput",),
         )

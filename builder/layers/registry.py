@@ -46,6 +46,9 @@ class LayerKind:
     build:  (input shapes, full params) -> constructor sources of the node's modules, applied in order;
             the last one's output is the node's output. Empty for Input.
     count:  (input shapes, full params) -> number of trainable parameters, computed without tensors.
+    flops:  (input shapes, full params) -> forward FLOPs of one sample, for kinds whose work
+            torch's FlopCounterMode is not asked to count (recurrent layers, attention); None:
+            builder.introspect.flops counts the emitted modules on meta tensors.
     """
 
     type: str
@@ -59,6 +62,7 @@ class LayerKind:
     activation: bool = False  # carries the shared `activation` param
     helpers: tuple[str, ...] = field(default=())  # helper classes its modules need in emitted code
     tokens: bool = False  # its input is integer tokens [T], not numbers
+    flops: Callable[[list[Shape], dict], int] | None = None
 
     @cached_property
     def all_params(self) -> tuple[Param, ...]:

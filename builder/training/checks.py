@@ -98,7 +98,9 @@ def checked_inputs(
         raise GraphError([too_big])
     if dataset is None:
         io = model_io(design, data_model(design))
-        dataset = load_dataset(settings, io["input_shape"], data_root=data_root)
+        dataset = load_dataset(
+            settings, io["input_shape"], data_root=data_root, input_id=io["input_id"]
+        )
     if design.is_gan:
         problems = gan_problems(design, dataset, shapes)
     else:  # the data against the Input, and the loss against the output and the targets

@@ -13,6 +13,7 @@ from dataclasses import replace
 from functools import cache
 
 from builder import Analysis, Design, Graph, Node, layer_kinds
+from builder.introspect.flops import design_flops, fmt_flops
 from builder.layers.registry import fmt_shape, layer_groups
 
 X_STEP, Y_STEP = 220, 130
@@ -157,6 +158,13 @@ def node_problems(analysis: Analysis, model: str) -> dict[str, list]:
     return pinned
 
 
+def node_cost(flops: int | None, memory: int | None) -> str:
+    """A node's forward FLOPs and activation memory per sample, as its foot shows them."""
+    if flops is None or memory is None:
+        return ""
+    return f"{fmt_flops(flops)} · {memory / 1024:,.1f} KiB"
+
+
 def canvas_data(
     design: Design,
     model: str,
@@ -176,6 +184,8 @@ def canvas_data(
     graph = design.models[model]
     shapes = analysis.shapes.get(model, {})
     counts = analysis.params.get(model, {})
+    flops = design_flops(design, analysis).nodes.get(model, {})
+    memory = analysis.memory.get(model, {})
     pinned = node_problems(analysis, model)
     fallback = auto_positions(graph, direction)
     node_fixes: dict[str, list[dict]] = {}
@@ -198,6 +208,7 @@ def canvas_data(
                 "summary": summarize(kind, node.params) if kind else "",
                 "shape": fmt_shape(shape) if shape is not None else None,
                 "params": f"{count:,} params" if count else "",
+                "cost": node_cost(flops.get(node.id), memory.get(node.id)),
                 "error": "; ".join(p.message for p in problems) or None,
                 "fix": "; ".join(p.fix for p in problems if p.fix) or None,
                 "fixes": node_fixes.get(node.id, []) if problems else [],

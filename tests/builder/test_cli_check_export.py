@@ -24,10 +24,12 @@ def test_check_prints_table_and_total(tmp_path):
     result = run("check", str(path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["node", "type", "output", "shape", "params"]
-    assert any(line.split()[:2] == ["conv1", "Conv2d"] and line.endswith("160") for line in lines)
+    assert lines[0].split() == ["node", "type", "output", "shape", "params", "forward", "FLOPs"]
+    assert any(
+        line.split()[:2] == ["conv1", "Conv2d"] and line.split()[-2] == "160" for line in lines
+    )
     assert "[16, 8, 8]" in result.stdout
-    assert lines[-1] == "total parameters: 13,706"
+    assert "total parameters: 13,706" in lines
 
 
 def test_check_lists_problems_by_node_and_exits_1(tmp_path):

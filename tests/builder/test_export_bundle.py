@@ -14,8 +14,8 @@ import torch
 
 from builder import DesignError
 from builder.design.presets import load_preset
-from builder.export.bundle import bundle_files, bundle_zip, slug
-from builder.export.files import export_files
+from builder.export.bundle import bundle_files, bundle_zip
+from builder.export.files import export_files, notebook_name, slug
 from builder.export.onnx import export_onnx
 from builder.introspect.trained import trained_models
 from builder.runs.thread import ThreadRun
@@ -42,7 +42,15 @@ def test_the_zip_holds_the_export_files_byte_for_byte():
 def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
     design, weights = _trained(tmp_path, epochs=1, batch_size=200)
     files = bundle_files(design, weights_path=weights, run_id=3)
-    assert set(files) == {"README.md", "model.py", "train.py", "design.json", "weights.pt"}
+    notebook = notebook_name(design)
+    assert set(files) == {
+        "README.md",
+        "model.py",
+        "train.py",
+        "design.json",
+        notebook,
+        "weights.pt",
+    }
     readme = files["README.md"].decode()
     assert "torchrun --nproc_per_node=2 train.py" in readme and "run #3" in readme
     data = bundle_zip(files, slug(design.name))

@@ -10,43 +10,7 @@ import torch
 
 import builder
 from builder.layers.registry import get_kind, kind_names
-from tests.builder.helpers import graph_design
-
-CANDIDATE_INPUTS = ([3, 12, 12], [10, 6], [4, 8], [24], [2, 5, 7])
-
-
-def random_params(kind, rng: random.Random) -> dict:
-    """Random values within each param's bounds, kept small so the test stays fast."""
-    params = {}
-    for p in kind.all_params:
-        if p.name == "shape":
-            continue  # the input's shape and Reshape's target are chosen by the test
-        if p.type == "bool":
-            params[p.name] = rng.random() < 0.5
-        elif p.type == "choice":
-            params[p.name] = rng.choice(p.choices)
-        elif p.type == "int":
-            lo = int(p.min if p.min is not None else 0)
-            params[p.name] = rng.randint(lo, min(int(p.max), lo + 4))
-            if p.nullable and rng.random() < 0.3:
-                params[p.name] = None
-        elif p.type == "float":
-            lo = p.min if p.min is not None else 0.0
-            hi = min(p.max, lo + 3)
-            value = rng.uniform(lo, hi)
-            params[p.name] = round(min(value, hi * 0.99) if p.max_exclusive else value, 3)
-    return params
-
-
-def single_layer_design(type_name: str, params: dict, input_shape: list[int]) -> dict:
-    kind = get_kind(type_name)
-    if type_name == "Input":
-        return graph_design([("in", "Input", {"shape": input_shape})], [])
-    if type_name == "Reshape":
-        params = {**params, "shape": [-1, input_shape[-1]]}
-    nodes = [("in", "Input", {"shape": input_shape}), ("layer", type_name, params)]
-    edges = [("in", "layer"), ("in", "layer")] if kind.inputs == "many" else [("in", "layer")]
-    return graph_design(nodes, edges)
+from tests.builder.helpers import CANDIDATE_INPUTS, random_params, single_layer_design
 
 
 @pytest.mark.parametrize("type_name", kind_names())

@@ -96,8 +96,10 @@ class Setup:
     for DDP under torchrun), optimizer, schedule, and the data as tensors (on the device when
     they fit)."""
 
-    def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights):
+    def __init__(self, data, *, seed, lr, epochs, batch_size, device, initial_weights, amp=False,
+                 compile_model=False):  # fmt: skip
         self.rank, self.world, self.device = setup_processes(device)
+        self.precision = Precision(amp, self.device)
         torch.manual_seed(seed)  # the same initial weights in every process
         self.model = Model().to(self.device)
         if initial_weights is not None:  # start from weights brought in (an imported model's)
@@ -106,6 +108,7 @@ class Setup:
         if self.world > 1:
             ids = [self.device] if self.device.type == "cuda" else None
             self.trained = DistributedDataParallel(self.model, device_ids=ids)
+        self.trained = compiled(self.trained, compile_model)
         self.optimizer = make_optimizer(self.trained.parameters(), lr or LR)
         self.schedule = make_schedule(self.optimizer, epochs)
         arrays = [data["x_train"], data["y_train"], data["x_val"], data["y_val"]]
@@ -152,10 +155,12 @@ class Setup:
             x, y = self.x_train[idx], self.y_train[idx]
             if not self.whole:
                 x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            loss = compute_loss(self.trained(x), y)
+            with self.precision.autocast():
+                loss = compute_loss(self.trained(x), y)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            self.precision.backward(loss)
+            self.precision.step(self.optimizer)
+            self.precision.update()
             step += 1
             seen += len(idx)
             if sync_each_step or step % hooks.step_every == 0:
@@ -266,6 +271,7 @@ def main():
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
     parser.add_argument("--weights", default=None, help="a state_dict to start from")
+    add_option_arguments(parser)
     args = parser.parse_args()
     # A new folder by default, so a run never overwrites the weights.pt shipped beside this file.
     args.out = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
@@ -288,6 +294,7 @@ def main():
                 lr=args.lr,
                 device=device,
                 initial_weights=start,
+                **option_values(args),
             )
         finally:
             hooks.close()

@@ -58,7 +58,8 @@ def gan_weights(generator, discriminator):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None):  # fmt: skip
+          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE,
+          tensorboard=None):  # fmt: skip
     """Train Generator against Discriminator on `data` (load_data's arrays), telling `hooks`.
 
     Returns {"final": last metrics, "weights": {"generator": ..., "discriminator": ...}}.
@@ -76,6 +77,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
         ids = [device] if device.type == "cuda" else None
         gen = DistributedDataParallel(generator, device_ids=ids)
         disc = DistributedDataParallel(discriminator, device_ids=ids)
+    precision = Precision(amp, device)
+    gen, disc = compiled(gen, compile_model), compiled(disc, compile_model)
     opt_g, opt_d = make_optimizers(gen, disc, lr or LR_GENERATOR, lr or LR_DISCRIMINATOR)
     schedules = [s for s in make_schedules(opt_g, opt_d, epochs) if s is not None]
 
@@ -97,6 +100,9 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     sync_each_step = device.type == "cpu"  # .item() is free on the CPU, a sync on a GPU
     every = hooks.step_every
     emit = hooks.emit if rank == 0 else (lambda event, /, **fields: None)
+    board = tensorboard_log(tensorboard, rank)
+    if board is not None:
+        emit = board.wrap(emit)
     emit(
         "start",
         task="gan",
@@ -138,20 +144,23 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
             if not whole:
                 real = real.to(device, non_blocking=True)
             z = torch.randn(bs, *noise_shape, device=device, generator=noise_rng)
-            fake = gen(z)
-            # Discriminator: real -> (smoothed) 1, generated -> 0.
-            d_real = disc(real)
-            d_fake = disc(fake.detach())
-            d_loss = F.binary_cross_entropy_with_logits(d_real, real_target)
-            d_loss = d_loss + F.binary_cross_entropy_with_logits(d_fake, zeros)
+            with precision.autocast():
+                fake = gen(z)
+                # Discriminator: real -> (smoothed) 1, generated -> 0.
+                d_real = disc(real)
+                d_fake = disc(fake.detach())
+                d_loss = F.binary_cross_entropy_with_logits(d_real, real_target)
+                d_loss = d_loss + F.binary_cross_entropy_with_logits(d_fake, zeros)
             opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            precision.backward(d_loss)
+            precision.step(opt_d)
             # Generator, non-saturating: make the discriminator call its samples real.
-            g_loss = F.binary_cross_entropy_with_logits(disc(fake), ones)
+            with precision.autocast():
+                g_loss = F.binary_cross_entropy_with_logits(disc(fake), ones)
             opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            precision.backward(g_loss)
+            precision.step(opt_g)
+            precision.update()
             step += 1
             done += 1
             with torch.no_grad():
@@ -192,11 +201,15 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
         }
         emit("epoch", **history)
         emit_samples(emit, generator, fixed_noise, epoch, step, kind)
+        if board is not None:
+            board.histograms({"generator/": generator, "discriminator/": discriminator}, step)
         hooks.epoch_weights(lambda: gan_weights(generator, discriminator))
     final = {"epochs": history["epoch"] if history else 0, "steps": step}
     if history:
         final.update({k: history[k] for k in ("d_loss", "g_loss", "d_real", "d_fake")})
     final["seconds"] = time.perf_counter() - start
+    if board is not None:
+        board.close()
     return {"final": final, "weights": gan_weights(generator, discriminator)}
 
 

@@ -74,7 +74,8 @@ def write_lines(model, vocab, seed, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None):  # fmt: skip
+          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE,
+          tensorboard=None):  # fmt: skip
     """Train Model to predict each next token of `data` (load_data's windows), telling `hooks`.
 
     Returns {"final": last metrics, "weights": the state_dict}. Besides the start, step and
@@ -82,9 +83,12 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     """
     vocab = list(data["vocab"])
     run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
-                initial_weights=initial_weights)  # fmt: skip
+                initial_weights=initial_weights, amp=amp, compile_model=compile_model)  # fmt: skip
     model, device = run.model, run.device
     emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
+    board = tensorboard_log(tensorboard, run.rank)
+    if board is not None:
+        emit = board.wrap(emit)
     emit("start", **run.start_fields(source, epochs, seed), vocab_size=len(vocab), vocab=vocab,
          prompt=PROMPT)  # fmt: skip
     if run.rank == 0:
@@ -114,12 +118,16 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
         emit("epoch", **history)
         emit("samples", epoch=epoch, step=step, kind="text",
              samples=np.array(write_lines(model, vocab, seed, device)))  # fmt: skip
+        if board is not None:
+            board.histograms({"": model}, step)
         hooks.epoch_weights(lambda: cpu_weights(model))
     final = {"epochs": history["epoch"] if history else 0, "steps": step}
     if history:
         for key in ("train_loss", "val_loss", "val_perplexity", "val_accuracy"):
             final[key] = history[key]
     final["seconds"] = time.perf_counter() - start
+    if board is not None:
+        board.close()
     return {"final": final, "weights": cpu_weights(model), "vocab": vocab}
 
 

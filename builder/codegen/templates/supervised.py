@@ -63,7 +63,8 @@ def evaluate(model, x_val, y_val, num_classes, device):
 
 
 def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATCH_SIZE, lr=None,
-          device=None, initial_weights=None):  # fmt: skip
+          device=None, initial_weights=None, amp=AMP, compile_model=COMPILE,
+          tensorboard=None):  # fmt: skip
     """Train Model on `data` (load_data's arrays), telling `hooks` as it goes.
 
     Returns {"final": last metrics, "weights": the state_dict}. `hooks` has `emit(kind, **fields)`
@@ -73,9 +74,12 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
     classes = data["classes"] if CLASSIFICATION else None
     num_classes = len(classes) if classes else 0
     run = Setup(data, seed=seed, lr=lr, epochs=epochs, batch_size=batch_size, device=device,
-                initial_weights=initial_weights)  # fmt: skip
+                initial_weights=initial_weights, amp=amp, compile_model=compile_model)  # fmt: skip
     model = run.model
     emit = hooks.emit if run.rank == 0 else (lambda event, /, **fields: None)
+    board = tensorboard_log(tensorboard, run.rank)
+    if board is not None:
+        emit = board.wrap(emit)
     emit("start", **run.start_fields(source, epochs, seed), class_names=classes)
     start = time.perf_counter()
     step, history, best = 0, None, None
@@ -100,6 +104,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
         if CLASSIFICATION and (best is None or metrics["val_accuracy"] > best[1]):
             best = (epoch, metrics["val_accuracy"])
         emit("epoch", **history)
+        if board is not None:
+            board.histograms({"": model}, step)
         hooks.epoch_weights(lambda: cpu_weights(model))
     final = {"epochs": history["epoch"] if history else 0, "steps": step}
     if history:
@@ -108,6 +114,8 @@ def train(hooks, data, *, source=DATA, epochs=EPOCHS, seed=SEED, batch_size=BATC
             final["val_accuracy"] = history["val_accuracy"]
             final["best_val_accuracy"], final["best_epoch"] = best[1], best[0]
     final["seconds"] = time.perf_counter() - start
+    if board is not None:
+        board.close()
     return {"final": final, "weights": cpu_weights(model)}
 
 

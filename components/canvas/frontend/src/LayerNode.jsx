@@ -2,7 +2,7 @@ import { createContext, memo, useContext } from "react";
 import { Handle, Position } from "@xyflow/react";
 import { groupLook } from "./groups.js";
 
-// What Python says about each node (summary, output shape, params, problem, fixes), keyed by
+// What Python says about each node (summary, output shape, params, cost, problem, fixes), keyed by
 // id, the registry's kinds keyed by type, its groups' looks keyed by name, the layout
 // direction and the fix callback. Everything is rendered as text, never HTML.
 export const DecorContext = createContext({
@@ -49,6 +49,11 @@ function LayerNodeImpl({ id, data, selected }) {
         </span>
         {d.params ? <span className="nb-node-params">{d.params}</span> : null}
       </div>
+      {d.cost ? (
+        <div className="nb-node-cost" title="Forward FLOPs and activation memory, per sample">
+          {d.cost}
+        </div>
+      ) : null}
       {error ? (
         <div className="nb-node-error">
           <div>{error}</div>
