@@ -236,16 +236,15 @@ def render_advanced_options(training: dict) -> None:
             (cols[1], "compile", "Compile the model (--compile)"),
         ):
             with col:
-                key = _key(field)
+                fields.show(field, bool(training.get(field, False)), label)
                 st.checkbox(
                     label,
-                    value=bool(training.get(field, False)),
-                    key=key,
+                    key=fields.key(field),
                     on_change=_on_value,
-                    args=(key, field),
+                    args=(field, field),
                     help=TRAINING[field].help,
                 )
-                _field_error(field)
+                fields.mark(field)
 
 
 def render_optimizer(opt: dict) -> None:

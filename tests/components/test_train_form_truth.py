@@ -84,6 +84,8 @@ def _trains_on(design) -> dict:
         "Seed": training.get("seed", 0),
         "Label smoothing": training.get("label_smoothing", 0.0),
         "Fixed noise samples": training.get("noise_samples", 64),
+        "Mixed precision (--amp)": training.get("amp", False),
+        "Compile the model (--compile)": training.get("compile", False),
         "Momentum": args.get("momentum"),
         "Nesterov momentum": args.get("nesterov"),
     }
@@ -144,6 +146,7 @@ def test_every_field_of_an_sgd_run_trains_as_shown(workspace):
         "Seed": 7,
         "Loss": "nll",
         "Data set": "circles",
+        "Mixed precision (--amp)": True,
     }
     for label, value in edits.items():
         _set(at, label, value)
@@ -164,6 +167,7 @@ def test_every_field_of_an_adam_gan_run_trains_as_shown(workspace):
         "Seed": 3,
         "Label smoothing": 0.1,
         "Fixed noise samples": 16,
+        "Compile the model (--compile)": True,
     }
     for label, value in edits.items():
         _set(at, label, value)
