@@ -168,7 +168,9 @@ def test_inspector_reads_numbers_as_people_type_them(workspace):
     assert at.session_state["nb_design"].models["model"].node("c").params["out_channels"] == 1000
     field(at, "out_channels").set_value("lots").run()
     errors = " | ".join(e.value.replace("\\", "") for e in at.error)
-    assert "out_channels: expected a whole number, got 'lots' (written like 32 or 1e3)" in errors, errors
+    assert "out_channels: expected a whole number, got 'lots' (written like 32 or 1e3)" in errors, (
+        errors
+    )
 
 
 def test_shape_error_is_pinned_to_the_culprit_and_undo_redo_restore(workspace):
