@@ -53,6 +53,35 @@ class Param:
             ),
         }
 
+    def number_from(self, raw: Any) -> tuple[Any, str | None]:
+        """A number as a person or a design file writes it, as this param stores it; (value,
+        why-not).  The one reading the inspector, the design file and the CLI share: "1e3" and
+        1000.0 are 1000 for a whole-number param, a fraction there is refused, text is read as
+        a number (never evaluated).  Other params and missing values pass through unread."""
+        if self.type not in ("int", "float") or raw is None or isinstance(raw, bool):
+            return raw, None
+        if isinstance(raw, str):
+            text = raw.strip()
+            try:
+                raw = int(text)
+            except ValueError:
+                try:
+                    raw = float(text)
+                except ValueError:
+                    kind = "a whole number" if self.type == "int" else "a number"
+                    return None, f"expected {kind}, got {text!r} (written like 32 or 1e3)"
+        if not isinstance(raw, int | float):
+            return raw, None  # not a number at all: check() says so
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return None, f"expected a finite number, got {raw!r}"
+        if self.type == "float":
+            return float(raw), None
+        if isinstance(raw, float):
+            if not raw.is_integer():
+                return None, f"expected a whole number, got {raw:g}"
+            return int(raw), None
+        return raw, None
+
     def check(self, value: Any) -> str | None:
         """Return why `value` is not acceptable, or None when it is."""
         if value is None:

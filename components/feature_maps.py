@@ -117,12 +117,40 @@ def _body(run_id: int | None, current) -> None:
     with right:
         _show_output(node_id, types.get(node_id), result.outputs[node_id])
         if result.probabilities is not None:
+            verdict = prediction_verdict(
+                result.predicted, _label_of(dataset, int(index)), dataset.class_names
+            )
+            if verdict is not None:
+                level, text = verdict
+                getattr(st, level)(
+                    md_escape(text),
+                    icon=":material/check:" if level == "success" else ":material/close:",
+                )
             with st.container(key="nb_fm_probs"):
                 st.plotly_chart(
                     charts.probability_figure(result.probabilities, dataset.class_names),
                     key="nb_fm_probs_chart",
                     config=CHART_CONFIG,
                 )
+
+
+def _label_of(dataset, index: int) -> int | None:
+    """The sample's true class, or None (no labels, or not a classification)."""
+    if dataset.y_val is None or not dataset.num_classes:
+        return None
+    return int(dataset.y_val[index])
+
+
+def prediction_verdict(
+    predicted: int | None, label: int | None, class_names: list[str] | None
+) -> tuple[str, str] | None:
+    """Whether the model got this sample right, in words: ("success" | "warning", text)."""
+    if predicted is None or label is None:
+        return None
+    name = lambda i: str(class_names[i]) if class_names and i < len(class_names) else str(i)  # noqa: E731
+    if predicted == label:
+        return "success", f"Predicted {name(predicted)}: right (the label is {name(label)})"
+    return "warning", f"Predicted {name(predicted)}, but the label is {name(label)}: wrong"
 
 
 def _show_sample(sample, dataset, index: int) -> None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 import streamlit as st
 
 from builder import validate_param
+from builder.params import Param
 from components import design_state as ds
 from components.canvas.bridge import kinds_by_type
 from components.ui_text import md_escape
@@ -29,12 +30,11 @@ def parse_field(param: dict, raw):
             return [int(part) for part in text.replace(",", " ").split()], None
         except ValueError:
             return None, f"expected whole numbers separated by commas, like 1, 28, 28; got {raw!r}"
-    if param["type"] == "int" and isinstance(raw, float):
-        return (
-            (int(raw), None) if raw.is_integer() else (None, f"expected a whole number, got {raw}")
-        )
-    if param["type"] == "float" and isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw), None
+    if param["type"] in ("int", "float"):
+        if isinstance(raw, str) and not raw.strip() and param["nullable"]:
+            return None, None  # an emptied field: none
+        declared = Param(param["name"], param["type"], param["default"], param["help"])
+        return declared.number_from(raw)  # the reading design files share: 1e3 is 1000
     return raw, None
 
 
@@ -70,6 +70,20 @@ def _on_field(model: str, node_id: str, name: str, key: str) -> None:
         errors[key] = reason
     else:
         errors.pop(key, None)
+        whole, stored = _stored_whole_number(model, node_id, name)
+        if whole:
+            st.session_state[key] = _number_text(stored)  # "1e3" shows as the 1000 it stored
+
+
+def _stored_whole_number(model: str, node_id: str, name: str) -> tuple[bool, object]:
+    """Whether the param is a whole number (a text field), and the value the design holds."""
+    node = ds.current_design().models[model].node(node_id)
+    param = next(p for p in kinds_by_type()[node.type]["params"] if p["name"] == name)
+    return param["type"] == "int", node.params.get(name, param["default"])
+
+
+def _number_text(value) -> str:
+    return "" if value is None else str(value)
 
 
 def delete_node(model: str, node_id: str) -> None:
@@ -119,13 +133,16 @@ def _field(model: str, node_id: str, param: dict, value, key: str) -> None:
             format_func=lambda v: "—" if v is None else str(v),
             **common,
         )
-    elif kind in ("int", "float"):
-        is_int = kind == "int"
-        shown = None if value is None else (int(value) if is_int else float(value))
+    elif kind == "int":
+        # Text, read here: the browser's whole-number field would read "1e3" as 1 and drop
+        # a fraction without a word.
+        st.session_state.setdefault(key, _number_text(None if value is None else int(value)))
+        st.text_input(placeholder="none" if param["nullable"] else "a whole number", **common)
+    elif kind == "float":
         st.number_input(
-            value=shown,
-            step=1 if is_int else 0.01,
-            format=None if is_int else "%g",
+            value=None if value is None else float(value),
+            step=0.01,
+            format="%g",
             placeholder="none" if param["nullable"] else None,
             **common,
         )

@@ -19,6 +19,7 @@ from builder.runs.live import Progress, Snapshot
 from builder.runs.protocol import RunStatus
 from builder.runs.queue import ordinal
 from components import charts
+from components import design_state as ds
 from components import run_session as rs
 from components.images import samples_mosaic
 from components.live_chart import live_chart
@@ -85,7 +86,7 @@ def _draw(run_id: int | None, task: str) -> None:
     snap = rs.refresh(run_id) if run_id is not None else None
     if snap is None:
         snap = empty_snapshot(task)
-    render_progress(snap)
+    render_progress(snap, ds.current_design().name)
     render_metrics(snap)
     if snap.task == "gan":
         render_gan(snap)
@@ -95,15 +96,17 @@ def _draw(run_id: int | None, task: str) -> None:
         render_samples(snap)
 
 
-def progress_text(snap: Snapshot) -> str:
+def progress_text(snap: Snapshot, design_name: str | None = None) -> str:
+    """The status line: the design's name, the run and how far it is."""
+    named = f"“{design_name}”" if design_name else "This design"
     if snap.run_id is None:
-        return "No run yet: check the settings and press Train"
+        return f"{named} has no runs yet: check the settings and press Train"
     p = snap.progress
     status = STATUS_TEXT[snap.status]
     if snap.status == RunStatus.QUEUED:
         spot = rs.place(snap.run_id)
         status = f"Waiting: {ordinal(spot)} in line" if spot else STATUS_TEXT[RunStatus.STARTING]
-    bits = [f"Run #{snap.run_id} · {status}"]
+    bits = [f"{named} · Run #{snap.run_id} · {status}"]
     if p.epochs:
         bits.append(f"epoch {p.epoch}/{p.epochs}")
     if p.total_steps:
@@ -128,9 +131,10 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def render_progress(snap: Snapshot) -> None:
+def render_progress(snap: Snapshot, design_name: str | None = None) -> None:
     with st.container(key="nb_live_progress"):
-        st.progress(snap.progress.fraction, text=md_escape(progress_text(snap)))
+        text = md_escape(progress_text(snap, design_name))
+        st.progress(snap.progress.fraction, text=text)
         if snap.error:
             st.error(md_escape(snap.error), icon=":material/error:")
 

@@ -184,6 +184,7 @@ def _make_link() -> None:
         ds.notify("error", f"Could not make the link: {exc.strerror or exc}")
         return
     st.session_state[LINK] = (ds.design_id(), design, f"{_base_url()}?shared={token}")
+    st.toast(f"Link made for “{design.name}”: copy it from the box in My designs.", icon="🔗")
 
 
 def _render_link() -> None:
@@ -192,3 +193,11 @@ def _render_link() -> None:
         st.code(made[2], language=None)
         if made[1] != ds.current_design():
             st.caption("The design changed since: copy a new link to share the changes.")
+        else:
+            st.success(
+                md_escape(
+                    f"Link made for “{made[1].name}” as it is now: copy it with the icon at the"
+                    " box's right. Whoever opens it gets their own copy."
+                ),
+                icon=":material/link:",
+            )

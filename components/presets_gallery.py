@@ -5,6 +5,8 @@ It lives in the toolbar's Presets popover, floating over the canvas; opening a p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from builder.design.presets import list_presets, load_preset
@@ -16,7 +18,8 @@ PRESETS_POPOVER = "nb_presets_popover"  # the popover's open state
 
 
 def open_preset(name: str, title: str) -> None:
-    ds.replace_design(load_preset(name))
+    # Named as the gallery shows it, so My designs and the Train area say "LeNet on digits".
+    ds.replace_design(replace(load_preset(name), name=title))
     st.session_state[PRESETS_POPOVER] = False  # also when it was open already (no new revision)
     ds.notify(
         "success", f"Opened the preset “{title}”. Your previous design is kept in My designs."

@@ -103,7 +103,13 @@ def apply(fix_id: str) -> None:
     ds.commit(fixed, reset=True)  # a new revision: the toolbar closes its popovers
 
 
-def _label(shown: Analysis) -> tuple[str, str]:
+def _is_empty(design: Design) -> bool:
+    return not any(graph.nodes for graph in design.models.values())
+
+
+def _label(shown: Analysis, empty: bool = False) -> tuple[str, str]:
+    if empty:  # a new page: a start, not a problem
+        return "Start here", ":material/lightbulb:"
     count = len(shown.problems)
     if not count:
         return "No problems", ":material/check_circle:"  # short: the toolbar stays one row
@@ -113,7 +119,8 @@ def _label(shown: Analysis) -> tuple[str, str]:
 def render_problems(state: Checked) -> None:
     """The toolbar's problems count; it opens the list, each problem with its fix buttons."""
     shown = state.analysis
-    label, icon = _label(shown)
+    empty = _is_empty(ds.current_design())
+    label, icon = _label(shown, empty)
     by_node: dict[tuple, list[Fix]] = {}
     for fix in state.fixes:
         by_node.setdefault((fix.model, fix.node_id), []).append(fix)
@@ -122,8 +129,14 @@ def render_problems(state: Checked) -> None:
             st.success(f"The design checks out: {shown.total_params:,} trainable parameters.")
             return
         offered: set[str] = set()
+        if empty:
+            st.markdown(
+                "An empty design. Drag an **Input** from the palette onto the canvas, open a"
+                " preset, or start with the Input the data set needs:"
+            )
         for i, problem in enumerate(shown.problems[:SHOWN]):
-            st.markdown(f"{i + 1}. {md_escape(str(problem))}")
+            if not empty:
+                st.markdown(f"{i + 1}. {md_escape(str(problem))}")
             for fix in by_node.get((problem.model, problem.node_id), []):
                 if fix.id in offered:
                     continue

@@ -35,11 +35,19 @@ def _toggle_pause(run_id: int) -> None:
 
 
 def blocking_reason(problems: dict[str, list[str]]) -> str | None:
-    """Why Train is disabled, in one line, or None."""
+    """Why Train is disabled, in one line, or None: a refused field is named with its value's
+    problem; more than one are counted."""
+    refused = problems.get("fields") or []
     count = sum(len(v) for v in problems.values())
     if not count:
         return None
-    return f"{count} setting{'s' if count != 1 else ''} must change before training (see the messages at the controls)"
+    if count == 1 and refused:
+        return f"Train waits for {refused[0]}"
+    named = f" ({'; '.join(refused)})" if refused else ""
+    return (
+        f"{count} setting{'s' if count != 1 else ''} must change before training{named}"
+        " — see the messages at the controls"
+    )
 
 
 def render_run_buttons(problems: dict[str, list[str]], run_id: int | None, active: bool) -> None:

@@ -119,14 +119,19 @@ def ready_at_start() -> bool:
 
 def watched(design_id: str | None = None) -> int | None:
     """The run this page shows: the one it started or picked, else the newest run of the open
-    design (`design_id`), else the person's newest.  Opening another design forgets the pick."""
+    design (`design_id`; by default the one the page last asked for).  Only that design's runs:
+    a design with none shows none, never another design's.  Opening another design forgets
+    the pick."""
     if design_id is not None and st.session_state.get(WATCHED_FOR) != design_id:
         st.session_state[WATCHED_FOR] = design_id
         st.session_state[WATCHED] = None
+    design_id = st.session_state.get(WATCHED_FOR)
     run_id = st.session_state.get(WATCHED)
-    if run_id is not None and store().get_run(run_id) is not None:
-        return run_id
-    runs = store().list_runs(limit=1, design_id=design_id) or store().list_runs(limit=1)
+    if run_id is not None:
+        run = store().get_run(run_id)
+        if run is not None and run.get("design_id") == design_id:
+            return run_id
+    runs = store().list_runs(limit=1, design_id=design_id) if design_id else []
     run_id = runs[0]["id"] if runs else None
     st.session_state[WATCHED] = run_id
     return run_id

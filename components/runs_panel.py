@@ -80,6 +80,15 @@ def _open_design(run_id: int) -> None:
 
 
 def _watch(run_id: int) -> None:
+    """Show the run in the Train area, with its own design open there (runs belong to theirs)."""
+    run = rs.store().get_run(run_id) or {}
+    owner = run.get("design_id")
+    if not owner:  # trained before runs were kept with their design
+        ds.notify("info", f"Run #{run_id} belongs to no saved design: open its design first.")
+        return
+    if owner != ds.design_id() and not ds.open_document(owner):
+        return  # the notice says why
+    rs.watched(ds.design_id())
     rs.watch(run_id)
     ds.notify("info", f"Showing run #{run_id}.")
     go_to("Train")

@@ -1,8 +1,10 @@
 """Training settings: task, data set, loss, optimizer, schedule, batch size, epochs, seed.
 
 Every change is written to the design's `training` section through the design state (so undo
-and autosave apply).  What does not fit the design is explained next to its control, before
-Train is pressed, by `builder.training.preflight` (the trainer's own checks).
+and autosave apply).  Every field shows the value the run trains on (`components.form_fields`):
+a refused value stays in its field, marked, and holds Train back.  What does not fit the design
+is explained next to its control, before Train is pressed, by `builder.training.preflight` (the
+trainer's own checks).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from builder.recipes.schedules import DEFAULT_SCHEDULE, SCHEDULE_RECIPES
 from builder.recipes.tasks import DEFAULT_LOSS, TASK_RECIPES, task_of
 from builder.training.preflight import training_problems
 from components import design_state as ds
+from components import form_fields as fields
 from components.data_picker import load_for, render_data_picker
 from components.ui_text import md_escape
 
-ERRORS = "nb_train_field_errors"
 # The declarations the number fields take their limits and help from.
 TRAINING = {p.name: p for p in TRAINING_PARAMS}
 OPTIMIZER = {p.name: p for p in OPTIMIZER_PARAMS}
@@ -39,32 +41,29 @@ SCHEDULE = {p.name: p for p in SCHEDULE_PARAMS}
 TASK_HELP = {task.name: task.help for task in TASK_RECIPES.values()}
 # What the form calls the settings an optimizer or schedule declares it takes.
 LABELS = {"momentum": "Momentum", "step_size": "Every (epochs)", "gamma": "Gamma"}
+# Settings an optimizer keeps when another is picked, if the new one takes them.
+CARRIED = ("lr", "weight_decay", "momentum", "nesterov", "betas")
 
 
-REFUSED = "nb_train_refused"  # bumped on a refusal, so the fields show the design's values again
-
-
-def _key(name: str) -> str:
-    return f"nb_tr:{ds.revision()}.{st.session_state.get(REFUSED, 0)}:{name}"
-
-
-def set_training(changes: dict, field: str) -> str | None:
-    """Apply changes to the training section; returns why they were refused, or None."""
+def set_training(changes: dict, field: str, shown) -> bool:
+    """Apply changes to the training section; a refused change stays in its field, marked."""
     design = ds.current_design()
     training = {**(design.training or {}), **changes}
     problems = validate_training(training)
-    errors = st.session_state.setdefault(ERRORS, {})
     if problems:
-        errors[field] = "; ".join(str(p) for p in problems)
-        st.session_state[REFUSED] = st.session_state.get(REFUSED, 0) + 1
-        return errors[field]
-    errors.clear()  # a message tells of the last refused change; the next good one clears it
+        fields.refuse(field, shown, "; ".join(str(p) for p in problems))
+        return False
+    fields.accept(field)
     ds.commit(replace(design, training=training))
-    return None
+    return True
 
 
-def _on_task(key: str) -> None:
-    task = st.session_state[key]
+def _value(field: str):
+    return st.session_state[fields.key(field)]
+
+
+def _on_task(field: str) -> None:
+    task = _value(field)
     training = ds.current_design().training or {}
     if task == task_of(training):
         return  # a callback without a change (Streamlit calls back when a field leaves the page)
@@ -72,36 +71,48 @@ def _on_task(key: str) -> None:
     loss = training.get("loss")
     if loss is None or check_loss(task, loss, None):
         changes["loss"] = DEFAULT_LOSS[task]
-    set_training(changes, "task")
+    set_training(changes, field, task)
 
 
-def _on_value(key: str, field: str) -> None:
-    set_training({field: st.session_state[key]}, field)
+def _on_value(field: str, setting: str) -> None:
+    set_training({setting: _value(field)}, field, _value(field))
 
 
-def _on_optimizer(key: str, field: str) -> None:
+def switched_optimizer(training: dict, kind: str) -> dict:
+    """The optimizer settings after picking `kind`: what the new one takes carries over (the
+    learning rate too, while the new one accepts it); what it does not take is dropped, so
+    the fields show the new one's defaults."""
+    old = training.get("optimizer") or {}
+    new = {"type": kind}
+    for setting in CARRIED:
+        kept = setting in ("lr", "weight_decay") or takes(kind, setting)
+        if kept and old.get(setting) is not None:
+            new[setting] = old[setting]
+    if "lr" in new and validate_training({**training, "optimizer": new}):
+        del new["lr"]  # the new one refuses it: its own default shows, and trains
+    return new
+
+
+def _on_optimizer(field: str, setting: str) -> None:
     training = ds.current_design().training or {}
-    value = st.session_state[key]
+    value = _value(field)
     opt = dict(training.get("optimizer") or {"type": DEFAULT_OPTIMIZER})
-    if field == "type":
-        opt = {"type": value, "lr": _recipe(value).lr}
-        for keep in ("weight_decay",):
-            if keep in (training.get("optimizer") or {}):
-                opt[keep] = training["optimizer"][keep]
-    elif field in ("beta1", "beta2"):
+    if setting == "type":
+        opt = switched_optimizer(training, value)
+    elif setting in ("beta1", "beta2"):
         betas = list(opt.get("betas") or DEFAULT_BETAS)
-        betas[0 if field == "beta1" else 1] = float(value)
+        betas[0 if setting == "beta1" else 1] = float(value)
         opt["betas"] = betas
     else:
-        opt[field] = value
-    set_training({"optimizer": opt}, field)
+        opt[setting] = value
+    set_training({"optimizer": opt}, field, value)
 
 
-def _on_schedule(key: str, field: str) -> None:
+def _on_schedule(field: str, setting: str) -> None:
     training = ds.current_design().training or {}
     sched = dict(training.get("schedule") or {"type": DEFAULT_SCHEDULE})
-    sched[field] = st.session_state[key]
-    set_training({"schedule": sched}, field)
+    sched[setting] = _value(field)
+    set_training({"schedule": sched}, field, _value(field))
 
 
 def _explain(messages: list[str] | None) -> None:
@@ -109,81 +120,62 @@ def _explain(messages: list[str] | None) -> None:
         st.error(md_escape(message), icon=":material/error:")
 
 
-def _field_error(field: str) -> None:
-    reason = st.session_state.get(ERRORS, {}).get(field)
-    if reason:
-        st.error(md_escape(reason), icon="⛔")
-
-
-def _bounds(param: Param) -> tuple[float | None, float | None]:
-    """A number field's limits from its declaration; an exclusive bound is left to the check
-    that runs on change, which explains it at the field."""
-    return (
-        None if param.min_exclusive else param.min,
-        None if param.max_exclusive else param.max,
+def _choice(label, field, options, stored, *, callback=None, args=None, **kwargs) -> None:
+    """A pick list showing the stored choice."""
+    fields.show(field, stored if stored in options else options[0], label)
+    st.selectbox(
+        label,
+        options,
+        key=fields.key(field),
+        on_change=callback or _on_value,
+        args=args or (field, field),
+        **kwargs,
     )
+    fields.mark(field)
 
 
-def _number(label, field, value, *, param=None, lo=None, hi=None, step, fmt=None, help=None,
-            callback=None, args=()):  # fmt: skip
-    """A number field; with `param` (its declaration in builder.design.settings) its limits and help
-    come from there, so they are written once."""
+def _number(label, field, stored, *, param=None, step, fmt=None, help=None, callback=None,
+            args=None):  # fmt: skip
+    """A number field showing the stored value (or its refused draft); with `param` (its
+    declaration) its help and limits come from there, so they are written once."""
     if param is not None:
-        lo, hi = _bounds(param)
+        bounds = fields.bounds_text(param)
         help = help or param.help
-        kind = int if param.type == "int" else float  # Streamlit wants one number type
-        lo, hi = (None if b is None else kind(b) for b in (lo, hi))
-    key = _key(field)
+        help = f"{help} ({bounds})" if bounds else help
+    fields.show(field, stored, label)
     st.number_input(
         label,
-        min_value=lo,
-        max_value=hi,
-        value=value,
         step=step,
         format=fmt,
-        key=key,
+        key=fields.key(field),
         help=help,
         on_change=callback or _on_value,
-        args=args or (key, field),
+        args=args or (field, field),
     )
-    _field_error(field)
+    fields.mark(field)
 
 
 def render_training_controls(design) -> dict[str, list[str]]:
-    """The settings form; returns preflight problems per section (empty: ready to train)."""
+    """The settings form; returns preflight problems per section (empty: ready to train), with
+    the refused values still in their fields under "fields"."""
     training = design.training or {}
     task = task_of(training)
     dataset, data_error = load_for(design)
     problems = training_problems(design, dataset, data_error)
 
     _explain(problems.get("design"))
-    key = _key("task")
-    st.selectbox(
-        "Task",
-        TASKS,
-        index=TASKS.index(task) if task in TASKS else 0,
-        key=key,
-        on_change=_on_task,
-        args=(key,),
+    _choice(
+        "Task", "task", TASKS, task, callback=_on_task, args=("task",),
         help=md_escape(TASK_HELP.get(task, "")),
-    )
-    _field_error("task")
+    )  # fmt: skip
     _explain(problems.get("task"))
     render_data_picker(design, dataset, problems.get("dataset", []))
 
     loss = training.get("loss") or DEFAULT_LOSS.get(task, "cross_entropy")
-    key = _key("loss")
-    st.selectbox(
-        "Loss",
-        LOSSES,
-        index=LOSSES.index(loss) if loss in LOSSES else 0,
-        key=key,
-        on_change=_on_value,
-        args=(key, "loss"),
-        help=md_escape(LOSS_HELP.get(loss, "")),
+    _choice(
+        "Loss", "loss", LOSSES, loss, help=md_escape(LOSS_HELP.get(loss, "")),
         disabled=task == "gan",
-    )
-    _field_error("loss")
+    )  # fmt: skip
     _explain(problems.get("loss"))
 
     render_optimizer(training.get("optimizer") or training_defaults()["optimizer"])
@@ -192,20 +184,12 @@ def render_training_controls(design) -> dict[str, list[str]]:
     _explain(problems.get("schedule"))
 
     cols = st.columns(3)
-    with cols[0]:
-        _number(
-            "Batch size",
-            "batch_size",
-            int(training.get("batch_size", 64)),
-            param=TRAINING["batch_size"],
-            step=1,
-        )
-    with cols[1]:
-        _number(
-            "Epochs", "epochs", int(training.get("epochs", 10)), param=TRAINING["epochs"], step=1
-        )
-    with cols[2]:
-        _number("Seed", "seed", int(training.get("seed", 0)), param=TRAINING["seed"], step=1)
+    for col, (label, name) in zip(
+        cols, (("Batch size", "batch_size"), ("Epochs", "epochs"), ("Seed", "seed")), strict=True
+    ):
+        with col:
+            stored = training.get(name, TRAINING[name].default)
+            _number(label, name, int(stored), param=TRAINING[name], step=1)
     if task != "gan":
         clip = training.get("clip_grad_norm")
         _number(
@@ -227,7 +211,8 @@ def render_training_controls(design) -> dict[str, list[str]]:
             )  # fmt: skip
     render_advanced_options(training)
     _explain(problems.get("settings"))
-    return problems
+    refused = fields.reasons()
+    return {**problems, "fields": refused} if refused else problems
 
 
 def _recipe(kind: str | None):
@@ -235,15 +220,16 @@ def _recipe(kind: str | None):
     return OPTIMIZER_RECIPES.get(kind or "") or OPTIMIZER_RECIPES[DEFAULT_OPTIMIZER]
 
 
-def _taken_field(param: Param, value, callback) -> None:
+def _taken_field(param: Param, prefix: str, value, callback) -> None:
     """A field for a setting an optimizer or schedule declares it takes: its limits, default
     and help come from that declaration."""
     value = param.default if value is None else value
     is_int = param.type == "int"
+    field = f"{prefix}.{param.name}"
     _number(
-        LABELS.get(param.name, param.name), param.name, int(value) if is_int else float(value),
+        LABELS.get(param.name, param.name), field, int(value) if is_int else float(value),
         param=param, step=1 if is_int else 0.05, fmt=None if is_int else "%g", callback=callback,
-        args=(_key(param.name), param.name),
+        args=(field, param.name),
     )  # fmt: skip
 
 
@@ -257,66 +243,60 @@ def render_advanced_options(training: dict) -> None:
             (cols[1], "compile", "Compile the model (--compile)"),
         ):
             with col:
-                key = _key(field)
+                fields.show(field, bool(training.get(field, False)), label)
                 st.checkbox(
                     label,
-                    value=bool(training.get(field, False)),
-                    key=key,
+                    key=fields.key(field),
                     on_change=_on_value,
-                    args=(key, field),
+                    args=(field, field),
                     help=TRAINING[field].help,
                 )
-                _field_error(field)
+                fields.mark(field)
 
 
 def render_optimizer(opt: dict) -> None:
     kind = opt.get("type", DEFAULT_OPTIMIZER)
     cols = st.columns(2)
     with cols[0]:
-        key = _key("opt.type")
-        st.selectbox(
-            "Optimizer",
-            OPTIMIZERS,
-            index=OPTIMIZERS.index(kind if kind in OPTIMIZERS else DEFAULT_OPTIMIZER),
-            key=key,
-            on_change=_on_optimizer,
-            args=(key, "type"),
-        )
-        _field_error("type")
+        _choice(
+            "Optimizer", "opt.type", OPTIMIZERS, kind if kind in OPTIMIZERS else DEFAULT_OPTIMIZER,
+            callback=_on_optimizer, args=("opt.type", "type"),
+        )  # fmt: skip
     with cols[1]:
-        lr = float(opt.get("lr") or _recipe(kind).lr)
+        lr = float(_recipe(kind).learning_rate(opt))  # what trains: the design's, else the default
         _number(
-            "Learning rate", "lr", lr, param=OPTIMIZER["lr"], step=1e-4, fmt="%g",
-            callback=_on_optimizer, args=(_key("lr"), "lr"),
+            "Learning rate", "opt.lr", lr, param=OPTIMIZER["lr"], step=1e-4, fmt="%g",
+            callback=_on_optimizer, args=("opt.lr", "lr"),
         )  # fmt: skip
     cols = st.columns(2)
     with cols[0]:
-        wd = float(opt.get("weight_decay") or 0.0)
+        wd = float(_recipe(kind).arguments(opt)["weight_decay"])
         _number(
-            "Weight decay", "weight_decay", wd, param=OPTIMIZER["weight_decay"], step=1e-4,
-            fmt="%g", callback=_on_optimizer, args=(_key("weight_decay"), "weight_decay"),
+            "Weight decay", "opt.weight_decay", wd, param=OPTIMIZER["weight_decay"], step=1e-4,
+            fmt="%g", callback=_on_optimizer, args=("opt.weight_decay", "weight_decay"),
         )  # fmt: skip
     with cols[1]:
         if takes(kind, "momentum"):
-            _taken_field(OPTIMIZER["momentum"], opt.get("momentum") or None, _on_optimizer)
+            _taken_field(OPTIMIZER["momentum"], "opt", opt.get("momentum"), _on_optimizer)
     if takes(kind, "nesterov"):
-        key = _key("nesterov")
+        fields.show("opt.nesterov", bool(opt.get("nesterov")), "Nesterov momentum")
         st.checkbox(
             "Nesterov momentum",
-            value=bool(opt.get("nesterov")),
-            key=key,
+            key=fields.key("opt.nesterov"),
             on_change=_on_optimizer,
-            args=(key, "nesterov"),
+            args=("opt.nesterov", "nesterov"),
+            help=md_escape(OPTIMIZER["nesterov"].help),
         )
-        _field_error("nesterov")
+        fields.mark("opt.nesterov")
     if takes(kind, "betas"):
         betas = list(opt.get("betas") or DEFAULT_BETAS)
         cols = st.columns(2)
         for i, (col, name) in enumerate(zip(cols, ("beta1", "beta2"), strict=True)):
             with col:
                 _number(
-                    f"β{i + 1}", name, float(betas[i]), lo=0.0, step=0.001, fmt="%g",  # < 1: checked
-                    callback=_on_optimizer, args=(_key(name), name),
+                    f"β{i + 1}", f"opt.{name}", float(betas[i]), step=0.001, fmt="%g",
+                    help="Adam's decay rates (at least 0, less than 1)",
+                    callback=_on_optimizer, args=(f"opt.{name}", name),
                 )  # fmt: skip
 
 
@@ -326,15 +306,10 @@ def render_schedule(sched: dict) -> None:
     settings = recipe.takes if recipe else ()
     cols = st.columns([2] + [1] * max(2, len(settings)))
     with cols[0]:
-        key = _key("sched.type")
-        st.selectbox(
-            "Learning-rate schedule",
-            SCHEDULES,
-            index=SCHEDULES.index(kind) if kind in SCHEDULES else 0,
-            key=key,
-            on_change=_on_schedule,
-            args=(key, "type"),
-        )
+        _choice(
+            "Learning-rate schedule", "sched.type", SCHEDULES, kind,
+            callback=_on_schedule, args=("sched.type", "type"),
+        )  # fmt: skip
     for col, param in zip(cols[1:], settings, strict=False):
         with col:
-            _taken_field(param, sched.get(param.name) or None, _on_schedule)
+            _taken_field(param, "sched", sched.get(param.name), _on_schedule)

@@ -23,6 +23,7 @@ import torch
 from builder.cli.health import AlertWatch, HealthFile
 from builder.design.spec import load_design
 from builder.errors import DesignError
+from builder.params import Param
 from builder.runs.job import RunOptions
 from builder.runs.launch import ray_executor
 from builder.runs.protocol import EventKind, RunStatus, dispatch
@@ -315,15 +316,16 @@ def add_train_command(subparsers) -> None:
 
 
 def _int_at_least(low: int):
-    """An argparse type: a whole number >= low, with a readable complaint."""
+    """An argparse type: a whole number >= low, read as the app and design files read one
+    (1e3 is 1000, a fraction is refused), with a readable complaint."""
+    declared = Param("value", "int", low, "", min=low)
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        value, reason = declared.number_from(text)
+        if reason is None and value < low:
+            reason = f"must be {low} or more, got {value}"
+        if reason:
+            raise argparse.ArgumentTypeError(reason)
         return value
 
     return parse

@@ -60,7 +60,8 @@ Several:         torchrun --nproc_per_node=2 train.py
 Options:         --epochs N  --lr LR  --batch-size B (per process)  --data PATH  --seed S
                  --out DIR  --device cpu|cuda  --weights W.pt (a state_dict to start from)
                  --amp (mixed precision)  --compile (torch.compile)  --tensorboard DIR{options}
-Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra}.
+Writes OUT/metrics.jsonl (one line per epoch){health}and OUT/weights.pt{extra};
+OUT is a new folder runs/<date>-<time> unless --out names one.
 """
 '''
 # What the loops of one model (not a GAN's) add after templates/common.py.

@@ -121,6 +121,29 @@ def resolved_training(training: dict) -> dict[str, Any]:
     return values
 
 
+def read_training_numbers(training: Any) -> Any:
+    """The training section with whole-number settings written as floats (1e3, 64.0) read as
+    the whole numbers they are, as the Train form and the CLI read them; the rest unchanged."""
+    if not isinstance(training, dict):
+        return training
+    read = dict(training)
+    for param in TRAINING_PARAMS:
+        if param.type == "int" and isinstance(read.get(param.name), float):
+            value, reason = param.number_from(read[param.name])
+            if reason is None:
+                read[param.name] = value
+    schedule = read.get("schedule")
+    if isinstance(schedule, dict):
+        schedule = dict(schedule)
+        for param in SCHEDULE_PARAMS:
+            if param.type == "int" and isinstance(schedule.get(param.name), float):
+                value, reason = param.number_from(schedule[param.name])
+                if reason is None:
+                    schedule[param.name] = value
+        read["schedule"] = schedule
+    return read
+
+
 def validate_training(training: Any) -> list[Problem]:
     """Every problem of the training section, each naming its field."""
     if not isinstance(training, dict):

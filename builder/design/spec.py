@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.design.graph import Graph, Node
-from builder.design.settings import resolved_training, validate_training
+from builder.design.settings import read_training_numbers, resolved_training, validate_training
 from builder.design.values import MAX_NAME, MAX_NODES, check_text, check_values
 from builder.errors import DesignError, GraphError, Problem
 from builder.layers.registry import get_kind, kind_names
@@ -179,13 +179,14 @@ def _from_dict(data: dict) -> Design:
             raise DesignError(f'"{key}" must be a JSON object')
     problems: list[Problem] = []
     graphs = {mname: _graph(mname, g, problems) for mname, g in models.items()}
-    problems.extend(validate_training(data.get("training", {})))
+    training = read_training_numbers(data.get("training", {}))
+    problems.extend(validate_training(training))
     if problems:
         raise GraphError(problems)
     return Design(
         name=name,
         models=graphs,
-        training=data.get("training", {}),
+        training=training,
         layout=data.get("layout", {}),
     )
 
@@ -231,8 +232,24 @@ def _node(model: str, index: int, raw: Any, problems: list[Problem]) -> Node:
         raise DesignError(f'{where} ({node_id!r}): "type" must be text, got {kind_name!r}')
     if not isinstance(params, dict):
         raise DesignError(f'{where} ({node_id!r}): "params" must be an object')
-    problems.extend(declaration_problems(model, Node(node_id, kind_name, params)))
-    return Node(node_id, kind_name, dict(params))
+    node = Node(node_id, kind_name, read_numbers(kind_name, params))
+    problems.extend(declaration_problems(model, node))
+    return node
+
+
+def read_numbers(kind_name: str, params: dict) -> dict:
+    """The params with numbers read as their declarations store them (1e3 or 1000.0 is 1000 for
+    a whole-number param); a value that does not read stays, for the checks to name.  A file's
+    numbers are JSON numbers: text in it stays text (and is refused)."""
+    kind = get_kind(kind_name)
+    read = dict(params)
+    for name, value in params.items():
+        param = kind.param(name) if kind is not None else None
+        if param is not None and param.type == "int" and isinstance(value, float):
+            number, reason = param.number_from(value)
+            if reason is None:
+                read[name] = number
+    return read
 
 
 def declaration_problems(model: str, node: Node) -> list[Problem]:

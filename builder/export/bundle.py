@@ -56,7 +56,8 @@ def readme_text(
     if "train.py" in files:
         lines.append(
             "- `train.py`: trains `model.py` on the design's data set with its loss, optimizer "
-            "and schedule; writes `metrics.jsonl` and `weights.pt` to `--out`."
+            "and schedule; writes `metrics.jsonl` and `weights.pt` to `--out`, by default a new "
+            "folder `runs/<date>-<time>/` beside it (the files here are never overwritten)."
         )
     lines.append("- `design.json`: the design; open it in netbuilder to keep editing.")
     for name in files:

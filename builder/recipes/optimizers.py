@@ -67,7 +67,10 @@ def optimizers_taking(setting: str) -> tuple[Optimizer, ...]:
 
 
 def takes(kind: str | None, setting: str) -> bool:
-    """Whether optimizer `kind` takes `setting` (an unknown kind takes nothing)."""
+    """Whether optimizer `kind` takes `setting` (an unknown kind, or one that is not a name,
+    takes nothing: a design file may hold anything there)."""
+    if kind is not None and not isinstance(kind, str):
+        return False
     recipe = OPTIMIZER_RECIPES.get(kind or DEFAULT_OPTIMIZER)
     return recipe is not None and setting in recipe.takes
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 
@@ -60,6 +63,31 @@ def test_zip_holds_every_file_and_a_readme_and_its_train_py_runs(tmp_path):
     trained_models(design, state)  # loads into the model built from the same source
     rows = run_exported_train(folder)
     assert rows[0]["epoch"] == 1 and "val_accuracy" in rows[0]
+
+
+@pytest.mark.slow
+def test_the_readmes_command_never_overwrites_the_shipped_weights(tmp_path):
+    design, weights = _trained(tmp_path, epochs=1, batch_size=200)
+    files = bundle_files(design, weights_path=weights, run_id=3)
+    assert "a new folder `runs/<date>-<time>/`" in files["README.md"].decode()
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(io.BytesIO(bundle_zip(files, "model"))) as archive:
+        archive.extractall(folder)
+    folder = folder / "model"
+    shipped = (folder / "weights.pt").read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "train.py", "--epochs", "1"],  # the README's command: no --out
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (folder / "weights.pt").read_bytes() == shipped
+    assert not (folder / "metrics.jsonl").exists()
+    (written,) = (folder / "runs").iterdir()
+    assert re.fullmatch(r"\d{8}-\d{6}", written.name)
+    assert (written / "weights.pt").is_file() and (written / "metrics.jsonl").is_file()
 
 
 def test_an_uploaded_data_file_travels_in_the_zip(tmp_path):

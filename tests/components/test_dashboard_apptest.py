@@ -12,6 +12,7 @@ from builder.design.settings import OPTIMIZER_PARAMS, TRAINING_PARAMS
 from builder.export.files import export_files
 from builder.runs.store import RunStore
 from builder.runs.thread import ThreadRun
+from components.design_state import DESIGN_ID
 from components.runs_panel import filter_runs, table_rows
 from tests.components.people import as_person, folder, saved_design
 from tests.waiting import wait_until
@@ -104,10 +105,13 @@ def test_settings_write_the_design_and_misfits_are_explained_before_train(worksp
     _by_label(at.selectbox, "Loss").set_value("mse").run()
     assert "'mse' does not fit the task 'classification'" in _errors(at)  # refused at the field
     assert _design(at).training["loss"] == "cross_entropy"
-    assert _by_label(at.selectbox, "Loss").value == "cross_entropy"  # shows the design again
+    assert _by_label(at.selectbox, "Loss").value == "mse"  # still shown, marked, holding Train
+    assert _train_button(at).disabled
+    _by_label(at.selectbox, "Loss").set_value("cross_entropy").run()
     _by_label(at.selectbox, "Optimizer").set_value("sgd").run()
     training = _design(at).training
-    assert training["optimizer"]["type"] == "sgd" and training["optimizer"]["lr"] == 0.01
+    assert training["optimizer"] == {"type": "sgd", "lr": 0.002}  # the shown rate carries over
+    assert _by_label(at.number_input, "Learning rate").value == 0.002
     assert any(w.label == "Momentum" for w in at.number_input)
     assert not at.error and not _train_button(at).disabled
     assert saved_design(workspace, at).to_json().count('"sgd"') == 1  # autosaved
@@ -121,13 +125,14 @@ def test_task_change_picks_a_loss_that_fits(workspace):
 
 def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     design = load_preset("mlp_moons").with_training(epochs=2, batch_size=100)
+    at = _app(_train_script, preset="mlp_moons")
     store = RunStore(workspace)
-    run_id = store.create_run(design)
+    run_id = store.create_run(design, design_id=at.session_state[DESIGN_ID])  # this design's run
     run = ThreadRun(
         design, out_dir=store.run_dir(run_id), step_every=50, sinks=[store.sink(run_id)]
     )
     run.join(120)
-    at = _app(_train_script, preset="mlp_moons")
+    at.run()
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Validation accuracy"].endswith("%")
@@ -139,6 +144,8 @@ def test_a_finished_run_shows_its_metrics_charts_and_feature_maps(workspace):
     assert [len(t["x"]) for t in loss["data"][1:]] == [2, 2]  # train and validation, per epoch
     assert loss["layout"]["meta"] == {"run": run_id}  # whose points the chart shows
     assert any(_plain(c.value).startswith("Using the weights of run #1") for c in at.caption)
+    verdicts = [_plain(v.value) for v in [*at.success, *at.warning] if "Predicted" in v.value]
+    assert len(verdicts) == 1 and "the label is" in verdicts[0]  # right or wrong, in words
 
 
 def test_export_shows_the_files_text_and_checks_onnx(workspace):
@@ -187,10 +194,10 @@ def test_number_fields_take_limits_and_help_from_the_declarations(workspace):
     at = _app(_train_script)
     declared = {p.name: p for p in TRAINING_PARAMS + OPTIMIZER_PARAMS}
     batch = _by_label(at.number_input, "Batch size")
-    assert batch.proto.has_max and batch.proto.max == declared["batch_size"].max
-    assert batch.proto.help == declared["batch_size"].help
+    assert not batch.proto.has_max  # checked here and explained at the field, not clamped
+    assert batch.proto.help == f"{declared['batch_size'].help} (at least 1, at most 65536)"
     lr = _by_label(at.number_input, "Learning rate")
-    assert not lr.proto.has_min  # "greater than 0": explained at the field, not clamped
+    assert not lr.proto.has_min
     lr.set_value(0.0).run()
     assert "lr" in _errors(at) and _design(at).training["optimizer"]["lr"] > 0
 

@@ -73,13 +73,14 @@ def test_text_data_shows_its_tokens_and_vocabulary(workspace):
 
 def test_a_language_model_run_shows_its_lines_per_epoch(workspace):
     design = load_design(SMALL_LM)
+    at = _app()
     store = RunStore(workspace)
-    run_id = store.create_run(design)
+    run_id = store.create_run(design, design_id=at.session_state[ds.DESIGN_ID])
     run = ThreadRun(
         design, out_dir=store.run_dir(run_id), step_every=50, sinks=[store.sink(run_id)]
     )
     run.join(180)
-    at = _app()
+    at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Validation perplexity"]) > 1

@@ -7,8 +7,10 @@ import json
 import re
 import time
 import zipfile
+from urllib.parse import parse_qs, urlparse
 
 from builder.design.presets import load_preset
+from builder.people.designs import DesignLibrary
 from builder.runs.store import RunStore
 from tests.builder.helpers import run_exported_train
 from tests.e2e.canvas_helpers import open_preset
@@ -166,13 +168,17 @@ def test_gan_sample_grid_changes_across_epochs(page, shot):
     assert len(set(by_epoch.values())) == epochs + 1, by_epoch  # each epoch its own samples
 
 
+def _design_id(page) -> str:
+    return parse_qs(urlparse(page.url).query)["design"][0]
+
+
 def test_broken_csv_upload_changes_nothing(page, shot, app_server):
     store = RunStore(app_server.person_folder(page))
-    earlier = store.create_run(load_preset("mlp_moons"))
+    open_preset(page, "mlp_moons")
+    earlier = store.create_run(load_preset("mlp_moons"), design_id=_design_id(page))
     store.add_metrics(earlier, 1, {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4})
     store.finish_run(earlier, "finished", final={"val_loss": 0.4})
     runs_before = store.list_runs()
-    open_preset(page, "mlp_moons")
     open_area(page, "Train")
     design_before = app_server.open_design_file(page).read_text()
     choose(page, "Data set", "Upload a file (CSV, NPZ, image ZIP, text)…")
@@ -212,8 +218,11 @@ def test_broken_csv_upload_changes_nothing(page, shot, app_server):
 
 def test_runs_compare_open_and_delete(page, shot, app_server):
     store = RunStore(app_server.person_folder(page))
+    library = DesignLibrary(app_server.person_folder(page))
     for preset, loss in (("mlp_moons", 0.4), ("lstm_sine", 0.02)):
-        run_id = store.create_run(load_preset(preset))
+        # each run belongs to a design document of its own, as a run started in the app does
+        document = library.create(load_preset(preset))
+        run_id = store.create_run(load_preset(preset), design_id=document)
         for epoch in (1, 2):
             store.add_metrics(
                 run_id, epoch, {"epoch": epoch, "train_loss": loss / epoch, "val_loss": loss}

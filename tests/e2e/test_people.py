@@ -116,7 +116,7 @@ def test_two_tabs_keep_their_own_designs_and_a_bare_address_opens_the_latest(
     third_tab = open_page(page.context, app_server.url)
     assert design_id(third_tab) == design_id(second_tab)  # the most recently edited
     lib = DesignLibrary(app_server.person_folder(page))
-    assert {c["name"] for c in lib.list()} >= {"lenet_digits", "mlp_moons"}
+    assert {c["name"] for c in lib.list()} >= {"LeNet on digits", "MLP on moons"}
     shot("two-tabs")
 
 
@@ -143,7 +143,7 @@ def test_a_shared_link_gives_its_opener_their_own_copy(page, other, app_server, 
     name.press("Enter")
     wait_idle(other)
     assert json.loads(copy.read_text())["name"] == "my lenet"
-    assert json.loads(app_server.open_design_file(page).read_text())["name"] == "lenet_digits"
+    assert json.loads(app_server.open_design_file(page).read_text())["name"] == "LeNet on digits"
     shot("copy")
 
 
@@ -163,7 +163,7 @@ def test_my_designs_open_rename_duplicate_delete_and_restore(page, app_server, s
     copy = design_id(page)
     assert copy != lenet and sorted(node_ids(page)) == sorted(LENET)
     lib = DesignLibrary(app_server.person_folder(page))
-    assert lib.load(copy).name == "lenet_digits (copy)"
+    assert lib.load(copy).name == "LeNet on digits (copy)"
 
     body = my_designs(page)
     field = body.locator(f".st-key-nb_doc_{lenet} input")

@@ -179,7 +179,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="per process")
     parser.add_argument("--data", default=DATA, help="data set (default: the design's)")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--out", default=".", help="folder for what the training writes")
+    parser.add_argument(
+        "--out", default=None, help="folder for what the training writes (default: runs/<time>)"
+    )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if there)")
     parser.add_argument("--weights", default=None, help="a state_dict to start from")
     add_option_arguments(parser)
@@ -189,6 +191,8 @@ def main():
         parser.add_argument("--find-lr", action="store_true",
                             help="only run the learning-rate finder; prints one JSON line")  # fmt: skip
     args = parser.parse_args()
+    # A new folder by default, so a run never overwrites the weights.pt shipped beside this file.
+    args.out = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
     options = {}
     if RECORDS_HEALTH:
         options["health_every"] = 0 if args.no_health else HEALTH_EVERY
