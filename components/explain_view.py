@@ -4,6 +4,7 @@ over the input, Grad-CAM over the image, and every attention node's maps per hea
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from components import charts
 from components import run_session as rs
 from components.data_picker import load_for
 from components.draw_pad import draw_pad
+from components.failures import scrubbed
 from components.feature_maps import CHART_CONFIG, source_for
 from components.heat import heat_over_image, tokens_html
 from components.ui_text import md_escape
@@ -31,6 +33,7 @@ METHOD_NAMES = {
     "integrated_gradients": "Integrated Gradients",
     "grad_cam": "Grad-CAM",
 }
+log = logging.getLogger("netbuilder.page")
 MAX_SORTED = 2000  # samples predicted to sort the misclassified first (the rest keep data order)
 
 
@@ -46,7 +49,16 @@ def _predictions(design_json: str, weights: str | None, stamp: float, x_val: np.
 
 
 def render_explanations(run_id: int | None, design) -> None:
-    st.fragment(_body)(run_id, design)
+    st.fragment(_guarded)(run_id, design)
+
+
+def _guarded(run_id: int | None, current) -> None:
+    """The view, with any fault it meets shown as a message (the story goes to the log)."""
+    try:
+        _body(run_id, current)
+    except Exception as exc:  # a fault in this view must not take the Train area with it
+        log.exception("explaining a prediction failed")
+        st.warning(md_escape(f"Could not explain this model: {scrubbed(str(exc))}"))
 
 
 def _body(run_id: int | None, current) -> None:
@@ -64,6 +76,15 @@ def _body(run_id: int | None, current) -> None:
     dataset, error = load_for(design)
     if dataset is None:
         st.caption(md_escape(f"No samples to explain: {error}"))
+        return
+    expected = input_shape(design)
+    if expected is not None and list(dataset.x_val.shape[1:]) != [int(d) for d in expected]:
+        st.caption(
+            md_escape(
+                f"No samples to explain: the data's samples are shaped "
+                f"{list(dataset.x_val.shape[1:])}, but the Input expects {list(expected)}."
+            )
+        )
         return
     st.caption(md_escape(f"Explaining with: {label}."))
     stamp = Path(weights).stat().st_mtime if weights else 0.0

@@ -18,4 +18,6 @@ def training_program(design):
     model = model_module(design)
     source = generate_train_script(design)
     filename = f"<netbuilder train.py {design.name[:40]!r}>"
-    return run_source(source, filename, "netbuilder_train", modules={"model": model})
+    return run_source(
+        source, filename, "netbuilder_train", modules={"model": model}, importable=True
+    )

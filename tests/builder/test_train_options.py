@@ -86,6 +86,26 @@ def test_compile_trains_to_the_accuracy_of_a_plain_run(moons):
     assert compiled[-1]["train_loss"] == pytest.approx(plain[-1]["train_loss"], rel=1e-3)
 
 
+@pytest.mark.slow
+def test_compile_trains_in_the_apps_own_program_too(moons, tmp_path):
+    """The app and the CLI run train.py's source executed in memory: torch.compile must find
+    that program's module by name there too."""
+    _, plain = moons
+    design = load_preset("mlp_moons").to_dict()
+    design["training"] = {**design["training"], "compile": True, "epochs": EPOCHS}
+    (tmp_path / "design.json").write_text(json.dumps(design))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "builder", "train", str(tmp_path / "design.json"), "--threads",
+         "1", "--out", str(tmp_path / "out"), "--workspace", str(tmp_path / "ws")],
+        env=env, capture_output=True, text=True, timeout=540,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    final = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert final["status"] == "finished", final
+    assert abs(final["val_accuracy"] - plain[-1]["val_accuracy"]) <= 0.05
+
+
 def read_events(folder: Path) -> EventAccumulator:
     events = EventAccumulator(str(folder), size_guidance={"scalars": 0, "histograms": 0})
     events.Reload()
