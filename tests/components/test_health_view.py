@@ -11,21 +11,9 @@ from builder.training.control import RunControl
 from builder.training.runner import run_loop
 from tests.builder.helpers import sigmoid_mlp
 from tests.components.people import as_person, folder
+from tests.components.train_app import train_page as _script
 
 TIMEOUT = 300
-
-
-def _script():
-    import streamlit as st
-
-    from builder.design.spec import load_design
-    from components import design_state as ds
-    from components.train_area import render_train_area
-
-    if "seeded" not in st.session_state:
-        st.session_state.seeded = True
-        ds.replace_design(load_design(st.session_state["design"]))
-    render_train_area()
 
 
 @pytest.fixture

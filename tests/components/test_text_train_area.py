@@ -14,6 +14,7 @@ from builder.runs.thread import ThreadRun
 from components import design_state as ds
 from tests.builder.helpers import chain_design
 from tests.components.people import as_person, folder
+from tests.components.train_app import train_page as _script
 
 VOCAB = 103  # python_docs' characters
 
@@ -30,19 +31,6 @@ SMALL_LM = chain_design(
         "optimizer": {"type": "adam", "lr": 0.01},
     },  # fmt: skip
 )
-
-
-def _script():
-    import streamlit as st
-
-    from builder import load_design
-    from components import design_state as ds
-    from components.train_area import render_train_area
-
-    if "seeded" not in st.session_state:
-        st.session_state.seeded = True
-        ds.replace_design(load_design(st.session_state["design"]))
-    render_train_area()
 
 
 @pytest.fixture

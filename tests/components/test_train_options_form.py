@@ -9,19 +9,7 @@ from streamlit.testing.v1 import AppTest
 from builder.design.presets import load_preset
 from builder.export.files import export_files
 from tests.components.people import as_person, folder
-
-
-def _script():
-    import streamlit as st
-
-    from builder import load_design
-    from components import design_state as ds
-    from components.train_area import render_train_area
-
-    if "seeded" not in st.session_state:
-        st.session_state.seeded = True
-        ds.replace_design(load_design(st.session_state["design"]))
-    render_train_area()
+from tests.components.train_app import train_page as _script
 
 
 @pytest.fixture

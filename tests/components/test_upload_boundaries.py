@@ -18,23 +18,11 @@ from components.failures import failure_message, scrubbed
 from components.images import preview_mosaic
 from tests.builder.helpers import chain_design
 from tests.components.people import KEY, as_person, folder
+from tests.components.train_app import train_page as _train_page
 from tests.hostile import shape_bombs
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE_PEAK = 200 * 2**20  # what the page may allocate while refusing a bomb (the bombs: GBs)
-
-
-def _train_page():
-    import streamlit as st
-
-    from builder import load_design
-    from components import design_state as ds
-    from components.train_area import render_train_area
-
-    if "seeded" not in st.session_state:
-        st.session_state.seeded = True
-        ds.replace_design(load_design(st.session_state["design"]))
-    render_train_area()
 
 
 @pytest.fixture
