@@ -8,7 +8,6 @@ whole budget is handed back without being kept.  NETBUILDER_MAX_CACHE_MB sets th
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -16,18 +15,19 @@ from typing import Any
 
 import streamlit as st
 
+from builder.limits import MB, EnvLimit
+
 DEFAULT_CACHE_MB = 2048.0
 MAX_ENTRIES = 64  # refusals (a message each) are kept too; this bounds how many
 ENTRY_BYTES = 1024  # what a kept message costs, roughly
 
 
+CACHE_LIMIT = EnvLimit("NETBUILDER_MAX_CACHE_MB", DEFAULT_CACHE_MB, "megabytes", scale=MB)
+
+
 def cache_limit() -> int:
     """The cache's budget in bytes: NETBUILDER_MAX_CACHE_MB (default 2048 MiB)."""
-    try:
-        mb = float(os.environ.get("NETBUILDER_MAX_CACHE_MB") or DEFAULT_CACHE_MB)
-    except ValueError:
-        mb = DEFAULT_CACHE_MB
-    return int(max(0.0, mb) * 2**20)
+    return int(CACHE_LIMIT.read())
 
 
 def value_bytes(value: Any) -> int:
