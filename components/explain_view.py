@@ -146,6 +146,8 @@ def _pick_sample(design, dataset, weights, stamp):
         mark = "✓" if truth == guess else "✗"
         return f"{mark} sample {i}: {_name(names, truth)} → {_name(names, guess)}"
 
+    if predicted is not None:
+        order = _confusion_cell(order, dataset.y_val, predicted, names)
     index = int(st.selectbox("Validation sample (misclassified first)", order.tolist(),
                              format_func=shown, key="nb_ex_sample"))  # fmt: skip
     sample = dataset.x_val[index]
@@ -154,6 +156,30 @@ def _pick_sample(design, dataset, weights, stamp):
         truth = f"label {_name(names, int(dataset.y_val[index]))}"
     pieces = token_pieces(sample, dataset) if tokens else None
     return sample, pieces, truth
+
+
+def _confusion_cell(order: np.ndarray, truth, predicted, names) -> np.ndarray:
+    """`order` kept to the samples of one cell of the confusion matrix the person picks (every
+    cell that holds a sample, mistakes first, largest first), or all of them."""
+    n = min(len(truth), len(predicted))
+    pairs = np.stack([np.asarray(truth[:n]).astype(np.int64), predicted[:n].astype(np.int64)], 1)
+    cells, counts = np.unique(pairs, axis=0, return_counts=True)
+    ranked = sorted(zip(map(tuple, cells.tolist()), counts.tolist(), strict=True),
+                    key=lambda c: (c[0][0] == c[0][1], -c[1]))  # fmt: skip
+    options = [None] + [cell for cell, _ in ranked]
+    sizes = dict(ranked)
+
+    def named(cell) -> str:
+        if cell is None:
+            return "Every cell"
+        true, guess = cell
+        return f"label {_name(names, true)} → predicted {_name(names, guess)} ({sizes[cell]})"
+
+    cell = st.selectbox("Confusion-matrix cell", options, format_func=named, key="nb_ex_cell")
+    if cell is None:
+        return order
+    kept = order[order < n]
+    return kept[(pairs[kept, 0] == cell[0]) & (pairs[kept, 1] == cell[1])]
 
 
 def _pad_applies(design) -> bool:

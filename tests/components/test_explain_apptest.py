@@ -76,3 +76,22 @@ def test_a_gan_says_why_nothing_is_explained(workspace):
     at = _app(preset="gan_moons")
     assert not at.exception
     assert any("nothing to explain" in c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_a_confusion_matrix_cell_keeps_the_samples_of_that_cell(workspace):
+    at = _app(preset="lenet_digits")
+    assert not at.exception
+    cell = next(s for s in at.selectbox if s.key == "nb_ex_cell")
+    assert cell.options[0] == "Every cell"
+    every = len(next(s for s in at.selectbox if s.key == "nb_ex_sample").options)
+    # the first cell offered is a mistake (untrained weights make many), the largest one first
+    label = cell.options[1]
+    true, guess = label.removeprefix("label ").split(" (")[0].split(" → predicted ")
+    assert true != guess
+    cell.set_value((int(true), int(guess))).run()  # digits' class names are their indices
+    assert not at.exception
+    samples = next(s for s in at.selectbox if s.key == "nb_ex_sample").options
+    count = int(label.rsplit("(", 1)[1].rstrip(")"))
+    assert len(samples) == count < every
+    assert all(s.startswith("✗") and s.endswith(f": {true} → {guess}") for s in samples)
