@@ -39,6 +39,7 @@ def time_case(name: str, method: str, rounds: int, steps: int) -> dict:
         )
         times.append(time.perf_counter() - started)
     row = {
+        "bench": "explain",
         "preset": name,
         "method": method,
         "median_s": round(statistics.median(times[1:]), 4),
@@ -55,7 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    parser.add_argument("--tiny", action="store_true", help="one round of few steps: it runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.rounds, args.steps = 1, 8
     torch.set_num_threads(2)
     for name, methods in CASES.items():
         for method in methods:

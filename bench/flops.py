@@ -61,7 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true", help="50 nodes, once: it runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.nodes, args.repeats = 50, 1
     design = load_design(mixed_design(args.nodes))
     analysis = analyze(design)
     assert not analysis.problems, analysis.problems[:3]

@@ -66,7 +66,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="lenet_digits")
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--tiny", action="store_true", help="the moons MLP for one epoch: it runs")
     args = parser.parse_args()
+    if args.tiny:
+        args.preset, args.epochs = "mlp_moons", 2  # the first epoch is left out as warm-up
     device = "cuda" if torch.cuda.is_available() else "cpu"
     design = load_preset(args.preset)
     dataset = load_for_design(design)

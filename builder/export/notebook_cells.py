@@ -41,6 +41,7 @@ METRICS_TEXT = """\
 The metrics of every epoch, read back from `metrics.jsonl`."""
 
 _READ_METRICS = """\
+%matplotlib inline
 import json
 
 import matplotlib.pyplot as plt
