@@ -32,10 +32,11 @@ def _app(design: dict) -> AppTest:
 def test_health_view_shows_a_recorded_runs_alerts_and_its_fix_applies(workspace):
     design = sigmoid_mlp(6)
     store = RunStore(workspace)
-    run_id = store.create_run(load_design(design))
+    at = _app(design)  # the page opens the design as a document: its runs are shown
+    run_id = store.create_run(load_design(design), design_id=at.session_state["nb_design_id"])
     control = RunControl([store.sink(run_id)])
     run_loop(None, design, control, epochs=3, health_every=5)
-    at = _app(design)
+    at.run()
     assert not at.exception
     shown = " | ".join(e.value.replace("\\", "") for e in at.error)  # markdown escapes
     assert "vanishing_gradients at h1" in shown

@@ -105,7 +105,7 @@ def test_pause_resume_and_stop(page, shot):
         "summary"
     ).click()
     wait_idle(page)
-    page.get_by_text("saved while training", exact=False).wait_for()
+    page.get_by_text("saved while training", exact=False).first.wait_for()  # maps and explanations
     page.locator(".st-key-nb_fm_output img").first.wait_for()
     shot("feature-maps-while-paused")
     click(page, "nb_pause")  # now labelled Resume

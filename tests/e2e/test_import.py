@@ -24,7 +24,9 @@ def test_an_onnx_model_opens_on_the_canvas_and_its_weights_are_looked_inside(pag
         "summary"
     ).click()
     wait_idle(page)
-    page.get_by_text("weights imported from residual.onnx").wait_for()
+    page.get_by_text(
+        "weights imported from residual.onnx"
+    ).first.wait_for()  # maps and explanations
     page.locator(".st-key-nb_fm_output img, .st-key-nb_fm_output canvas").first.wait_for()
     set_number(page, "Epochs", 1)
     click(page, "nb_train")

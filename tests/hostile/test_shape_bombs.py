@@ -121,10 +121,14 @@ def cli_train(design_dict: dict, tmp_path: Path, env: dict | None = None):
     path = tmp_path / "design.json"
     path.write_text(json.dumps(design_dict))
     args = ["train", str(path), "--epochs", "1", "--workspace", str(tmp_path / "ws"), "--quiet"]
+    # VmHWM is this program's own peak: ru_maxrss would carry over the peak of the test process
+    # it was forked from (Linux keeps it across exec).
     script = (
-        "import atexit, resource, runpy, sys\n"
-        "atexit.register(lambda: print('PEAK_RSS_KB', resource.getrusage("
-        "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+        "import atexit, runpy, sys\n"
+        "def peak():\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
+        "    print('PEAK_RSS_KB', status, file=sys.stderr)\n"
+        "atexit.register(peak)\n"
         f"sys.argv = ['builder', *{args!r}]\n"
         "runpy.run_module('builder', run_name='__main__')\n"
     )
