@@ -116,27 +116,26 @@ def _last_node_values(h: History, key: str):
                 yield epoch, node, value
 
 
-def _dead(h: History):
+def _first_over(h: History, key: str, limit: float, says):
+    """(node, epoch, message) for each node the first time its `key` share reaches `limit`."""
     found, seen = [], set()
-    for epoch, node, dead in _last_node_values(h, "dead"):
-        if dead >= DEAD_SHARE and node not in seen:
+    for epoch, node, share in _last_node_values(h, key):
+        if share >= limit and node not in seen:
             seen.add(node)
-            found.append((node, epoch,
-                          f"{dead:.0%} of {node}'s units fired on no recorded batch of epoch "
-                          f"{epoch}: dead ReLUs pass no gradient and never recover; a high "
-                          "learning rate often kills them"))  # fmt: skip
+            found.append((node, epoch, says(node, epoch, share)))
     return found
+
+
+def _dead(h: History):
+    return _first_over(h, "dead", DEAD_SHARE, lambda node, epoch, dead: (
+        f"{dead:.0%} of {node}'s units fired on no recorded batch of epoch {epoch}: dead ReLUs "
+        "pass no gradient and never recover; a high learning rate often kills them"))  # fmt: skip
 
 
 def _saturated(h: History):
-    found, seen = [], set()
-    for epoch, node, share in _last_node_values(h, "saturated"):
-        if share >= SATURATED_SHARE and node not in seen:
-            seen.add(node)
-            found.append((node, epoch,
-                          f"{share:.0%} of {node}'s outputs sit at the ends of its activation, "
-                          "where its gradient is all but zero"))  # fmt: skip
-    return found
+    return _first_over(h, "saturated", SATURATED_SHARE, lambda node, epoch, share: (
+        f"{share:.0%} of {node}'s outputs sit at the ends of its activation, where its "
+        "gradient is all but zero"))  # fmt: skip
 
 
 def _non_finite(h: History):
